@@ -1,0 +1,63 @@
+"""Atomic file and directory writes: a temporary path beside the target, renamed onto it on success."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+_DOUBLE_SUFFIXES = (".nii.gz", ".tar.gz")
+
+
+def full_suffix(path: str) -> str:
+    """The file type suffix of `path`, with double suffixes such as '.nii.gz' kept whole."""
+    name = os.path.basename(path).lower()
+    for suffix in _DOUBLE_SUFFIXES:
+        if name.endswith(suffix):
+            return os.path.basename(path)[-len(suffix):]
+    return os.path.splitext(path)[1]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yields a temporary file path in the folder of `path`, with the same suffix.
+
+    Write the file there; when the block exits normally it is renamed onto `path` (an atomic
+    replace on POSIX), otherwise it is deleted. Readers never see a half-written `path`.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=f".tmp{full_suffix(path)}", dir=folder)
+    os.close(handle)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str) -> Iterator[str]:
+    """Yields a temporary directory beside `path`; on success it replaces `path` (an old one is removed).
+
+    Used for SavedModels and checkpoints, which are folders: a crash leaves either the previous
+    complete folder or the new complete folder, never a mixture.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    temp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+    try:
+        yield temp
+        if os.path.isdir(path):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
+            os.replace(path, os.path.join(old, "previous"))
+            os.replace(temp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, path)
+    finally:
+        if os.path.isdir(temp):
+            shutil.rmtree(temp)

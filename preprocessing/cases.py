@@ -1,0 +1,133 @@
+"""Case lists from the dataset layouts the toolkit accepts, and label loading for each.
+
+Layouts (exactly as the public datasets ship):
+- FLARE21: `TrainingImg/train_XXX_0000.nii.gz`, `TrainingMask/train_XXX.nii.gz`,
+  `ValidationImg/validation_XXX_0000.nii.gz` (optional `ValidationMask/validation_XXX.nii.gz`), and the
+  downsampled copies `TrainingImg_small/`, `TrainingMask_small/` written by `preprocessing.downsample`.
+- Montgomery County chest X-ray set: `CXR_png/MCUCXR_XXXX_Y.png` with masks of the same name in
+  `ManualMask/leftMask/` and `ManualMask/rightMask/` (0 / 255).
+- Generic (nnU-Net style): `CASE_0000.nii.gz` images with `CASE.nii.gz` label maps, in one folder or a
+  separate label folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import numpy as np
+
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+
+CHANNEL_SUFFIX = "_0000"
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One image with its label files.
+
+    Attributes:
+        case_id: identifier used in fold files and output names ('train_000', 'MCUCXR_0001_0').
+        image_path: the image file or DICOM series folder.
+        label_paths: () for unlabelled cases; one label map; or several binary masks that are
+            merged into one label map (mask i -> label i + 1, see `merge_masks`).
+    """
+
+    case_id: str
+    image_path: str
+    label_paths: tuple[str, ...] = ()
+
+
+def _image_files(folder: str) -> list[str]:
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder}: dataset folder not found")
+    return sorted(name for name in os.listdir(folder)
+                  if not name.startswith(".") and any(name.lower().endswith(s) for s in IMAGE_SUFFIXES))
+
+
+def _channel_cases(image_folder: str, label_folder: str | None, require_labels: bool) -> list[Case]:
+    cases = []
+    for name in _image_files(image_folder):
+        stem = case_name(name)
+        if not stem.endswith(CHANNEL_SUFFIX):
+            continue
+        case_id = stem[: -len(CHANNEL_SUFFIX)]
+        suffix = name[len(stem):]
+        labels: tuple[str, ...] = ()
+        if label_folder is not None:
+            label = os.path.join(label_folder, case_id + suffix)
+            if os.path.exists(label):
+                labels = (label,)
+            elif require_labels:
+                raise FileNotFoundError(f"{label}: label map missing for image {os.path.join(image_folder, name)}")
+        cases.append(Case(case_id, os.path.join(image_folder, name), labels))
+    return cases
+
+
+def flare21_cases(base_folder: str, split: str = "training", small: bool = False) -> list[Case]:
+    """Cases of a FLARE21 folder.
+
+    Args:
+        split: 'training' (TrainingImg + TrainingMask, labels required) or 'validation'
+            (ValidationImg, with ValidationMask labels where present).
+        small: use the downsampled TrainingImg_small / TrainingMask_small folders.
+    """
+    if split == "training":
+        tail = "_small" if small else ""
+        return _channel_cases(os.path.join(base_folder, "TrainingImg" + tail),
+                              os.path.join(base_folder, "TrainingMask" + tail), require_labels=True)
+    if split == "validation":
+        return _channel_cases(os.path.join(base_folder, "ValidationImg"),
+                              os.path.join(base_folder, "ValidationMask"), require_labels=False)
+    raise ValueError(f"unknown FLARE21 split {split!r}; expected 'training' or 'validation'")
+
+
+MONTGOMERY_NAME = re.compile(r"^MCUCXR_\d{4}_[01]\.png$")
+
+
+def montgomery_cases(base_folder: str) -> list[Case]:
+    """Cases of the Montgomery County set: label_paths = (left lung mask, right lung mask)."""
+    image_folder = os.path.join(base_folder, "CXR_png")
+    cases = []
+    for name in _image_files(image_folder):
+        if not MONTGOMERY_NAME.match(name):
+            continue
+        masks = tuple(os.path.join(base_folder, "ManualMask", side, name) for side in ("leftMask", "rightMask"))
+        missing = [m for m in masks if not os.path.exists(m)]
+        if missing:
+            raise FileNotFoundError(f"{missing[0]}: lung mask missing for image {os.path.join(image_folder, name)}")
+        cases.append(Case(case_name(name), os.path.join(image_folder, name), masks))
+    return cases
+
+
+def generic_cases(image_folder: str, label_folder: str | None = None, require_labels: bool = True) -> list[Case]:
+    """`CASE_0000.<ext>` images with `CASE.<ext>` label maps (in `label_folder`, default the image folder)."""
+    return _channel_cases(image_folder, label_folder or image_folder, require_labels)
+
+
+def merge_masks(masks: list[np.ndarray], separate_labels: bool) -> np.ndarray:
+    """Merges binary masks into one uint8 label map: mask i -> label i + 1, or all -> 1.
+
+    Where masks overlap, the later mask wins.
+    """
+    label = np.zeros(masks[0].shape, np.uint8)
+    for index, mask in enumerate(masks):
+        label[mask > 0] = index + 1 if separate_labels else 1
+    return label
+
+
+def read_label(case: Case, ndim: int | None = None, separate_labels: bool = True) -> tuple[np.ndarray, ImageGeometry]:
+    """The label map of `case` (uint8, array order) and its geometry; masks are merged by `merge_masks`."""
+    if not case.label_paths:
+        raise ImageReadError(case.image_path, "case has no label")
+    arrays = []
+    geometry = None
+    for path in case.label_paths:
+        array, geometry = read_image(path, ndim)
+        arrays.append(array)
+    if any(a.shape != arrays[0].shape for a in arrays):
+        raise ImageReadError(case.label_paths[-1], "masks of one case differ in size")
+    if len(arrays) == 1:
+        return arrays[0].astype(np.uint8), geometry
+    return merge_masks(arrays, separate_labels), geometry

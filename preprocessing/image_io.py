@@ -1,0 +1,186 @@
+"""Reading and writing images with their geometry.
+
+3D and medical 2D formats go through SimpleITK (NIfTI .nii/.nii.gz, MetaImage .mha/.mhd, NRRD,
+single DICOM files and DICOM series folders); PNG and JPEG go through OpenCV. Arrays are returned in
+array axis order ((z, y, x) or (y, x)); geometry in ITK's (x, y, z) order (see `ImageGeometry`).
+Every failure to read raises `ImageReadError` whose message names the file and the problem.
+"""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import SimpleITK as sitk
+
+from preprocessing.atomic import atomic_path, full_suffix
+from preprocessing.image_geometry import ImageGeometry
+
+OPENCV_SUFFIXES = (".png", ".jpg", ".jpeg")
+SITK_SUFFIXES = (".nii", ".nii.gz", ".mha", ".mhd", ".nrrd", ".nhdr", ".dcm")
+IMAGE_SUFFIXES = OPENCV_SUFFIXES + SITK_SUFFIXES
+
+
+class ImageReadError(ValueError):
+    """An input image cannot be used; the message is one line: '<path>: <problem>'."""
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def is_image_path(path: str) -> bool:
+    """True for files with a supported image suffix and for folders (DICOM series candidates)."""
+    return os.path.isdir(path) or full_suffix(path).lower() in IMAGE_SUFFIXES
+
+
+def case_name(path: str) -> str:
+    """The file name without its image suffix ('train_001_0000.nii.gz' -> 'train_001_0000')."""
+    name = os.path.basename(os.path.normpath(path))
+    suffix = full_suffix(name)
+    return name[: -len(suffix)] if suffix.lower() in IMAGE_SUFFIXES else name
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    detail = next((line for line in lines if "ERROR" in line.upper() or "exception" in line.lower()), "")
+    return (detail or (lines[-1] if lines else type(error).__name__))[:200]
+
+
+def _dicom_position_key(reader: sitk.ImageFileReader, normal: np.ndarray) -> float:
+    position = np.array([float(v) for v in reader.GetMetaData("0020|0032").split("\\")])
+    return float(position @ normal)
+
+
+def _sorted_series_files(folder: str, files: list[str]) -> list[str]:
+    """Sorts slice files by their position along the slice normal (ImagePositionPatient)."""
+    keyed = []
+    reader = sitk.ImageFileReader()
+    normal = None
+    for path in files:
+        reader.SetFileName(path)
+        reader.ReadImageInformation()
+        if not reader.HasMetaDataKey("0020|0032") or not reader.HasMetaDataKey("0020|0037"):
+            return list(files)
+        if normal is None:
+            cosines = np.array([float(v) for v in reader.GetMetaData("0020|0037").split("\\")])
+            normal = np.cross(cosines[:3], cosines[3:])
+        keyed.append((_dicom_position_key(reader, normal), path))
+    keyed.sort()
+    return [path for _, path in keyed]
+
+
+def read_dicom_series(folder: str) -> sitk.Image:
+    """Reads the DICOM series with the most slices in `folder`, slices sorted by position."""
+    if not os.path.isdir(folder):
+        raise ImageReadError(folder, "not a folder")
+    if not os.listdir(folder):
+        raise ImageReadError(folder, "empty folder, expected a DICOM series")
+    series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(folder)
+    if not series_ids:
+        raise ImageReadError(folder, "no DICOM series found in folder")
+    series = {sid: sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder, sid) for sid in series_ids}
+    largest = max(series, key=lambda sid: len(series[sid]))
+    try:
+        files = _sorted_series_files(folder, list(series[largest]))
+        reader = sitk.ImageSeriesReader()
+        reader.SetFileNames(files)
+        return reader.Execute()
+    except RuntimeError as error:
+        raise ImageReadError(folder, f"DICOM series cannot be read: {_first_line(error)}") from error
+
+
+def _read_opencv(path: str) -> sitk.Image:
+    array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise ImageReadError(path, "cannot be decoded as an image (corrupt or not a PNG/JPEG)")
+    if array.ndim == 3:
+        code = cv2.COLOR_BGRA2GRAY if array.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        array = cv2.cvtColor(array, code)
+    return sitk.GetImageFromArray(array)
+
+
+def read_sitk(path: str) -> sitk.Image:
+    """Reads `path` (file or DICOM series folder) as a scalar SimpleITK image.
+
+    Colour images are converted to grayscale. Raises `ImageReadError` for a missing, empty,
+    corrupt or unsupported input.
+    """
+    if os.path.isdir(path):
+        return read_dicom_series(path)
+    if not os.path.exists(path):
+        raise ImageReadError(path, "file not found")
+    if os.path.getsize(path) == 0:
+        raise ImageReadError(path, "empty file (0 bytes)")
+    if full_suffix(path).lower() in OPENCV_SUFFIXES:
+        return _read_opencv(path)
+    try:
+        image = sitk.ReadImage(path)
+    except RuntimeError as error:
+        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    if image.GetNumberOfComponentsPerPixel() > 1:
+        gray = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image).mean(axis=-1).astype(np.float32))
+        gray.CopyInformation(image)
+        image = gray
+    return image
+
+
+def _drop_singleton_z(image: sitk.Image) -> sitk.Image:
+    size = list(image.GetSize())
+    return sitk.Extract(image, size[:2] + [0], [0, 0, 0])
+
+
+def _check_dimension(path: str, image: sitk.Image, ndim: int | None) -> sitk.Image:
+    size = image.GetSize()
+    if ndim is None:
+        return image
+    if ndim == 2 and image.GetDimension() == 3 and size[2] == 1:
+        return _drop_singleton_z(image)
+    if ndim == 3 and image.GetDimension() == 3 and 1 in size:
+        raise ImageReadError(path, f"is a 2D image (size {'x'.join(map(str, size))}), expected a 3D volume")
+    if image.GetDimension() != ndim:
+        kind = {2: "a 2D image", 3: "a 3D volume"}
+        raise ImageReadError(
+            path, f"is {kind.get(image.GetDimension(), f'{image.GetDimension()}D')} "
+            f"(size {'x'.join(map(str, size))}), expected {kind.get(ndim, f'{ndim}D')}")
+    return image
+
+
+def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeometry]:
+    """Reads an image file or DICOM series folder.
+
+    Args:
+        path: image file (.nii, .nii.gz, .mha, .mhd, .nrrd, .dcm, .png, .jpg) or DICOM series folder.
+        ndim: expected dimension (2 or 3), or None to accept either. A 3D image with a single
+            slice is accepted as 2D and rejected as 3D.
+
+    Returns:
+        (array, geometry): the array in (z, y, x) or (y, x) order with the file's pixel type, and
+        its geometry in ITK's (x, y, z) order (spacing and origin in mm).
+    """
+    image = _check_dimension(path, read_sitk(path), ndim)
+    return sitk.GetArrayFromImage(image), ImageGeometry.of(image)
+
+
+def to_sitk(array: np.ndarray, geometry: ImageGeometry) -> sitk.Image:
+    """A SimpleITK image of `array` ((z, y, x) order) on `geometry`."""
+    if tuple(array.shape) != geometry.shape:
+        raise ValueError(f"array shape {array.shape} does not match geometry shape {geometry.shape}")
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    return geometry.apply_to(sitk.GetImageFromArray(array))
+
+
+def write_image(array: np.ndarray, geometry: ImageGeometry, path: str) -> None:
+    """Writes `array` with `geometry` to `path` atomically; the suffix chooses the format.
+
+    NIfTI/MHA/NRRD keep spacing, origin and direction exactly; PNG/JPEG store pixels only (write
+    uint8 or uint16 arrays there). The file appears complete or not at all.
+    """
+    with atomic_path(path) as temp:
+        if full_suffix(path).lower() in OPENCV_SUFFIXES:
+            if not cv2.imwrite(temp, array):
+                raise OSError(f"{path}: OpenCV could not encode the image")
+        else:
+            sitk.WriteImage(to_sitk(array, geometry), temp, useCompression=True)

@@ -1,0 +1,24 @@
+"""Installs the segmentation toolkit: preprocessing, localization, scn, cfcm and inference."""
+from setuptools import find_packages, setup
+
+setup(
+    name="medseg-tf",
+    version="0.1.0",
+    description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
+    "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray).",
+    python_requires=">=3.11,<3.13",
+    packages=find_packages(include=["preprocessing*", "localization*", "scn*", "cfcm*", "inference*"]),
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.10,<4",
+        "SimpleITK>=2.3,<3",
+        "numpy>=1.26,<3",
+        "opencv-python-headless>=4.9,<6",
+        "absl-py>=2.1,<3",
+        "tqdm>=4.66,<5",
+    ],
+    extras_require={
+        "dev": ["pytest>=8,<10", "nibabel>=5.2,<6"],
+        "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
+    },
+)
