@@ -2,7 +2,7 @@
 
 Coordinates are continuous voxel indices in array axis order; voxel i covers [i - 0.5, i + 0.5].
 Outside-the-grid behaviour follows ITK's interpolators, so results agree with SimpleITK: a point
-within half a voxel of the border takes the clamped border neighbour, a point further out takes
+in [-0.5, size - 0.5) takes the clamped border neighbour at the edges, a point outside that takes
 `default_value`.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ Method = Literal["linear", "nearest"]
 def _axis_weights(coord: tf.Tensor, size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Neighbour indices (i0, i1), weight of i1, and inside-mask for coordinates along one axis."""
     size_f = tf.cast(size, coord.dtype)
-    inside = (coord >= -0.5) & (coord <= size_f - 0.5)
+    inside = (coord >= -0.5) & (coord < size_f - 0.5)
     floor = tf.floor(coord)
     weight = coord - floor
     i0 = tf.clip_by_value(tf.cast(floor, tf.int32), 0, size - 1)

@@ -1,0 +1,55 @@
+"""Shared fixtures: small synthetic data sets in the real layouts and the real DICOM series."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from preprocessing.image_geometry import ImageGeometry  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DICOM = os.path.join(REPO, "..", "shared", "data", "ct_dicom_series")
+
+
+@pytest.fixture(scope="session")
+def shared_dicom_series() -> str:
+    if not os.path.isdir(SHARED_DICOM):
+        pytest.skip(f"real DICOM series not found at {os.path.normpath(SHARED_DICOM)} (../shared/data is absent)")
+    return SHARED_DICOM
+
+
+@pytest.fixture(scope="session")
+def flare21_folder(tmp_path_factory) -> str:
+    from preprocessing.synthetic import flare21
+
+    folder = str(tmp_path_factory.mktemp("FLARE21"))
+    config = flare21.Flare21PhantomConfig(in_plane_size=48, slice_thickness_mm=(8.0, 10.0))
+    flare21.write_dataset(folder, num_cases=5, num_validation_cases=1, seed=3, config=config, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def montgomery_folder(tmp_path_factory) -> str:
+    from preprocessing.synthetic import montgomery
+
+    folder = str(tmp_path_factory.mktemp("Montgomery"))
+    montgomery.write_dataset(folder, num_cases=4, seed=5,
+                             config=montgomery.MontgomeryPhantomConfig(long_side=(120, 200)), progress=False)
+    return folder
+
+
+def oblique_geometry(shape_zyx=(7, 9, 11), spacing=(0.7, 0.8, 2.5)) -> ImageGeometry:
+    """A geometry with anisotropic spacing, a non-trivial origin and a rotated direction."""
+    angle = np.deg2rad(20.0)
+    direction = np.array([[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    return ImageGeometry(tuple(shape_zyx[::-1]), spacing, (-120.5, 33.25, -410.0), tuple(direction.ravel()))
+
+
+def run_module(module: str, *args: str, timeout: int = 600):
+    """Runs `python -m module args...` in a fresh process (UTF-8 output); returns CompletedProcess."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", timeout=timeout, cwd=REPO)

@@ -1,0 +1,213 @@
+"""Image I/O: geometry kept exactly (checked with nibabel), DICOM series order, clear errors on bad input."""
+import gzip
+import os
+import shutil
+
+import nibabel as nib
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import ImageReadError, case_name, read_image, write_image
+from tests.conftest import oblique_geometry
+
+
+def nibabel_affine_lps(path: str) -> np.ndarray:
+    """The image's index (x, y, z) -> LPS world affine, read independently of SimpleITK."""
+    return np.diag([-1.0, -1.0, 1.0, 1.0]) @ nib.load(path).affine
+
+
+def itk_affine(geometry: ImageGeometry) -> np.ndarray:
+    affine = np.eye(4)
+    affine[:3, :3] = geometry.direction_matrix * np.asarray(geometry.spacing)[None, :]
+    affine[:3, 3] = geometry.origin
+    return affine
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
+def test_nifti_round_trip_keeps_voxels_and_geometry_per_nibabel(tmp_path, suffix):
+    geometry = oblique_geometry()
+    array = np.random.default_rng(0).integers(-1000, 2000, geometry.shape).astype(np.int16)
+    path = str(tmp_path / f"ct{suffix}")
+    write_image(array, geometry, path)
+
+    loaded = nib.load(path)
+    np.testing.assert_array_equal(np.asarray(loaded.dataobj), array.transpose(2, 1, 0))
+    np.testing.assert_allclose(nibabel_affine_lps(path), itk_affine(geometry), atol=1e-4)
+
+    again, again_geometry = read_image(path, ndim=3)
+    np.testing.assert_array_equal(again, array)
+    np.testing.assert_allclose(again_geometry.spacing, geometry.spacing, atol=1e-6)
+    np.testing.assert_allclose(again_geometry.origin, geometry.origin, atol=1e-4)
+    np.testing.assert_allclose(again_geometry.direction, geometry.direction, atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".mha", ".nrrd"])
+def test_mha_and_nrrd_round_trip_exactly(tmp_path, suffix):
+    geometry = oblique_geometry()
+    array = np.random.default_rng(1).random(geometry.shape).astype(np.float32)
+    path = str(tmp_path / f"image{suffix}")
+    write_image(array, geometry, path)
+    again, again_geometry = read_image(path)
+    np.testing.assert_array_equal(again, array)
+    assert again_geometry.size == geometry.size
+    for field in ("spacing", "origin", "direction"):
+        np.testing.assert_allclose(getattr(again_geometry, field), getattr(geometry, field), rtol=0, atol=1e-9)
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    geometry = oblique_geometry()
+    path = str(tmp_path / "out.nii.gz")
+    write_image(np.zeros(geometry.shape, np.uint8), geometry, path)
+    with pytest.raises(ValueError):
+        write_image(np.zeros((2, 2, 2), np.uint8), geometry, path)
+    assert os.listdir(tmp_path) == ["out.nii.gz"]
+    assert read_image(path)[0].shape == geometry.shape
+
+
+def write_dicom_series(folder: str, array: np.ndarray, spacing_xyz, origin, shuffle_names: bool) -> None:
+    """Writes `array` (z, y, x) as one CT slice file per z, with positions along +z."""
+    os.makedirs(folder, exist_ok=True)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    order = np.random.default_rng(0).permutation(len(array)) if shuffle_names else np.arange(len(array))
+    for z in range(len(array)):
+        slice_image = sitk.GetImageFromArray(array[z:z + 1])
+        slice_image.SetSpacing(spacing_xyz)
+        position = (origin[0], origin[1], origin[2] + z * spacing_xyz[2])
+        slice_image.SetOrigin(position)
+        tags = {
+            "0008|0060": "CT", "0020|000d": "1.2.826.0.1.3680043.2.1125.1", "0020|000e": "1.2.826.0.1.3680043.2.1125.2",
+            "0020|0032": "\\".join(f"{v:.4f}" for v in position), "0020|0037": "1\\0\\0\\0\\1\\0",
+            "0020|0013": str(z + 1), "0008|0018": f"1.2.826.0.1.3680043.2.1125.3.{z + 1}",
+            "0028|0030": f"{spacing_xyz[1]}\\{spacing_xyz[0]}", "0018|0050": str(spacing_xyz[2]),
+        }
+        for key, value in tags.items():
+            slice_image.SetMetaData(key, value)
+        writer.SetFileName(os.path.join(folder, f"slice_{order[z]:03d}.dcm"))
+        writer.Execute(slice_image)
+
+
+def test_dicom_series_is_read_in_slice_position_order_with_geometry(tmp_path):
+    array = (np.arange(6)[:, None, None] * 100 + np.zeros((6, 5, 4))).astype(np.int16)
+    folder = str(tmp_path / "series")
+    write_dicom_series(folder, array, (0.7, 0.7, 2.0), (-10.0, 20.0, -300.0), shuffle_names=True)
+    volume, geometry = read_image(folder, ndim=3)
+    np.testing.assert_array_equal(volume[:, 0, 0], np.arange(6) * 100)
+    np.testing.assert_allclose(geometry.spacing, (0.7, 0.7, 2.0), atol=1e-4)
+    np.testing.assert_allclose(geometry.origin, (-10.0, 20.0, -300.0), atol=1e-3)
+
+
+def test_real_ct_dicom_series_reads_as_sorted_volume(shared_dicom_series):
+    volume, geometry = read_image(shared_dicom_series, ndim=3)
+    assert volume.shape == (20, 512, 512)
+    assert geometry.size == (512, 512, 20)
+    reader = sitk.ImageFileReader()
+    positions = []
+    for name in os.listdir(shared_dicom_series):
+        reader.SetFileName(os.path.join(shared_dicom_series, name))
+        reader.ReadImageInformation()
+        positions.append([float(v) for v in reader.GetMetaData("0020|0032").split("\\")])
+    positions = np.array(sorted(positions, key=lambda p: p[2]))
+    np.testing.assert_allclose(geometry.origin, positions[0], atol=1e-3)
+    z_step = np.diff(positions[:, 2]).mean()
+    np.testing.assert_allclose(geometry.spacing[2], abs(z_step), rtol=1e-3)
+    assert -1100 < volume.min() and volume.max() > 200, "intensities should be in HU"
+
+
+def test_png_read_as_2d_gray(tmp_path):
+    import cv2
+
+    color = np.zeros((30, 40, 3), np.uint8)
+    color[..., 1] = 90
+    cv2.imwrite(str(tmp_path / "x.png"), color)
+    array, geometry = read_image(str(tmp_path / "x.png"), ndim=2)
+    assert array.shape == (30, 40) and geometry.size == (40, 30)
+
+
+def test_single_slice_volume_is_accepted_as_2d(tmp_path):
+    path = str(tmp_path / "xray.nii.gz")
+    write_image(np.ones((1, 8, 6), np.int16), ImageGeometry((6, 8, 1), (0.2, 0.2, 1.0), (0, 0, 0),
+                                                            (1, 0, 0, 0, 1, 0, 0, 0, 1)), path)
+    array, geometry = read_image(path, ndim=2)
+    assert array.shape == (8, 6) and geometry.spacing == pytest.approx((0.2, 0.2))
+
+
+def _truncated_nifti(tmp_path) -> str:
+    path = str(tmp_path / "good.nii.gz")
+    write_image(np.zeros((8, 8, 8), np.int16), ImageGeometry((8, 8, 8), (1, 1, 1), (0, 0, 0),
+                                                             (1, 0, 0, 0, 1, 0, 0, 0, 1)), path)
+    data = open(path, "rb").read()
+    bad = str(tmp_path / "truncated.nii.gz")
+    with open(bad, "wb") as handle:
+        handle.write(data[: len(data) // 3])
+    return bad
+
+
+def _text_as_nifti(tmp_path) -> str:
+    path = str(tmp_path / "notes.nii.gz")
+    with gzip.open(path, "wt") as handle:
+        handle.write("not an image")
+    return path
+
+
+def _flat_png(tmp_path) -> str:
+    path = str(tmp_path / "plane.nii.gz")
+    write_image(np.zeros((1, 8, 8), np.int16), ImageGeometry((8, 8, 1), (1, 1, 1), (0, 0, 0),
+                                                             (1, 0, 0, 0, 1, 0, 0, 0, 1)), path)
+    return path
+
+
+def _empty_folder(tmp_path) -> str:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return str(folder)
+
+
+def _corrupt_png(tmp_path) -> str:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    return str(path)
+
+
+@pytest.mark.parametrize("make_input, ndim, problem", [
+    (lambda t: str(t / "missing.nii.gz"), 3, "file not found"),
+    (_truncated_nifti, 3, "cannot be read"),
+    (_text_as_nifti, 3, "cannot be read"),
+    (_flat_png, 3, "is a 2D image"),
+    (_empty_folder, 3, "empty folder"),
+    (_corrupt_png, 2, "cannot be decoded"),
+    (lambda t: (t / "zero.nii.gz").write_bytes(b"") or str(t / "zero.nii.gz"), 3, "empty file"),
+])
+def test_bad_inputs_raise_one_line_error_naming_the_file(tmp_path, make_input, ndim, problem):
+    path = make_input(tmp_path)
+    with pytest.raises(ImageReadError) as error:
+        read_image(path, ndim=ndim)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and problem in message
+    assert "\n" not in message
+
+
+def test_case_name_strips_double_suffixes():
+    assert case_name("/a/validation_000_0000.nii.gz") == "validation_000_0000"
+    assert case_name("/a/MCUCXR_0001_0.png") == "MCUCXR_0001_0"
+    assert case_name("/a/series_folder/") == "series_folder"
+
+
+def test_folder_with_two_series_reads_the_larger(tmp_path):
+    folder = str(tmp_path / "mixed")
+    write_dicom_series(folder, np.zeros((5, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False)
+    other = str(tmp_path / "other")
+    write_dicom_series(other, np.ones((2, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False)
+    for name in os.listdir(other):
+        image = sitk.ReadImage(os.path.join(other, name))
+        image.SetMetaData("0020|000e", "1.2.826.0.1.3680043.2.1125.9")
+        image.SetMetaData("0008|0018", image.GetMetaData("0008|0018") + "9")
+        writer = sitk.ImageFileWriter()
+        writer.KeepOriginalImageUIDOn()
+        writer.SetFileName(os.path.join(folder, "b_" + name))
+        writer.Execute(image)
+    shutil.rmtree(other)
+    volume, _ = read_image(folder, ndim=3)
+    assert volume.shape[0] == 5
