@@ -11,6 +11,7 @@ setup(
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",
+        "tensorboard>=2.20,<2.22",
         "SimpleITK>=2.3,<3",
         "numpy>=1.26,<3",
         "opencv-python-headless>=4.9,<6",

@@ -23,13 +23,16 @@ def _read_lines(path: str) -> list[str]:
 
 
 def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: int = 0) -> None:
-    """Writes folds 0..num_folds for `case_ids` (shuffled with `seed`) into `cv_folder`."""
-    if len(case_ids) < num_folds:
-        raise ValueError(f"{len(case_ids)} cases cannot be split into {num_folds} folds")
+    """Writes folds 0..num_folds for `case_ids` (shuffled with `seed`) into `cv_folder`.
+
+    With fewer cases than folds only fold 0 (all cases) is written.
+    """
     ids = sorted(case_ids)
     random.Random(seed).shuffle(ids)
     _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(ids))
     _write_lines(os.path.join(cv_folder, "0", "test.txt"), [])
+    if len(ids) < num_folds:
+        return
     for fold in range(1, num_folds + 1):
         test = sorted(ids[fold - 1::num_folds])
         train = sorted(set(ids) - set(test))
@@ -41,7 +44,8 @@ def load_fold(cv_folder: str, fold: int) -> tuple[list[str], list[str]]:
     """(train ids, test ids) of `fold` from `cv_folder`."""
     folder = os.path.join(cv_folder, str(fold))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder}: cross-validation fold {fold} not found")
+        raise FileNotFoundError(f"{folder}: cross-validation fold {fold} not found (too few cases for folds, "
+                                f"or written with fewer folds)")
     return _read_lines(os.path.join(folder, "train.txt")), _read_lines(os.path.join(folder, "test.txt"))
 
 

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation, random_intensity, random_spatial_transform
 from preprocessing.cases import Case, read_label
+from preprocessing.cross_validation import ensure_folds
 from preprocessing.geometry import resample
 from preprocessing.image_io import read_image
 from preprocessing.tf_geometry import crop_or_pad
@@ -59,6 +60,8 @@ class PipelineConfig:
         cache: '' caches preprocessed cases in memory, a path caches them on disk, None disables.
         shuffle_buffer: cases kept for shuffling.
         seed: base seed of shuffling and augmentation; the same seed gives the same batches.
+        center_on_foreground: centre training patches on the bounding box of the labelled voxels
+            (plus the random translation) instead of a uniformly random position.
     """
 
     patch_shape: tuple[int, ...] | None = None
@@ -68,6 +71,7 @@ class PipelineConfig:
     cache: str | None = None
     shuffle_buffer: int = 64
     seed: int = 0
+    center_on_foreground: bool = False
 
 
 def _random_center(seed: tf.Tensor, shape: tf.Tensor, patch: tf.Tensor) -> tf.Tensor:
@@ -76,6 +80,21 @@ def _random_center(seed: tf.Tensor, shape: tf.Tensor, patch: tf.Tensor) -> tf.Te
     low = tf.minimum((patch_f - 1.0) / 2.0, (shape_f - 1.0) / 2.0)
     high = tf.maximum(shape_f - 1.0 - (patch_f - 1.0) / 2.0, low)
     return low + (high - low) * tf.random.stateless_uniform(tf.shape(shape), seed)
+
+
+def _foreground_center(label: tf.Tensor) -> tf.Tensor:
+    """Centre (continuous index) of the bounding box of non-zero labels; the volume centre if there are none."""
+    points = tf.cast(tf.where(label > 0), tf.float32)
+    volume_center = (tf.cast(tf.shape(label), tf.float32) - 1.0) / 2.0
+    box_center = (tf.reduce_min(points, axis=0) + tf.reduce_max(points, axis=0)) / 2.0
+    return tf.cond(tf.shape(points)[0] > 0, lambda: box_center, lambda: volume_center)
+
+
+def fold_cases(cases: list[Case], cv_folder: str, fold: int, num_folds: int = 4) -> tuple[list[Case], list[Case]]:
+    """(training cases, test cases) of cross-validation `fold`; fold files are written when absent."""
+    train_ids, test_ids = ensure_folds([c.case_id for c in cases], cv_folder, fold, num_folds)
+    by_id = {c.case_id: c for c in cases}
+    return [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
 
 
 def _loaded(cases: list[Case], loader: Loader, ndim: int, normalize: Normalizer) -> tf.data.Dataset:
@@ -123,7 +142,10 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
     def augment(index: tf.Tensor, element: tuple[tf.Tensor, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
         image, label = element
         seeds = tf.random.experimental.stateless_split(tf.stack([tf.constant(config.seed, tf.int64), index]), 3)
-        center = _random_center(seeds[0], tf.shape(label), patch)
+        if config.center_on_foreground:
+            center = _foreground_center(label)
+        else:
+            center = _random_center(seeds[0], tf.shape(label), patch)
         if config.spatial is not None:
             image, label = random_spatial_transform(image, label, seeds[1], config.spatial, patch, center, image_default)
         else:

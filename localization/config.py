@@ -1,0 +1,37 @@
+"""Configuration of the localization network (defaults from Thaler et al., FLARE21 EfficientSCN)."""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalizationConfig:
+    """Localization U-Net and its input.
+
+    Attributes:
+        num_filters: filters per convolution, the same on every level.
+        num_levels: U-Net levels (input padded to a multiple of 2 ** (num_levels - 1) voxels).
+        dropout: dropout after every convolution.
+        leaky_relu_alpha: leaky ReLU slope.
+        spacing_mm: isotropic input spacing in mm.
+        window_hu: CT intensity window (HU) mapped to [-1, 1].
+        learning_rate: Adam learning rate.
+        ema_decay: decay of the exponential moving average of the weights that is exported.
+        bbox_margin_mm: margin added around the predicted region on each side.
+        patch_shape: training input, voxels (z, y, x) at `spacing_mm` (64 voxels = 384 mm at 6 mm).
+    """
+
+    num_filters: int = 32
+    num_levels: int = 5
+    dropout: float = 0.1
+    leaky_relu_alpha: float = 0.1
+    spacing_mm: float = 6.0
+    window_hu: tuple[float, float] = (-1024.0, 1024.0)
+    learning_rate: float = 1e-5
+    ema_decay: float = 0.999
+    bbox_margin_mm: float = 10.0
+    patch_shape: tuple[int, int, int] = (64, 64, 64)
+
+    @property
+    def size_multiple(self) -> int:
+        return 2 ** (self.num_levels - 1)

@@ -1,0 +1,62 @@
+"""Training of the localization network on a FLARE21-layout folder."""
+from __future__ import annotations
+
+import functools
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from localization.config import LocalizationConfig
+from localization.model import build_localization_model
+from networks.losses import generalized_dice_loss
+from networks.train_loop import Trainer, TrainingSettings
+from networks.validation import mean_dice, pad_to_multiple
+from preprocessing import intensity
+from preprocessing.cases import flare21_cases
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+
+
+def localization_loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> dict:
+    """Generalized Dice loss of the 2-class softmax against the union of all organ labels."""
+    del training
+    target = tf.one_hot(tf.cast(labels > 0, tf.int32), 2)
+    return {"loss": generalized_dice_loss(target, tf.nn.softmax(tf.cast(outputs, tf.float32)))}
+
+
+def training_cases(base_folder: str):
+    """FLARE21 training cases, from the *_small folders when `preprocessing.downsample` has written them."""
+    small = os.path.isdir(os.path.join(base_folder, "TrainingImg_small"))
+    return flare21_cases(base_folder, "training", small=small)
+
+
+def train_localization(config: LocalizationConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int,
+                       cv_folder: str, batch_size: int = 1, mixed_precision: bool = False, cache: str | None = None,
+                       seed: int = 0) -> tuple[Trainer, dict]:
+    """Trains (or resumes) the localization network; returns the trainer and its last validation metrics."""
+    keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    train_cases, test_cases = fold_cases(training_cases(base_dataset_folder), cv_folder, fold)
+    spacing = (config.spacing_mm,) * 3
+    loader = ResampledCaseLoader(spacing)
+    normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
+    dataset = make_dataset(train_cases, loader, normalize,
+                           PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, cache=cache, seed=seed),
+                           training=True)
+    model = build_localization_model(config)
+    trainer = Trainer(model, localization_loss, settings, mixed_precision)
+
+    def predict_labels(image: np.ndarray) -> np.ndarray:
+        padded = pad_to_multiple(image[None, ..., None], config.size_multiple, -1.0)
+        logits = model(padded, training=False)
+        return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
+
+    def validate() -> dict:
+        union_loader = lambda case: tuple(x if i == 0 else (x > 0).astype(np.uint8)
+                                          for i, x in enumerate(loader(case)))
+        return mean_dice(test_cases, union_loader, normalize, predict_labels, {1: "roi"})
+
+    metrics = trainer.fit(dataset, validate if test_cases else None)
+    keras.mixed_precision.set_global_policy("float32")
+    return trainer, metrics

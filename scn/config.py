@@ -1,0 +1,56 @@
+"""Configuration of the SpatialConfiguration-Net (defaults from Thaler et al., FLARE21 EfficientSCN)."""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class SCNConfig:
+    """SCN architecture, training and input.
+
+    Attributes:
+        num_labels: labels including background (FLARE21: background, liver, kidney, spleen, pancreas).
+        local_filters, local_levels: local appearance U-Net.
+        spatial_filters, spatial_levels: each per-label spatial configuration U-Net.
+        spatial_downsample: factor between local appearance and spatial configuration resolution.
+        dropout: dropout after every convolution.
+        leaky_relu_alpha: leaky ReLU slope.
+        local_channel_dropout: dropout of whole local-appearance channels at the spatial input (training).
+        image_channel_dropout: dropout of the image channel at the spatial input (training).
+        salt_pepper_ratio, salt_pepper_scales: salt-and-pepper noise on the spatial input (training),
+            at each block size in voxels of the downsampled grid.
+        stop_gradient_spatial: do not back-propagate spatial losses into the local appearance.
+        loss_weights: weights of the final (generalized Dice), local and spatial (sigmoid CE) losses.
+        spacing_mm: isotropic input spacing in mm.
+        window_hu: CT intensity window (HU) mapped to [-1, 1].
+        patch_shape: training patch, voxels (z, y, x); also the sliding-window size at inference.
+        learning_rate: Adam learning rate.
+        ema_decay: decay of the exponential moving average of the weights that is exported.
+        label_names: names of labels 1..num_labels-1.
+    """
+
+    num_labels: int = 5
+    local_filters: int = 32
+    local_levels: int = 5
+    spatial_filters: int = 16
+    spatial_levels: int = 4
+    spatial_downsample: int = 4
+    dropout: float = 0.1
+    leaky_relu_alpha: float = 0.1
+    local_channel_dropout: float = 0.25
+    image_channel_dropout: float = 0.5
+    salt_pepper_ratio: float = 0.01
+    salt_pepper_scales: tuple[int, ...] = (1, 2, 4, 8)
+    stop_gradient_spatial: bool = True
+    loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    spacing_mm: float = 2.0
+    window_hu: tuple[float, float] = (-1024.0, 1024.0)
+    patch_shape: tuple[int, int, int] = (96, 128, 128)
+    learning_rate: float = 1e-4
+    ema_decay: float = 0.999
+    label_names: tuple[str, ...] = ("liver", "kidney", "spleen", "pancreas")
+
+    @property
+    def size_multiple(self) -> int:
+        """Input sizes must be multiples of this (local U-Net depth and spatial downsampling)."""
+        return max(2 ** (self.local_levels - 1), self.spatial_downsample * 2 ** (self.spatial_levels - 1))
