@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_output
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install test demo clean
+.PHONY: install test demo demo-models clean
 
 install: $(STAMP)
 
@@ -20,9 +20,13 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 demo: $(STAMP)
-	$(PY) -m preprocessing.synthetic flare21 --output_folder $(DEMO_DIR)/FLARE21 --num_cases 2 --num_validation_cases 1 --seed 0
-	$(PY) -m preprocessing.synthetic montgomery --output_folder $(DEMO_DIR)/Montgomery --num_cases 2 --seed 0
-	$(PY) -m preprocessing.downsample --base_dataset_folder $(DEMO_DIR)/FLARE21
+	rm -rf $(DEMO_DIR)
+	$(PY) -m preprocessing.synthetic flare21 --output_folder $(DEMO_DIR)/FLARE21 --num_cases 0 --num_validation_cases 3 --in_plane_size 256 --seed 2026
+	$(PY) -m inference --input_path $(DEMO_DIR)/FLARE21/ValidationImg --output_path $(DEMO_DIR)/predictions --saved_models_folder saved_models
+	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/predictions --reference_path $(DEMO_DIR)/FLARE21/ValidationMask
+
+demo-models: $(STAMP)
+	PY=$(PY) bash saved_models/train_demo_models.sh
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

@@ -37,7 +37,7 @@ def main(argv: list[str]) -> None:
         window_hu=tuple(float(v) for v in FLAGS.window_hu), learning_rate=FLAGS.learning_rate,
         ema_decay=FLAGS.ema_decay)
     settings = TrainingSettings(FLAGS.base_output_folder, FLAGS.max_iter, FLAGS.test_iter, FLAGS.learning_rate,
-                                FLAGS.ema_decay)
+                                FLAGS.ema_decay, FLAGS.log_iter)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.base_dataset_folder, "setup", "cv")
     write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
     _, metrics = train_localization(config, FLAGS.base_dataset_folder, settings, FLAGS.cv, cv_folder,

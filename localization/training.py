@@ -48,8 +48,8 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
     trainer = Trainer(model, localization_loss, settings, mixed_precision)
 
     def predict_labels(image: np.ndarray) -> np.ndarray:
-        padded = pad_to_multiple(image[None, ..., None], config.size_multiple, -1.0)
-        logits = model(padded, training=False)
+        padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
+        logits = model(padded[None], training=False)
         return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
 
     def validate() -> dict:

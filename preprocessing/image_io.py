@@ -43,8 +43,9 @@ def case_name(path: str) -> str:
 
 
 def _first_line(error: Exception) -> str:
+    """The informative line of a SimpleITK exception (its 'sitk::ERROR: ...' line when there is one)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    detail = next((line for line in lines if "ERROR" in line.upper() or "exception" in line.lower()), "")
+    detail = next((line.split("ERROR:", 1)[1].strip() for line in lines if "ERROR:" in line), "")
     return (detail or (lines[-1] if lines else type(error).__name__))[:200]
 
 

@@ -1,0 +1,19 @@
+# Batch inference image: docker build -t medseg . && \
+#   docker run --rm -v $PWD/in:/workspace/inputs -v $PWD/out:/workspace/outputs medseg
+# GPU: docker build --build-arg EXTRAS=gpu -t medseg-gpu . && docker run --gpus all ... medseg-gpu
+FROM python:3.11-slim
+ARG EXTRAS=""
+ENV PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+WORKDIR /opt/medseg
+COPY setup.py README.md ./
+COPY preprocessing preprocessing
+COPY networks networks
+COPY localization localization
+COPY scn scn
+COPY cfcm cfcm
+COPY inference inference
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
+COPY saved_models saved_models
+COPY predict.sh predict.sh
+RUN mkdir -p /workspace/inputs /workspace/outputs
+ENTRYPOINT ["/opt/medseg/predict.sh"]

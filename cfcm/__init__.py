@@ -1,0 +1,1 @@
+"""Coarse-to-Fine Context Memory 2D segmentation (Milletari et al., MICCAI 2018)."""

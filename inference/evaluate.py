@@ -1,0 +1,97 @@
+"""Evaluates predicted label maps against references: Dice, normalized surface Dice and HD95 per case and label.
+
+Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS [--labels 1:liver,2:kidney,...]
+       [--nsd_tolerance_mm 1.0] [--output_csv OUT/metrics.csv] [--output_json OUT/metrics.json]
+
+Predictions and references are paired by case name (`validation_000.nii.gz` in both folders; a reference
+named `validation_000_0000.nii.gz` is not expected). Geometry must match; spacing (mm) is taken from the
+reference, so surface metrics are in mm.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+from absl import app, flags
+
+from inference.batch import output_name
+from inference.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
+from preprocessing.atomic import atomic_path
+from preprocessing.image_io import IMAGE_SUFFIXES, read_image
+
+FLARE21_LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
+
+flags.DEFINE_string("prediction_path", None, "Folder of predicted label maps.")
+flags.DEFINE_string("reference_path", None, "Folder of reference label maps with the same case names.")
+flags.DEFINE_list("labels", [f"{k}:{v}" for k, v in FLARE21_LABELS.items()], "label:name pairs to evaluate.")
+flags.DEFINE_float("nsd_tolerance_mm", FLARE21_NSD_TOLERANCE_MM, "Normalized surface Dice tolerance in mm.")
+flags.DEFINE_string("output_csv", None, "CSV output (default <prediction_path>/metrics.csv).")
+flags.DEFINE_string("output_json", None, "JSON output (default <prediction_path>/metrics.json).")
+flags.mark_flags_as_required(["prediction_path", "reference_path"])
+FLAGS = flags.FLAGS
+
+
+def _images(folder: str) -> dict[str, str]:
+    return {output_name(name): os.path.join(folder, name) for name in sorted(os.listdir(folder))
+            if name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")}
+
+
+def evaluate_folders(prediction_folder: str, reference_folder: str, labels: dict[int, str],
+                     tolerance_mm: float = FLARE21_NSD_TOLERANCE_MM) -> dict:
+    """{'cases': {case: {label name: {dice, nsd, hd95}}}, 'mean': {label name: {...}}, 'missing': [...]}.
+
+    Means ignore NaN (HD95 is NaN where exactly one of prediction and reference is empty).
+    """
+    predictions, references = _images(prediction_folder), _images(reference_folder)
+    if not references:
+        raise FileNotFoundError(f"{reference_folder}: no reference label maps found")
+    cases = {}
+    for case, reference_path in references.items():
+        if case not in predictions:
+            continue
+        reference, geometry = read_image(reference_path)
+        prediction, predicted_geometry = read_image(predictions[case])
+        if prediction.shape != reference.shape:
+            raise ValueError(f"{predictions[case]}: size {prediction.shape} differs from reference {reference.shape}")
+        values = label_metrics(prediction, reference, list(labels), geometry.array_spacing, tolerance_mm)
+        cases[case] = {labels[label]: metrics for label, metrics in values.items()}
+    mean = {}
+    for name in labels.values():
+        mean[name] = {metric: float(np.nanmean([c[name][metric] for c in cases.values()])) if cases else float("nan")
+                      for metric in ("dice", "nsd", "hd95")}
+    return {"cases": cases, "mean": mean, "missing": sorted(set(references) - set(predictions))}
+
+
+def write_outputs(results: dict, csv_path: str, json_path: str) -> None:
+    """Writes per-case, per-label rows to CSV and the whole result to JSON (NaN as null), atomically."""
+    with atomic_path(csv_path) as temp, open(temp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["case", "label", "dice", "nsd", "hd95_mm"])
+        for case, per_label in results["cases"].items():
+            for name, m in per_label.items():
+                writer.writerow([case, name, f"{m['dice']:.4f}", f"{m['nsd']:.4f}", f"{m['hd95']:.3f}"])
+    clean = json.loads(json.dumps(results), parse_constant=lambda _: None)
+    with atomic_path(json_path) as temp, open(temp, "w") as handle:
+        json.dump(clean, handle, indent=2)
+
+
+def main(argv: list[str]) -> int:
+    del argv
+    labels = {int(k): v for k, v in (item.split(":", 1) for item in FLAGS.labels)}
+    results = evaluate_folders(FLAGS.prediction_path, FLAGS.reference_path, labels, FLAGS.nsd_tolerance_mm)
+    write_outputs(results, FLAGS.output_csv or os.path.join(FLAGS.prediction_path, "metrics.csv"),
+                  FLAGS.output_json or os.path.join(FLAGS.prediction_path, "metrics.json"))
+    print(f"{len(results['cases'])} cases evaluated" + (f", missing predictions: {', '.join(results['missing'])}"
+                                                         if results["missing"] else ""))
+    print(f"{'label':<12} {'Dice':>7} {'NSD':>7} {'HD95 mm':>8}")
+    for name, m in results["mean"].items():
+        print(f"{name:<12} {m['dice']:>7.4f} {m['nsd']:>7.4f} {m['hd95']:>8.2f}")
+    dice_mean = float(np.nanmean([m["dice"] for m in results["mean"].values()]))
+    print(f"{'mean':<12} {dice_mean:>7.4f}")
+    return 1 if results["missing"] or not results["cases"] else 0
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,74 @@
+"""SavedModel export shared by every network (the contract the inference entrypoint relies on).
+
+Every network SavedModel has two signatures:
+- `serving_default(image)`: `image` float32 [batch, *spatial, channels] (the normalised network input,
+  channels last; spatial sizes multiples of `size_multiple`) -> {'probabilities': float32
+  [batch, *spatial, num_labels]}, channel 0 = background.
+- `metadata()` -> {'json': string scalar}: a JSON object with at least `format_version`, `model_kind`
+  ('localization', 'segmentation', 'cfcm'), `labels` ({"0": "background", ...}), `input_shape`
+  (per-axis sizes or null for dynamic), `size_multiple`, and the preprocessing it expects
+  (`spacing_mm` in array order, `window_hu` or `normalization`, `patch_shape`).
+Graphs are float32 (mixed precision is only used in training), so they run on CPU and GPU.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from preprocessing.atomic import atomic_directory
+
+FORMAT_VERSION = 1
+
+
+def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
+    """The checkpoint of iteration `load_model_iter` (latest if None) in `<load_model_base>/checkpoints`."""
+    folder = os.path.join(load_model_base, "checkpoints")
+    path = tf.train.latest_checkpoint(folder) if load_model_iter is None else os.path.join(folder, f"ckpt-{load_model_iter}")
+    if path is None or not tf.io.gfile.exists(path + ".index"):
+        raise FileNotFoundError(f"{folder}: no checkpoint" + ("" if load_model_iter is None else f" for iteration {load_model_iter}"))
+    return path
+
+
+def load_ema_weights(model: keras.Model, path: str) -> None:
+    """Loads the exponential-moving-average weights of a training checkpoint into `model`."""
+    ema = [tf.Variable(tf.zeros_like(v), name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
+    tf.train.Checkpoint(model=model, ema=ema).restore(path).expect_partial()
+    for variable, average in zip(model.trainable_variables, ema):
+        variable.assign(average)
+
+
+class NetworkModule(tf.Module):
+    """The exported module: `serve` (probabilities) and `metadata` (JSON)."""
+
+    def __init__(self, model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec):
+        super().__init__(name=metadata["model_kind"])
+        self.model = model
+        # Keras 3 variables wrap tf.Variables that tf.Module does not find by itself.
+        self.model_variables = [v.value for v in model.variables]
+        self._probabilities_fn = probabilities_fn
+        self._metadata_json = tf.constant(json.dumps(metadata, sort_keys=True))
+        self.serve = tf.function(self._serve, input_signature=[input_spec])
+        self.metadata = tf.function(self._metadata, input_signature=[])
+
+    def _serve(self, image: tf.Tensor) -> dict:
+        return {"probabilities": tf.cast(self._probabilities_fn(self.model(image, training=False)), tf.float32)}
+
+    def _metadata(self) -> dict:
+        return {"json": self._metadata_json}
+
+
+def export_network(model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec,
+                   output_folder: str) -> None:
+    """Writes the SavedModel atomically (a previous export is replaced only once the new one is complete)."""
+    metadata = {"format_version": FORMAT_VERSION, **metadata}
+    module = NetworkModule(model, probabilities_fn, metadata, input_spec)
+    with atomic_directory(output_folder) as temp:
+        tf.saved_model.save(module, temp, signatures={"serving_default": module.serve, "metadata": module.metadata})
+
+
+def read_metadata(saved_model) -> dict:
+    """The metadata JSON of a loaded network SavedModel."""
+    return json.loads(saved_model.signatures["metadata"]()["json"].numpy().decode())

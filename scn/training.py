@@ -1,0 +1,79 @@
+"""Training of the SpatialConfiguration-Net on a FLARE21-layout folder (full-resolution images at 2 mm)."""
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inference.sliding_window import sliding_window_inference
+from networks.losses import generalized_dice_loss, sigmoid_cross_entropy
+from networks.train_loop import Trainer, TrainingSettings
+from networks.validation import mean_dice, pad_to_multiple
+from preprocessing import intensity
+from preprocessing.augmentation import SpatialAugmentation
+from preprocessing.cases import flare21_cases
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+from scn.config import SCNConfig
+from scn.model import build_scn_model
+
+
+def scn_loss(config: SCNConfig):
+    """Loss of the SCN outputs: generalized Dice on the merged prediction, sigmoid cross-entropy on the
+    local and spatial logits, weighted by `config.loss_weights`."""
+    final_weight, local_weight, spatial_weight = config.loss_weights
+
+    def loss(outputs: dict, labels: tf.Tensor, training: bool) -> dict:
+        del training
+        target = tf.one_hot(tf.cast(labels, tf.int32), config.num_labels)
+        return {"loss": final_weight * generalized_dice_loss(target, outputs["prediction"]),
+                "loss_local": local_weight * sigmoid_cross_entropy(target, outputs["local_logits"]),
+                "loss_spatial": spatial_weight * sigmoid_cross_entropy(target, outputs["spatial_logits"])}
+
+    return loss
+
+
+def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarray, batch_size: int = 1,
+                          overlap: float = 0.5) -> np.ndarray:
+    """Probabilities [z, y, x, L] of a normalised image [z, y, x] of any size (sliding window over patches)."""
+    padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model(batch, training=False)["prediction"])
+
+    probabilities = sliding_window_inference(padded, config.patch_shape, predict, config.num_labels, overlap,
+                                             batch_size, pad_value=-1.0)
+    return probabilities[tuple(slice(0, n) for n in image.shape)]
+
+
+def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int, cv_folder: str,
+              batch_size: int = 1, mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
+              spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0)
+              ) -> tuple[Trainer, dict]:
+    """Trains (or resumes) the SCN; returns the trainer and its last validation metrics.
+
+    Training patches are centred on the organs' bounding box plus a random translation, as the
+    localization stage centres the segmentation crop at inference.
+    """
+    keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    train_cases, test_cases = fold_cases(flare21_cases(base_dataset_folder, "training"), cv_folder, fold)
+    loader = ResampledCaseLoader((config.spacing_mm,) * 3)
+    normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
+    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, spatial=spatial_augmentation,
+                              cache=cache, seed=seed, center_on_foreground=True)
+    dataset = make_dataset(train_cases, loader, normalize, pipeline, training=True)
+    model = build_scn_model(config)
+    trainer = Trainer(model, scn_loss(config), settings, mixed_precision)
+
+    def predict_labels(image: np.ndarray) -> np.ndarray:
+        return np.argmax(predict_probabilities(model, config, image), axis=-1)
+
+    def validate() -> dict:
+        names = dict(enumerate(config.label_names, start=1))
+        return mean_dice(test_cases, loader, normalize, predict_labels, names)
+
+    metrics = trainer.fit(dataset, validate if test_cases else None)
+    keras.mixed_precision.set_global_policy("float32")
+    return trainer, metrics
