@@ -38,10 +38,10 @@ def ct_case(segmenter: CTSegmenter):
         start = time.perf_counter()
         volume, geometry = read_image(input_path, ndim=3)
         timings = {"read": time.perf_counter() - start}
-        labels, stages = segmenter.segment(volume, geometry)
-        timings.update(stages)
+        result = segmenter.segment(volume, geometry)
+        timings.update(result.timings)
         start = time.perf_counter()
-        write_image(labels, geometry, output_path)
+        write_image(result.labels, geometry, output_path)
         timings["write"] = time.perf_counter() - start
         return timings
     return process

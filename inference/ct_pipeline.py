@@ -33,6 +33,15 @@ def load_saved_model(folder: str, kind: str | None):
     return model
 
 
+@dataclasses.dataclass(frozen=True)
+class SegmentationResult:
+    """Labels on the input grid, seconds per stage, and the network input shapes (z, y, x) that were run."""
+
+    labels: np.ndarray
+    timings: dict[str, float]
+    network_inputs: dict[str, tuple[int, ...]]
+
+
 @dataclasses.dataclass
 class CTSegmenter:
     """Runs the CT pipeline; load with `CTSegmenter.load(saved_models_folder)`.
@@ -79,8 +88,8 @@ class CTSegmenter:
         return sliding_window_inference(image, patch, predict, len(self.labels), self.overlap, self.batch_size,
                                         pad_value=-1.0)
 
-    def segment(self, volume: np.ndarray, geometry: ImageGeometry) -> tuple[np.ndarray, dict[str, float]]:
-        """Labels (uint8, the volume's shape and grid) of a CT volume [z, y, x] in HU, and seconds per stage."""
+    def segment(self, volume: np.ndarray, geometry: ImageGeometry) -> SegmentationResult:
+        """Segments a CT volume [z, y, x] in HU; labels are uint8 on the volume's own grid."""
         timings = {}
         start = time.perf_counter()
         tensor = tf.constant(volume, tf.float32)
@@ -111,4 +120,6 @@ class CTSegmenter:
         components = {int(k): v for k, v in self.segmentation_metadata.get("components_per_label", {}).items()}
         labels = keep_largest_components(labels, components)
         timings["postprocess"] = time.perf_counter() - start
-        return labels, timings
+        shapes = {"localization": tuple(localization_input["image"].shape[1:4]),
+                  "segmentation": tuple(region["image"].shape[1:4])}
+        return SegmentationResult(labels, timings, shapes)

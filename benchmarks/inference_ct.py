@@ -1,0 +1,95 @@
+"""End-to-end CT inference benchmark: seconds per stage and peak RSS for synthetic 512x512xN volumes.
+
+Usage: python benchmarks/inference_ct.py [--saved_models_folder saved_models] [--slices 100,300]
+
+Volumes are FLARE21-like phantoms (0.8 mm in-plane, 2.5 mm slices) generated in a child process, so the
+peak RSS reported is that of reading and segmenting only. The networks' GFLOPs come from TensorFlow's
+profiler on the same float32 architectures at the shapes actually run; their achieved GFLOP/s is set
+against this machine's float32 matmul rate measured in the same run.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
+from inference.batch import peak_rss_mb  # noqa: E402
+from inference.ct_pipeline import CTSegmenter  # noqa: E402
+from inference.sliding_window import window_starts  # noqa: E402
+from localization.config import LocalizationConfig  # noqa: E402
+from localization.model import build_localization_model  # noqa: E402
+from preprocessing.image_io import read_image, write_image  # noqa: E402
+from scn.config import SCNConfig  # noqa: E402
+from scn.model import build_scn_model  # noqa: E402
+
+flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
+flags.DEFINE_list("slices", ["100", "300"], "Slice counts of the 512x512 test volumes.")
+FLAGS = flags.FLAGS
+
+
+def write_phantom(path: str, slices: int) -> None:
+    from preprocessing.synthetic.flare21 import Flare21PhantomConfig, phantom
+
+    config = Flare21PhantomConfig(in_plane_size=512, fov_mm=(410.0, 410.0), slice_thickness_mm=(2.5, 2.5),
+                                  axial_extent_mm=(2.5 * slices, 2.5 * slices))
+    image, _, geometry = phantom(np.random.default_rng(slices), config)
+    write_image(image, geometry, path)
+
+
+def network_gflop(segmenter: CTSegmenter, network_inputs: dict[str, tuple[int, ...]]) -> float:
+    """GFLOP of the localization pass and of every SCN window run for the given network input shapes."""
+    total = 0.0
+    for name, metadata, build, config_cls in (
+            ("localization", segmenter.localization_metadata, build_localization_model, LocalizationConfig),
+            ("segmentation", segmenter.segmentation_metadata, build_scn_model, SCNConfig)):
+        config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in metadata["config"].items()})
+        shape = network_inputs[name]
+        windows, run_shape = 1, shape
+        if name == "segmentation" and any(n > p for n, p in zip(shape, metadata["patch_shape"])):
+            windows = int(np.prod([len(window_starts(n, p, 0.5)) for n, p in zip(shape, metadata["patch_shape"])]))
+            run_shape = tuple(metadata["patch_shape"])
+        total += windows * model_gflop(build(config), (1, *run_shape, 1))
+    return total
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    segmenter = CTSegmenter.load(FLAGS.saved_models_folder)
+    peak_matmul = matmul_gflops()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for slices in (int(s) for s in FLAGS.slices):
+            path = os.path.join(folder, f"ct_{slices}_0000.nii.gz")
+            child = multiprocessing.get_context("spawn").Process(target=write_phantom, args=(path, slices))
+            child.start()
+            child.join()
+            start = time.perf_counter()
+            volume, geometry = read_image(path, ndim=3)
+            timings = {"read": time.perf_counter() - start}
+            result = segmenter.segment(volume, geometry)
+            timings.update(result.timings)
+            start = time.perf_counter()
+            write_image(result.labels, geometry, os.path.join(folder, f"ct_{slices}.nii.gz"))
+            timings["write"] = time.perf_counter() - start
+            gflop = network_gflop(segmenter, result.network_inputs)
+            network_seconds = timings["localize"] + timings["segment"]
+            rows.append((f"512x512x{slices}", timings, peak_rss_mb(), gflop, gflop / network_seconds))
+    stages = ["read", "preprocess", "localize", "segment", "postprocess", "write"]
+    print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
+    print(f"{'volume':<14}" + "".join(f"{s:>12}" for s in stages) + f"{'total s':>10}{'peak RSS MB':>13}"
+          f"{'net GFLOP':>11}{'GFLOP/s':>9}{'of matmul':>10}")
+    for name, timings, rss, gflop, rate in rows:
+        print(f"{name:<14}" + "".join(f"{timings[s]:>12.2f}" for s in stages) + f"{sum(timings.values()):>10.2f}"
+              f"{rss:>13.0f}{gflop:>11.1f}{rate:>9.1f}{rate / peak_matmul:>10.2f}")
+
+
+if __name__ == "__main__":
+    app.run(main)
