@@ -1,12 +1,15 @@
 """The single inference entrypoint.
 
 Usage: python -m inference --input_path IN --output_path OUT [--saved_models_folder saved_models]
-       [--pipeline ct] [--batch_size 1] [--overlap 0.5] [--overwrite]
+       [--pipeline auto|ct|xray] [--batch_size 1] [--overlap 0.5] [--overwrite]
 
-CT (3D) inputs: every NIfTI/MHA/NRRD file and DICOM series folder in IN is segmented into
-OUT/<case>.nii.gz (FLARE naming: 'validation_000_0000.nii.gz' -> 'validation_000.nii.gz') with the
-input's exact size, spacing, origin and direction. A bad case is reported and skipped; the exit code is
-non-zero when any case failed, and the failures are listed at the end. OUT/summary.csv has per-case timings.
+The pipeline is chosen per input from its header (`--pipeline` forces one): 3D volumes (NIfTI, MHA, NRRD,
+DICOM series folders) go through localization + SCN into OUT/<case>.nii.gz (FLARE naming:
+'validation_000_0000.nii.gz' -> 'validation_000.nii.gz') with the input's exact size, spacing, origin and
+direction; 2D images (PNG, JPEG, single DICOM X-rays, single-slice files) go through CFCM into
+OUT/<name>.png at the image's original size (0/255 for one lung label, label values otherwise). A bad
+case is reported and skipped; the exit code is 1 when any case failed (failures listed at the end) and 2
+when nothing could start. OUT/summary.csv has per-case timings.
 """
 from __future__ import annotations
 
@@ -18,44 +21,79 @@ from absl import app, flags
 
 from inference.batch import list_inputs, run_batch, summary_lines, write_summary_csv
 from inference.ct_pipeline import CTSegmenter, ModelError
-from preprocessing.image_io import read_image, write_image
+from inference.xray_pipeline import XraySegmenter
+from preprocessing.image_io import ImageReadError, image_dimension, read_image, write_image
 
 flags.DEFINE_string("input_path", None, "Input image file, DICOM series folder, or folder of inputs.")
 flags.DEFINE_string("output_path", None, "Output folder.")
 flags.DEFINE_string("saved_models_folder", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                                         "saved_models"), "Folder with the exported SavedModels.")
-flags.DEFINE_enum("pipeline", "ct", ["ct"], "Which pipeline to run.")
-flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
-flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap.")
+flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"], "Pipeline: chosen per input (auto) or forced.")
+flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call (CT).")
+flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap (CT).")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
 flags.mark_flags_as_required(["input_path", "output_path"])
 FLAGS = flags.FLAGS
 
+SUFFIXES = {"ct": ".nii.gz", "xray": ".png"}
 
-def ct_case(segmenter: CTSegmenter):
-    """The per-case function of the CT pipeline: read -> segment -> write (atomic)."""
-    def process(input_path: str, output_path: str) -> dict[str, float]:
-        start = time.perf_counter()
-        volume, geometry = read_image(input_path, ndim=3)
-        timings = {"read": time.perf_counter() - start}
-        result = segmenter.segment(volume, geometry)
-        timings.update(result.timings)
-        start = time.perf_counter()
-        write_image(result.labels, geometry, output_path)
-        timings["write"] = time.perf_counter() - start
-        return timings
-    return process
+
+def pipeline_of(path: str, forced: str) -> str:
+    """'ct' or 'xray' for an input; unreadable headers go to the CT reader, which reports them."""
+    if forced != "auto":
+        return forced
+    try:
+        return "xray" if image_dimension(path) == 2 else "ct"
+    except ImageReadError:
+        return "ct"
+
+
+def ct_case(segmenter: CTSegmenter, input_path: str, output_path: str) -> dict[str, float]:
+    """Read -> segment -> write (atomic) one CT volume."""
+    start = time.perf_counter()
+    volume, geometry = read_image(input_path, ndim=3)
+    timings = {"read": time.perf_counter() - start}
+    result = segmenter.segment(volume, geometry)
+    timings.update(result.timings)
+    start = time.perf_counter()
+    write_image(result.labels, geometry, output_path)
+    timings["write"] = time.perf_counter() - start
+    return timings
+
+
+def xray_case(segmenter: XraySegmenter, input_path: str, output_path: str) -> dict[str, float]:
+    """Read -> segment -> write (atomic PNG at the original size) one 2D image."""
+    start = time.perf_counter()
+    image, geometry = read_image(input_path, ndim=2)
+    timings = {"read": time.perf_counter() - start}
+    result = segmenter.segment(image)
+    timings.update(result.timings)
+    start = time.perf_counter()
+    write_image(segmenter.mask_values(result.labels), geometry, output_path)
+    timings["write"] = time.perf_counter() - start
+    return timings
 
 
 def main(argv: list[str]) -> int:
     del argv
     try:
         inputs = list_inputs(FLAGS.input_path)
-        segmenter = CTSegmenter.load(FLAGS.saved_models_folder, FLAGS.batch_size, FLAGS.overlap)
+        kinds = {path: pipeline_of(path, FLAGS.pipeline) for path in inputs}
+        segmenters = {}
+        if "ct" in kinds.values():
+            segmenters["ct"] = CTSegmenter.load(FLAGS.saved_models_folder, FLAGS.batch_size, FLAGS.overlap)
+        if "xray" in kinds.values():
+            segmenters["xray"] = XraySegmenter.load(FLAGS.saved_models_folder)
     except (FileNotFoundError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results = run_batch(inputs, FLAGS.output_path, ".nii.gz", ct_case(segmenter), FLAGS.overwrite)
+    cases = {"ct": ct_case, "xray": xray_case}
+
+    def process(input_path: str, output_path: str) -> dict[str, float]:
+        kind = kinds[input_path]
+        return cases[kind](segmenters[kind], input_path, output_path)
+
+    results = run_batch(inputs, FLAGS.output_path, lambda path: SUFFIXES[kinds[path]], process, FLAGS.overwrite)
     write_summary_csv(results, os.path.join(FLAGS.output_path, "summary.csv"))
     print("\n".join(summary_lines(results)))
     return 1 if any(r.status == "failed" for r in results) else 0

@@ -54,18 +54,19 @@ def output_name(input_path: str) -> str:
     return name[: -len(CHANNEL_SUFFIX)] if name.endswith(CHANNEL_SUFFIX) else name
 
 
-def run_batch(inputs: list[str], output_folder: str, suffix: str,
+def run_batch(inputs: list[str], output_folder: str, suffix: Callable[[str], str],
               process: Callable[[str, str], dict[str, float]], overwrite: bool = False) -> list[CaseResult]:
     """Runs `process(input_path, output_path) -> timings` for each input; one failure does not stop the rest.
 
-    Outputs are `<output_folder>/<output_name><suffix>`; existing outputs are skipped unless `overwrite`.
+    Outputs are `<output_folder>/<output_name><suffix(input_path)>`; existing outputs are skipped unless
+    `overwrite`.
     A failure is recorded as one line '<input>: <problem>' and printed when it happens.
     """
     os.makedirs(output_folder, exist_ok=True)
     results = []
     for path in tqdm(inputs, desc="cases", unit="case"):
         name = output_name(path)
-        output_path = os.path.join(output_folder, name + suffix)
+        output_path = os.path.join(output_folder, name + suffix(path))
         if os.path.exists(output_path) and not overwrite:
             results.append(CaseResult(name, path, "skipped"))
             continue

@@ -3,9 +3,11 @@
 Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS [--labels 1:liver,2:kidney,...]
        [--nsd_tolerance_mm 1.0] [--output_csv OUT/metrics.csv] [--output_json OUT/metrics.json]
 
-Predictions and references are paired by case name (`validation_000.nii.gz` in both folders; a reference
-named `validation_000_0000.nii.gz` is not expected). Geometry must match; spacing (mm) is taken from the
-reference, so surface metrics are in mm.
+Predictions and references are paired by case name (`validation_000.nii.gz` in both folders). A
+Montgomery `ManualMask` folder (with `leftMask/` and `rightMask/`) is accepted as reference for 2D lung
+masks (merged into one lung label, 1). Binary 0/255 masks count as label 1. Geometry must match; spacing
+comes from the reference (mm), or from --spacing_mm for formats that store none (PNG: 1 pixel otherwise),
+so surface metrics are in mm where the spacing is known.
 """
 from __future__ import annotations
 
@@ -19,13 +21,16 @@ from absl import app, flags
 from inference.batch import output_name
 from inference.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
 from preprocessing.atomic import atomic_path
+from preprocessing.cases import merge_masks
 from preprocessing.image_io import IMAGE_SUFFIXES, read_image
 
 FLARE21_LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
 
 flags.DEFINE_string("prediction_path", None, "Folder of predicted label maps.")
 flags.DEFINE_string("reference_path", None, "Folder of reference label maps with the same case names.")
-flags.DEFINE_list("labels", [f"{k}:{v}" for k, v in FLARE21_LABELS.items()], "label:name pairs to evaluate.")
+flags.DEFINE_list("labels", None, "label:name pairs to evaluate (default: FLARE21 organs; lungs for ManualMask).")
+flags.DEFINE_float("spacing_mm", None, "Pixel/voxel spacing to use instead of the reference's (e.g. 0.0875 for "
+                   "Montgomery PNGs).")
 flags.DEFINE_float("nsd_tolerance_mm", FLARE21_NSD_TOLERANCE_MM, "Normalized surface Dice tolerance in mm.")
 flags.DEFINE_string("output_csv", None, "CSV output (default <prediction_path>/metrics.csv).")
 flags.DEFINE_string("output_json", None, "JSON output (default <prediction_path>/metrics.json).")
@@ -33,29 +38,53 @@ flags.mark_flags_as_required(["prediction_path", "reference_path"])
 FLAGS = flags.FLAGS
 
 
+MONTGOMERY_LABELS = {1: "lungs"}
+
+
 def _images(folder: str) -> dict[str, str]:
     return {output_name(name): os.path.join(folder, name) for name in sorted(os.listdir(folder))
             if name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")}
 
 
+def is_montgomery_masks(folder: str) -> bool:
+    return all(os.path.isdir(os.path.join(folder, side)) for side in ("leftMask", "rightMask"))
+
+
+def _references(folder: str) -> dict[str, list[str]]:
+    """{case: [mask files]}: one label map per case, or left + right lung masks for a ManualMask folder."""
+    if is_montgomery_masks(folder):
+        left = _images(os.path.join(folder, "leftMask"))
+        right = _images(os.path.join(folder, "rightMask"))
+        return {case: [left[case], right[case]] for case in left if case in right}
+    return {case: [path] for case, path in _images(folder).items()}
+
+
+def _as_labels(array: np.ndarray) -> np.ndarray:
+    """Binary 0/255 masks become label 1; label maps are returned as they are."""
+    return (array > 0).astype(np.uint8) if set(np.unique(array)) <= {0, 255} and array.max() == 255 else array
+
+
 def evaluate_folders(prediction_folder: str, reference_folder: str, labels: dict[int, str],
-                     tolerance_mm: float = FLARE21_NSD_TOLERANCE_MM) -> dict:
+                     tolerance_mm: float = FLARE21_NSD_TOLERANCE_MM, spacing_mm: float | None = None) -> dict:
     """{'cases': {case: {label name: {dice, nsd, hd95}}}, 'mean': {label name: {...}}, 'missing': [...]}.
 
     Means ignore NaN (HD95 is NaN where exactly one of prediction and reference is empty).
     """
-    predictions, references = _images(prediction_folder), _images(reference_folder)
+    predictions, references = _images(prediction_folder), _references(reference_folder)
     if not references:
         raise FileNotFoundError(f"{reference_folder}: no reference label maps found")
     cases = {}
-    for case, reference_path in references.items():
+    for case, reference_paths in references.items():
         if case not in predictions:
             continue
-        reference, geometry = read_image(reference_path)
-        prediction, predicted_geometry = read_image(predictions[case])
+        masks = [_as_labels(read_image(path)[0]) for path in reference_paths]
+        geometry = read_image(reference_paths[0])[1]
+        reference = merge_masks(masks, separate_labels=False) if len(masks) > 1 else masks[0]
+        prediction = _as_labels(read_image(predictions[case])[0])
         if prediction.shape != reference.shape:
             raise ValueError(f"{predictions[case]}: size {prediction.shape} differs from reference {reference.shape}")
-        values = label_metrics(prediction, reference, list(labels), geometry.array_spacing, tolerance_mm)
+        spacing = (spacing_mm,) * reference.ndim if spacing_mm else geometry.array_spacing
+        values = label_metrics(prediction, reference, list(labels), spacing, tolerance_mm)
         cases[case] = {labels[label]: metrics for label, metrics in values.items()}
     mean = {}
     for name in labels.values():
@@ -79,8 +108,12 @@ def write_outputs(results: dict, csv_path: str, json_path: str) -> None:
 
 def main(argv: list[str]) -> int:
     del argv
-    labels = {int(k): v for k, v in (item.split(":", 1) for item in FLAGS.labels)}
-    results = evaluate_folders(FLAGS.prediction_path, FLAGS.reference_path, labels, FLAGS.nsd_tolerance_mm)
+    if FLAGS.labels:
+        labels = {int(k): v for k, v in (item.split(":", 1) for item in FLAGS.labels)}
+    else:
+        labels = MONTGOMERY_LABELS if is_montgomery_masks(FLAGS.reference_path) else FLARE21_LABELS
+    results = evaluate_folders(FLAGS.prediction_path, FLAGS.reference_path, labels, FLAGS.nsd_tolerance_mm,
+                               FLAGS.spacing_mm)
     write_outputs(results, FLAGS.output_csv or os.path.join(FLAGS.prediction_path, "metrics.csv"),
                   FLAGS.output_json or os.path.join(FLAGS.prediction_path, "metrics.json"))
     print(f"{len(results['cases'])} cases evaluated" + (f", missing predictions: {', '.join(results['missing'])}"

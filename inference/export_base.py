@@ -41,9 +41,10 @@ def load_ema_weights(model: keras.Model, path: str) -> None:
 
 
 class NetworkModule(tf.Module):
-    """The exported module: `serve` (probabilities) and `metadata` (JSON)."""
+    """The exported module: `serve` (probabilities), `metadata` (JSON) and optional extra functions."""
 
-    def __init__(self, model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec):
+    def __init__(self, model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec,
+                 extra_functions: dict | None = None):
         super().__init__(name=metadata["model_kind"])
         self.model = model
         # Keras 3 variables wrap tf.Variables that tf.Module does not find by itself.
@@ -52,6 +53,16 @@ class NetworkModule(tf.Module):
         self._metadata_json = tf.constant(json.dumps(metadata, sort_keys=True))
         self.serve = tf.function(self._serve, input_signature=[input_spec])
         self.metadata = tf.function(self._metadata, input_signature=[])
+        self.extra_signatures = {}
+        for name, (function, spec) in (extra_functions or {}).items():
+            traced = tf.function(self._bind(function), input_signature=[spec])
+            setattr(self, name, traced)
+            self.extra_signatures[name] = traced
+
+    def _bind(self, function):
+        def bound(inputs: tf.Tensor) -> dict:
+            return function(lambda batch: self.model(batch, training=False), inputs)
+        return bound
 
     def _serve(self, image: tf.Tensor) -> dict:
         return {"probabilities": tf.cast(self._probabilities_fn(self.model(image, training=False)), tf.float32)}
@@ -61,12 +72,17 @@ class NetworkModule(tf.Module):
 
 
 def export_network(model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec,
-                   output_folder: str) -> None:
-    """Writes the SavedModel atomically (a previous export is replaced only once the new one is complete)."""
+                   output_folder: str, extra_functions: dict | None = None) -> None:
+    """Writes the SavedModel atomically (a previous export is replaced only once the new one is complete).
+
+    `extra_functions` maps signature names to (function(network, input) -> dict of tensors, input spec);
+    `network` is the Keras model in inference mode.
+    """
     metadata = {"format_version": FORMAT_VERSION, **metadata}
-    module = NetworkModule(model, probabilities_fn, metadata, input_spec)
+    module = NetworkModule(model, probabilities_fn, metadata, input_spec, extra_functions)
+    signatures = {"serving_default": module.serve, "metadata": module.metadata, **module.extra_signatures}
     with atomic_directory(output_folder) as temp:
-        tf.saved_model.save(module, temp, signatures={"serving_default": module.serve, "metadata": module.metadata})
+        tf.saved_model.save(module, temp, signatures=signatures)
 
 
 def read_metadata(saved_model) -> dict:

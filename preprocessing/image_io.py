@@ -148,6 +148,25 @@ def _check_dimension(path: str, image: sitk.Image, ndim: int | None) -> sitk.Ima
     return image
 
 
+def image_dimension(path: str) -> int:
+    """2 or 3: the dimension of an image judged from its header only (PNG/JPEG: 2; DICOM series folder: 3;
+    a 3D file with a single slice: 2). Raises `ImageReadError` if the header cannot be read."""
+    if os.path.isdir(path):
+        return 3
+    if full_suffix(path).lower() in OPENCV_SUFFIXES:
+        return 2
+    if not os.path.exists(path):
+        raise ImageReadError(path, "file not found")
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as error:
+        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    size = reader.GetSize()
+    return 2 if len(size) == 2 or (len(size) == 3 and size[2] == 1) else len(size)
+
+
 def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeometry]:
     """Reads an image file or DICOM series folder.
 

@@ -20,6 +20,7 @@ from preprocessing.tf_geometry import crop_or_pad
 
 Loader = Callable[[Case], tuple[np.ndarray, np.ndarray]]
 Normalizer = Callable[[tf.Tensor], tf.Tensor]
+Preparer = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +98,8 @@ def fold_cases(cases: list[Case], cv_folder: str, fold: int, num_folds: int = 4)
     return [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
 
 
-def _loaded(cases: list[Case], loader: Loader, ndim: int, normalize: Normalizer) -> tf.data.Dataset:
+def _loaded(cases: list[Case], loader: Loader, ndim: int, normalize: Normalizer,
+            prepare: Preparer | None) -> tf.data.Dataset:
     def load(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         image, label = loader(cases[int(index)])
         return image.astype(np.float32), label.astype(np.uint8)
@@ -106,13 +108,15 @@ def _loaded(cases: list[Case], loader: Loader, ndim: int, normalize: Normalizer)
         image, label = tf.numpy_function(load, [index], [tf.float32, tf.uint8], stateful=False)
         image.set_shape([None] * ndim)
         label.set_shape([None] * ndim)
-        return normalize(image)[..., None], label
+        image = normalize(image)[..., None]
+        return (image, label) if prepare is None else prepare(image, label)
 
     return tf.data.Dataset.range(len(cases)).map(load_op, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, config: PipelineConfig,
-                 training: bool, ndim: int = 3, image_default: float = -1.0) -> tf.data.Dataset:
+                 training: bool, ndim: int = 3, image_default: float = -1.0,
+                 prepare: Preparer | None = None) -> tf.data.Dataset:
     """A batched, prefetched tf.data pipeline over `cases`.
 
     Args:
@@ -121,10 +125,12 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
         training: repeat, shuffle, augment and cut random patches; otherwise one pass in order,
             centre patches (or whole volumes if `config.patch_shape` is None).
         image_default: normalised image value used outside the volume (air after windowing).
+        prepare: optional TF op (image [*spatial, 1], label [*spatial]) -> (image, label) applied after
+            normalisation and before caching, e.g. letterboxing X-rays to the network size.
     """
     if not cases:
         raise ValueError("no cases to build a data set from")
-    dataset = _loaded(cases, loader, ndim, normalize)
+    dataset = _loaded(cases, loader, ndim, normalize, prepare)
     if config.cache is not None:
         dataset = dataset.cache(config.cache)
     patch = None if config.patch_shape is None else tf.constant(config.patch_shape, tf.int32)

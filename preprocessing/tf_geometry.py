@@ -67,3 +67,25 @@ def crop_or_pad(volume: tf.Tensor, start: tf.Tensor, shape: tf.Tensor, pad_value
 def paste(cropped: tf.Tensor, start: tf.Tensor, full_shape: tf.Tensor, fill_value: float = 0.0) -> tf.Tensor:
     """Inverse of `crop_or_pad`: places `cropped` at `start` into a volume of `full_shape`."""
     return crop_or_pad(cropped, -tf.cast(start, tf.int32), full_shape, fill_value)
+
+
+def letterbox(image: tf.Tensor, size: int, method: str = "area", pad_value: float = 0.0) -> tuple[tf.Tensor, tf.Tensor]:
+    """Resizes a 2D image [H, W, C] so its long side is `size` (aspect kept) and pads it to [size, size, C].
+
+    The image is placed at the top-left corner. Returns (letterboxed image, resized shape [2] int32), the
+    latter being what `unletterbox` needs to undo it. `method`: 'area' for images, 'nearest' for labels.
+    """
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = size / tf.reduce_max(shape)
+    resized_shape = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), 1)
+    resized = tf.image.resize(image, resized_shape, method=method)
+    padded = tf.pad(resized, [[0, size - resized_shape[0]], [0, size - resized_shape[1]], [0, 0]],
+                    constant_values=pad_value)
+    return tf.cast(padded, image.dtype), resized_shape
+
+
+def unletterbox(output: tf.Tensor, resized_shape: tf.Tensor, original_shape: tf.Tensor) -> tf.Tensor:
+    """Inverse of `letterbox` for a network output [size, size, C]: crops the padding and resizes
+    (bilinear) back to `original_shape` [2]."""
+    cropped = output[:resized_shape[0], :resized_shape[1]]
+    return tf.image.resize(cropped, tf.cast(original_shape, tf.int32), method="bilinear")

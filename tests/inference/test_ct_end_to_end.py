@@ -112,7 +112,7 @@ def test_entrypoint_keeps_geometry_and_reports_bad_cases_without_stopping(traine
                 str(inputs / "flat_0000.nii.gz"))
     outputs = tmp_path / "outputs"
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
-                        "--saved_models_folder", trained["saved_models"])
+                        "--saved_models_folder", trained["saved_models"], "--pipeline", "ct")
     assert result.returncode == 1, result.stderr[-3000:]
     assert "2 ok, 0 skipped (already done), 2 failed" in result.stdout
     assert f"{inputs / 'corrupt_0000.nii.gz'}: cannot be read" in result.stdout

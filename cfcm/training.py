@@ -1,0 +1,95 @@
+"""Training of CFCM on a Montgomery-layout folder (3-fold cross-validation as in the original experiments)."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cfcm.config import CFCMConfig
+from cfcm.model import build_cfcm_model
+from cfcm.segment import letterbox_label, segment_image
+from inference.metrics import dice
+from networks.losses import dice_per_label
+from networks.train_loop import Trainer, TrainingSettings
+from preprocessing import intensity
+from preprocessing.augmentation import SpatialAugmentation
+from preprocessing.cases import montgomery_cases, read_label
+from preprocessing.image_io import read_image
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+from preprocessing.tf_geometry import letterbox
+
+NUM_FOLDS = 3
+XRAY_AUGMENTATION = SpatialAugmentation(rotation_degrees=10.0, scale_range=(0.9, 1.1), translation_voxels=20.0,
+                                        shear=0.03, elastic_control_points=5, elastic_magnitude_voxels=3.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class CFCMTraining:
+    """Run settings: output folder, fold (0 = all data, 1..3), batch size, precision, cache, seed."""
+
+    output_folder: str
+    fold: int = 1
+    batch_size: int = 4
+    mixed_precision: bool = False
+    cache: str | None = None
+    seed: int = 0
+
+
+def cfcm_loss(config: CFCMConfig):
+    """Dice loss (1 - mean soft Dice of the foreground labels), cross-entropy, or their sum."""
+    def loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> dict:
+        del training
+        logits = tf.cast(outputs, tf.float32)
+        target = tf.one_hot(tf.cast(labels, tf.int32), config.num_labels)
+        losses = {}
+        if config.loss in ("dice", "dice_ce"):
+            losses["loss_dice"] = 1.0 - tf.reduce_mean(dice_per_label(target, tf.nn.softmax(logits))[1:])
+        if config.loss in ("cross_entropy", "dice_ce"):
+            losses["loss_ce"] = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, logits))
+        return losses
+    return loss
+
+
+def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining,
+               cv_folder: str) -> tuple[Trainer, dict]:
+    """Trains (or resumes) CFCM for `config.epochs` epochs, validating Dice per epoch on the held-out fold."""
+    keras.utils.set_random_seed(run.seed)
+    keras.mixed_precision.set_global_policy("mixed_float16" if run.mixed_precision else "float32")
+    separate = config.num_labels == 3
+    train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
+    normalize = functools.partial(intensity.percentile_normalize, lower=config.percentiles[0],
+                                  upper=config.percentiles[1])
+
+    def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return letterbox(image, config.image_size)[0], letterbox_label(label, config)
+
+    pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
+                              spatial=XRAY_AUGMENTATION, cache=run.cache, seed=run.seed)
+    dataset = make_dataset(train_cases, ResampledCaseLoader(None, ndim=2, separate_labels=separate), normalize,
+                           pipeline, training=True, ndim=2, image_default=0.0, prepare=prepare)
+    steps_per_epoch = max(1, math.ceil(len(train_cases) / run.batch_size))
+    settings = TrainingSettings(run.output_folder, config.epochs * steps_per_epoch, steps_per_epoch,
+                                config.learning_rate, log_iter=max(1, steps_per_epoch // 2))
+    model = build_cfcm_model(config)
+    trainer = Trainer(model, cfcm_loss(config), settings, run.mixed_precision)
+    segment = tf.function(lambda image: segment_image(lambda x: model(x, training=False), image, config))
+
+    def validate() -> dict:
+        scores = {name: [] for name in config.label_names}
+        for case in test_cases:
+            image, _ = read_image(case.image_path, ndim=2)
+            reference, _ = read_label(case, ndim=2, separate_labels=separate)
+            labels = segment(tf.constant(image, tf.float32))["labels"].numpy()
+            for value, name in enumerate(config.label_names, start=1):
+                scores[name].append(dice(labels == value, reference == value))
+        metrics = {"epoch": float(int(trainer.step.numpy()) // steps_per_epoch)}
+        metrics.update({f"dice_{name}": float(np.mean(values)) for name, values in scores.items()})
+        return metrics
+
+    metrics = trainer.fit(dataset, validate if test_cases else None)
+    keras.mixed_precision.set_global_policy("float32")
+    return trainer, metrics
