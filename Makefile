@@ -24,6 +24,9 @@ demo: $(STAMP)
 	$(PY) -m preprocessing.synthetic flare21 --output_folder $(DEMO_DIR)/FLARE21 --num_cases 0 --num_validation_cases 3 --in_plane_size 256 --seed 2026
 	$(PY) -m inference --input_path $(DEMO_DIR)/FLARE21/ValidationImg --output_path $(DEMO_DIR)/predictions --saved_models_folder saved_models
 	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/predictions --reference_path $(DEMO_DIR)/FLARE21/ValidationMask
+	$(PY) -m preprocessing.synthetic montgomery --output_folder $(DEMO_DIR)/Montgomery --num_cases 3 --max_side 1500 --seed 2026
+	$(PY) -m inference --input_path $(DEMO_DIR)/Montgomery/CXR_png --output_path $(DEMO_DIR)/xray_predictions --saved_models_folder saved_models
+	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/xray_predictions --reference_path $(DEMO_DIR)/Montgomery/ManualMask
 
 demo-models: $(STAMP)
 	PY=$(PY) bash saved_models/train_demo_models.sh

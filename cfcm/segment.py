@@ -11,9 +11,19 @@ from preprocessing.tf_geometry import letterbox, unletterbox
 
 
 def network_input(image: tf.Tensor, config: CFCMConfig) -> tuple[tf.Tensor, tf.Tensor]:
-    """Raw 2D image [H, W] -> (letterboxed normalised input [S, S, 1], resized shape [2])."""
-    normalized = intensity.percentile_normalize(image, *config.percentiles)
-    return letterbox(normalized[..., None], config.image_size)
+    """Raw 2D image [H, W] -> (letterboxed normalised input [S, S, 1], resized shape [2]).
+
+    The image is letterboxed first (area resampling) and the percentiles are taken over the resized
+    image without its padding, so normalisation costs the same for a 20-megapixel input as for a small one.
+    """
+    boxed, resized_shape = letterbox(tf.cast(image, tf.float32)[..., None], config.image_size)
+    content = boxed[:resized_shape[0], :resized_shape[1]]
+    low = intensity.percentile(content, config.percentiles[0])
+    high = intensity.percentile(content, config.percentiles[1])
+    normalized = tf.clip_by_value((boxed - low) / tf.maximum(high - low, 1e-6), 0.0, 1.0)
+    mask = tf.pad(tf.ones_like(content), [[0, config.image_size - resized_shape[0]],
+                                          [0, config.image_size - resized_shape[1]], [0, 0]])
+    return normalized * mask, resized_shape
 
 
 def letterbox_label(label: tf.Tensor, config: CFCMConfig) -> tf.Tensor:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import keras
@@ -11,16 +10,14 @@ import tensorflow as tf
 
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
-from cfcm.segment import letterbox_label, segment_image
+from cfcm.segment import letterbox_label, network_input, segment_image
 from inference.metrics import dice
 from networks.losses import dice_per_label
 from networks.train_loop import Trainer, TrainingSettings
-from preprocessing import intensity
 from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import montgomery_cases, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
-from preprocessing.tf_geometry import letterbox
 
 NUM_FOLDS = 3
 XRAY_AUGMENTATION = SpatialAugmentation(rotation_degrees=10.0, scale_range=(0.9, 1.1), translation_voxels=20.0,
@@ -61,15 +58,12 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining,
     keras.mixed_precision.set_global_policy("mixed_float16" if run.mixed_precision else "float32")
     separate = config.num_labels == 3
     train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
-    normalize = functools.partial(intensity.percentile_normalize, lower=config.percentiles[0],
-                                  upper=config.percentiles[1])
-
     def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        return letterbox(image, config.image_size)[0], letterbox_label(label, config)
+        return network_input(image[..., 0], config)[0], letterbox_label(label, config)
 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
                               spatial=XRAY_AUGMENTATION, cache=run.cache, seed=run.seed)
-    dataset = make_dataset(train_cases, ResampledCaseLoader(None, ndim=2, separate_labels=separate), normalize,
+    dataset = make_dataset(train_cases, ResampledCaseLoader(None, ndim=2, separate_labels=separate), tf.identity,
                            pipeline, training=True, ndim=2, image_default=0.0, prepare=prepare)
     steps_per_epoch = max(1, math.ceil(len(train_cases) / run.batch_size))
     settings = TrainingSettings(run.output_folder, config.epochs * steps_per_epoch, steps_per_epoch,

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Trains the small demo models shipped in saved_models/ on synthetic FLARE21-layout phantoms and exports
-# them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation spacing, a few thousand
-# iterations; the paper's defaults are in localization/config.py and scn/config.py.
+# Trains the small demo models shipped in saved_models/ on synthetic phantoms (FLARE21 and Montgomery
+# layouts) and exports them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation
+# spacing, 256-pixel X-ray input, a few thousand iterations. The paper defaults are in localization/config.py,
+# scn/config.py and cfcm/config.py. Reruns resume from the checkpoints in $WORK.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${WORK:-build/demo_models}
 OUT=${OUT:-saved_models}
 mkdir -p "$WORK"
-$PY -m preprocessing.synthetic flare21 --output_folder "$WORK/FLARE21" --num_cases 12 --in_plane_size 256 --seed 100
+[ -d "$WORK/FLARE21/TrainingImg" ] || \
+  $PY -m preprocessing.synthetic flare21 --output_folder "$WORK/FLARE21" --num_cases 12 --in_plane_size 256 --seed 100
 $PY -m preprocessing.downsample --base_dataset_folder "$WORK/FLARE21"
 $PY -m localization.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/localization" \
   --cv 1 --max_iter 600 --test_iter 200 --num_filters 16 --num_levels 4 --patch_shape 64,64,64 \
   --learning_rate 5e-4 --ema_decay 0.99 --cache ""
 $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/scn" \
-  --cv 1 --max_iter 2000 --test_iter 500 --local_filters 16 --local_levels 4 --spatial_filters 8 \
+  --cv 1 --max_iter 5000 --test_iter 500 --local_filters 16 --local_levels 4 --spatial_filters 8 \
   --spatial_levels 3 --patch_shape 48,64,64 --spacing 4 --learning_rate 5e-4 --ema_decay 0.995 --cache ""
+[ -d "$WORK/Montgomery/CXR_png" ] || \
+  $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
+$PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \
+  --epochs 60 --batch_size 4 --resnet_depth 18 --base_filters 16 --image_size 256 --learning_rate 1e-3 --cache ""
 $PY -m localization.export --load_model_base "$WORK/localization" --output_folder "$OUT/localization"
 $PY -m scn.export --load_model_base "$WORK/scn" --output_folder "$OUT/segmentation"
+$PY -m cfcm.export --load_model_base "$WORK/cfcm" --output_folder "$OUT/cfcm"
 $PY -m inference.export_tf_utils_module --output_folder "$OUT/tf_utils_module"

@@ -1,0 +1,77 @@
+"""X-ray path end to end: CFCM train (tiny) -> export -> entrypoint picks the 2D pipeline -> PNG masks at the
+original size -> evaluate; bad inputs fail clearly without stopping the batch."""
+import os
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import write_image
+from tests.conftest import run_module
+
+
+def check(result) -> None:
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+
+
+@pytest.fixture(scope="module")
+def cfcm_models(montgomery_folder, tmp_path_factory):
+    work = tmp_path_factory.mktemp("cfcm")
+    check(run_module("cfcm.train", "--base_dataset_folder", montgomery_folder, "--base_output_folder",
+                     str(work / "cfcm"), "--fold", "1", "--epochs", "2", "--batch_size", "2", "--resnet_depth", "18",
+                     "--base_filters", "4", "--image_size", "64", "--cv_folder", str(work / "cv")))
+    saved = work / "saved_models"
+    check(run_module("cfcm.export", "--load_model_base", str(work / "cfcm"), "--output_folder", str(saved / "cfcm")))
+    return {"training": str(work / "cfcm"), "saved_models": str(saved), "cv": str(work / "cv")}
+
+
+def test_training_writes_three_folds_and_per_epoch_validation(cfcm_models):
+    assert sorted(os.listdir(cfcm_models["cv"])) == ["0", "1", "2", "3"]
+    rows = open(os.path.join(cfcm_models["training"], "validation.csv")).read().splitlines()
+    assert rows[0] == "iteration,epoch,dice_lungs" and len(rows) == 3
+
+
+def test_exported_cfcm_segments_any_size_with_tensorflow_only(cfcm_models):
+    model = tf.saved_model.load(os.path.join(cfcm_models["saved_models"], "cfcm"))
+    out = model.signatures["segment"](image=tf.random.uniform((123, 77)) * 255)
+    assert out["labels"].shape == (123, 77) and out["labels"].dtype == tf.uint8
+    assert out["probabilities"].shape == (123, 77, 2)
+
+
+def test_entrypoint_writes_png_masks_at_original_size_and_reports_bad_inputs(cfcm_models, montgomery_folder, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    names = sorted(os.listdir(os.path.join(montgomery_folder, "CXR_png")))[:2]
+    for name in names:
+        shutil.copy(os.path.join(montgomery_folder, "CXR_png", name), inputs / name)
+    (inputs / "notes.png").write_text("this is not an image")
+    outputs = tmp_path / "outputs"
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
+                        "--saved_models_folder", cfcm_models["saved_models"])
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "2 ok, 0 skipped (already done), 1 failed" in result.stdout
+    assert f"{inputs / 'notes.png'}: cannot be decoded" in result.stdout
+    for name in names:
+        mask = cv2.imread(str(outputs / name), cv2.IMREAD_UNCHANGED)
+        image = cv2.imread(str(inputs / name), cv2.IMREAD_UNCHANGED)
+        assert mask.shape == image.shape and mask.dtype == np.uint8
+        assert set(np.unique(mask)) <= {0, 255}
+    evaluation = run_module("inference.evaluate", "--prediction_path", str(outputs), "--reference_path",
+                            os.path.join(montgomery_folder, "ManualMask"), "--spacing_mm", "0.0875")
+    assert evaluation.returncode == 1, "references without a prediction make the evaluation incomplete"
+    assert "2 cases evaluated, missing predictions: " in evaluation.stdout and "lungs" in evaluation.stdout
+    assert os.path.exists(outputs / "metrics.csv") and os.path.exists(outputs / "metrics.json")
+
+
+def test_volume_given_to_the_2d_model_fails_clearly(cfcm_models, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_image(np.zeros((4, 16, 16), np.int16), ImageGeometry((16, 16, 4), (1, 1, 1), (0, 0, 0),
+                                                               (1, 0, 0, 0, 1, 0, 0, 0, 1)), str(inputs / "ct.nii.gz"))
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(tmp_path / "out"),
+                        "--saved_models_folder", cfcm_models["saved_models"], "--pipeline", "xray")
+    assert result.returncode == 1
+    assert f"{inputs / 'ct.nii.gz'}: is a 3D volume (size 16x16x4), expected a 2D image" in result.stdout
