@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,10 +22,11 @@ from absl import app, flags  # noqa: E402
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
 from inference.ct_pipeline import CTSegmenter  # noqa: E402
+from inference.run_case import ct_case  # noqa: E402
 from inference.sliding_window import window_starts  # noqa: E402
 from localization.config import LocalizationConfig  # noqa: E402
 from localization.model import build_localization_model  # noqa: E402
-from preprocessing.image_io import read_image, write_image  # noqa: E402
+from preprocessing.image_io import write_image  # noqa: E402
 from scn.config import SCNConfig  # noqa: E402
 from scn.model import build_scn_model  # noqa: E402
 
@@ -71,14 +71,8 @@ def main(argv: list[str]) -> None:
             child = multiprocessing.get_context("spawn").Process(target=write_phantom, args=(path, slices))
             child.start()
             child.join()
-            start = time.perf_counter()
-            volume, geometry = read_image(path, ndim=3)
-            timings = {"read": time.perf_counter() - start}
-            result = segmenter.segment(volume, geometry)
-            timings.update(result.timings)
-            start = time.perf_counter()
-            write_image(result.labels, geometry, os.path.join(folder, f"ct_{slices}.nii.gz"))
-            timings["write"] = time.perf_counter() - start
+            result = ct_case(segmenter, path, os.path.join(folder, f"ct_{slices}.nii.gz"))
+            timings = result.timings
             gflop = network_gflop(segmenter, result.network_inputs)
             network_seconds = timings["localize"] + timings["segment"]
             rows.append((f"512x512x{slices}", timings, peak_rss_mb(), gflop, gflop / network_seconds))

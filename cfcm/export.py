@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 
-import keras
 import tensorflow as tf
-from absl import app, flags
+from absl import app
 
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
 from cfcm.segment import segment_image
-from inference.export_base import checkpoint_path, export_network, load_ema_weights
-from networks.config_io import read_config
+from inference.export_base import define_export_flags, export_main, export_network, restore_model
 
-flags.DEFINE_string("load_model_base", None, "Training output folder (config.json, checkpoints/).")
-flags.DEFINE_integer("load_model_iter", None, "Checkpoint iteration; latest if unset.")
-flags.DEFINE_string("output_folder", "saved_models/cfcm", "SavedModel folder to write.")
-flags.mark_flag_as_required("load_model_base")
-FLAGS = flags.FLAGS
+define_export_flags("saved_models/cfcm")
 
 
 def cfcm_metadata(config: CFCMConfig) -> dict:
@@ -41,25 +34,12 @@ def cfcm_metadata(config: CFCMConfig) -> dict:
 
 
 def export_cfcm(load_model_base: str, load_model_iter: int | None, output_folder: str) -> None:
-    keras.mixed_precision.set_global_policy("float32")
-    config = read_config(CFCMConfig, os.path.join(load_model_base, "config.json"))
-    model = build_cfcm_model(config)
-    load_ema_weights(model, checkpoint_path(load_model_base, load_model_iter))
-    segment = functools.partial(_segment, config=config)
+    config, model = restore_model(CFCMConfig, build_cfcm_model, load_model_base, load_model_iter)
+    segment = functools.partial(segment_image, config=config)
     export_network(model, lambda logits: tf.nn.softmax(logits, axis=-1), cfcm_metadata(config),
                    tf.TensorSpec([None, None, None, 1], tf.float32, name="image"), output_folder,
                    {"segment": (segment, tf.TensorSpec([None, None], tf.float32, name="image"))})
 
 
-def _segment(network, image: tf.Tensor, config: CFCMConfig) -> dict:
-    return segment_image(network, image, config)
-
-
-def main(argv: list[str]) -> None:
-    del argv
-    export_cfcm(FLAGS.load_model_base, FLAGS.load_model_iter, FLAGS.output_folder)
-    print(f"wrote {FLAGS.output_folder}")
-
-
 if __name__ == "__main__":
-    app.run(main)
+    app.run(export_main(export_cfcm))

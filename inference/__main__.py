@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from absl import app, flags
 
 from inference.batch import list_inputs, run_batch, summary_lines, write_summary_csv
 from inference.ct_pipeline import CTSegmenter, ModelError
+from inference.run_case import ct_case, xray_case
 from inference.xray_pipeline import XraySegmenter
-from preprocessing.image_io import ImageReadError, image_dimension, read_image, write_image
+from preprocessing.image_io import ImageReadError, image_dimension
 
 flags.DEFINE_string("input_path", None, "Input image file, DICOM series folder, or folder of inputs.")
 flags.DEFINE_string("output_path", None, "Output folder.")
@@ -48,32 +48,6 @@ def pipeline_of(path: str, forced: str) -> str:
         return "ct"
 
 
-def ct_case(segmenter: CTSegmenter, input_path: str, output_path: str) -> dict[str, float]:
-    """Read -> segment -> write (atomic) one CT volume."""
-    start = time.perf_counter()
-    volume, geometry = read_image(input_path, ndim=3)
-    timings = {"read": time.perf_counter() - start}
-    result = segmenter.segment(volume, geometry)
-    timings.update(result.timings)
-    start = time.perf_counter()
-    write_image(result.labels, geometry, output_path)
-    timings["write"] = time.perf_counter() - start
-    return timings
-
-
-def xray_case(segmenter: XraySegmenter, input_path: str, output_path: str) -> dict[str, float]:
-    """Read -> segment -> write (atomic PNG at the original size) one 2D image."""
-    start = time.perf_counter()
-    image, geometry = read_image(input_path, ndim=2)
-    timings = {"read": time.perf_counter() - start}
-    result = segmenter.segment(image)
-    timings.update(result.timings)
-    start = time.perf_counter()
-    write_image(segmenter.mask_values(result.labels), geometry, output_path)
-    timings["write"] = time.perf_counter() - start
-    return timings
-
-
 def main(argv: list[str]) -> int:
     del argv
     try:
@@ -91,7 +65,7 @@ def main(argv: list[str]) -> int:
 
     def process(input_path: str, output_path: str) -> dict[str, float]:
         kind = kinds[input_path]
-        return cases[kind](segmenters[kind], input_path, output_path)
+        return cases[kind](segmenters[kind], input_path, output_path).timings
 
     results = run_batch(inputs, FLAGS.output_path, lambda path: SUFFIXES[kinds[path]], process, FLAGS.overwrite)
     write_summary_csv(results, os.path.join(FLAGS.output_path, "summary.csv"))

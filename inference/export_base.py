@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 
 import keras
 import tensorflow as tf
+from absl import flags
 
+from networks.config_io import read_config
 from preprocessing.atomic import atomic_directory
 
 FORMAT_VERSION = 1
@@ -30,6 +33,33 @@ def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
     if path is None or not tf.io.gfile.exists(path + ".index"):
         raise FileNotFoundError(f"{folder}: no checkpoint" + ("" if load_model_iter is None else f" for iteration {load_model_iter}"))
     return path
+
+
+def define_export_flags(default_output_folder: str) -> None:
+    """Defines --load_model_base, --load_model_iter and --output_folder for an export script."""
+    flags.DEFINE_string("load_model_base", None, "Training output folder (config.json, checkpoints/).")
+    flags.DEFINE_integer("load_model_iter", None, "Checkpoint iteration; latest if unset.")
+    flags.DEFINE_string("output_folder", default_output_folder, "SavedModel folder to write.")
+    flags.mark_flag_as_required("load_model_base")
+
+
+def export_main(export: Callable[[str, int | None, str], None]) -> Callable[[list[str]], None]:
+    """The absl `main` of an export script: runs `export(load_model_base, load_model_iter, output_folder)`."""
+    def main(argv: list[str]) -> None:
+        del argv
+        values = flags.FLAGS
+        export(values.load_model_base, values.load_model_iter, values.output_folder)
+        print(f"wrote {values.output_folder}")
+    return main
+
+
+def restore_model(config_cls: type, build: Callable, load_model_base: str, load_model_iter: int | None):
+    """(config, float32 Keras model with the checkpoint's EMA weights) from a training output folder."""
+    keras.mixed_precision.set_global_policy("float32")
+    config = read_config(config_cls, os.path.join(load_model_base, "config.json"))
+    model = build(config)
+    load_ema_weights(model, checkpoint_path(load_model_base, load_model_iter))
+    return config, model
 
 
 def load_ema_weights(model: keras.Model, path: str) -> None:

@@ -8,22 +8,15 @@ Signature: image float32 [batch, z, y, x, 1] at `spacing_mm`, windowed to [-1, 1
 from __future__ import annotations
 
 import dataclasses
-import os
 
-import keras
 import tensorflow as tf
-from absl import app, flags
+from absl import app
 
-from inference.export_base import checkpoint_path, export_network, load_ema_weights
+from inference.export_base import define_export_flags, export_main, export_network, restore_model
 from localization.config import LocalizationConfig
 from localization.model import build_localization_model
-from networks.config_io import read_config
 
-flags.DEFINE_string("load_model_base", None, "Training output folder (config.json, checkpoints/).")
-flags.DEFINE_integer("load_model_iter", None, "Checkpoint iteration; latest if unset.")
-flags.DEFINE_string("output_folder", "saved_models/localization", "SavedModel folder to write.")
-flags.mark_flag_as_required("load_model_base")
-FLAGS = flags.FLAGS
+define_export_flags("saved_models/localization")
 
 
 def localization_metadata(config: LocalizationConfig) -> dict:
@@ -35,19 +28,10 @@ def localization_metadata(config: LocalizationConfig) -> dict:
 
 
 def export_localization(load_model_base: str, load_model_iter: int | None, output_folder: str) -> None:
-    keras.mixed_precision.set_global_policy("float32")
-    config = read_config(LocalizationConfig, os.path.join(load_model_base, "config.json"))
-    model = build_localization_model(config)
-    load_ema_weights(model, checkpoint_path(load_model_base, load_model_iter))
+    config, model = restore_model(LocalizationConfig, build_localization_model, load_model_base, load_model_iter)
     export_network(model, lambda logits: tf.nn.softmax(logits, axis=-1), localization_metadata(config),
                    tf.TensorSpec([None, None, None, None, 1], tf.float32, name="image"), output_folder)
 
 
-def main(argv: list[str]) -> None:
-    del argv
-    export_localization(FLAGS.load_model_base, FLAGS.load_model_iter, FLAGS.output_folder)
-    print(f"wrote {FLAGS.output_folder}")
-
-
 if __name__ == "__main__":
-    app.run(main)
+    app.run(export_main(export_localization))

@@ -1,12 +1,18 @@
-"""absl flags shared by the training scripts (each script defines its model's own flags beside these)."""
+"""absl flags shared by the volumetric training scripts (each script adds its model's own flags)."""
 from __future__ import annotations
+
+import os
 
 from absl import flags
 
+from networks.train_loop import TrainingSettings
 
-def define_training_flags(learning_rate: float, max_iter: int, test_iter: int, batch_size: int) -> None:
-    """Defines --base_dataset_folder, --base_output_folder, --cv, --max_iter, --test_iter, --learning_rate,
-    --log_iter, --batch_size, --mixed_precision, --cache, --seed with the model's defaults."""
+FLAGS = flags.FLAGS
+
+
+def define_training_flags(defaults, max_iter: int, test_iter: int, batch_size: int) -> None:
+    """Defines the data, schedule and shared model flags, with `defaults` (a config dataclass having
+    learning_rate, dropout, spacing_mm, patch_shape, window_hu and ema_decay) as default values."""
     flags.DEFINE_string("base_dataset_folder", None, "FLARE21-layout data set folder.")
     flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
     flags.DEFINE_integer("cv", 0, "Cross-validation fold: 0 trains on all data, 1..4 hold out that fold.")
@@ -14,9 +20,31 @@ def define_training_flags(learning_rate: float, max_iter: int, test_iter: int, b
     flags.DEFINE_integer("max_iter", max_iter, "Training iterations.")
     flags.DEFINE_integer("test_iter", test_iter, "Validate and checkpoint every this many iterations.")
     flags.DEFINE_integer("log_iter", 10, "Log training losses (TensorBoard, train.csv) every this many iterations.")
-    flags.DEFINE_float("learning_rate", learning_rate, "Adam learning rate.")
+    flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate.")
     flags.DEFINE_integer("batch_size", batch_size, "Patches per batch.")
     flags.DEFINE_bool("mixed_precision", False, "Train with mixed_float16 (exported models are always float32).")
     flags.DEFINE_string("cache", None, "Cache preprocessed cases: '' in memory, a file path on disk; unset: none.")
     flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
+    flags.DEFINE_float("dropout", defaults.dropout, "Dropout ratio.")
+    flags.DEFINE_float("spacing", defaults.spacing_mm, "Isotropic input spacing in mm.")
+    flags.DEFINE_list("patch_shape", [str(n) for n in defaults.patch_shape], "Training input z,y,x in voxels.")
+    flags.DEFINE_list("window_hu", [str(v) for v in defaults.window_hu], "Intensity window low,high in HU.")
+    flags.DEFINE_float("ema_decay", defaults.ema_decay, "Decay of the weight moving average that is exported.")
     flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
+
+
+def shared_config_values() -> dict:
+    """The config fields set by the shared flags."""
+    return {"dropout": FLAGS.dropout, "spacing_mm": FLAGS.spacing,
+            "patch_shape": tuple(int(n) for n in FLAGS.patch_shape),
+            "window_hu": tuple(float(v) for v in FLAGS.window_hu), "learning_rate": FLAGS.learning_rate,
+            "ema_decay": FLAGS.ema_decay}
+
+
+def training_settings() -> TrainingSettings:
+    return TrainingSettings(FLAGS.base_output_folder, FLAGS.max_iter, FLAGS.test_iter, FLAGS.learning_rate,
+                            FLAGS.ema_decay, FLAGS.log_iter)
+
+
+def cv_folder() -> str:
+    return FLAGS.cv_folder or os.path.join(FLAGS.base_dataset_folder, "setup", "cv")
