@@ -7,7 +7,7 @@ setup(
     description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
     "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray).",
     python_requires=">=3.11,<3.13",
-    packages=find_packages(include=["preprocessing*", "localization*", "scn*", "cfcm*", "inference*"]),
+    packages=find_packages(include=["preprocessing*", "networks*", "localization*", "scn*", "cfcm*", "inference*"]),
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",

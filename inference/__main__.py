@@ -26,8 +26,7 @@ from preprocessing.image_io import ImageReadError, image_dimension
 
 flags.DEFINE_string("input_path", None, "Input image file, DICOM series folder, or folder of inputs.")
 flags.DEFINE_string("output_path", None, "Output folder.")
-flags.DEFINE_string("saved_models_folder", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                                        "saved_models"), "Folder with the exported SavedModels.")
+flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
 flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"], "Pipeline: chosen per input (auto) or forced.")
 flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call (CT).")
 flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap (CT).")
