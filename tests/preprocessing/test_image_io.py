@@ -211,3 +211,17 @@ def test_folder_with_two_series_reads_the_larger(tmp_path):
     shutil.rmtree(other)
     volume, _ = read_image(folder, ndim=3)
     assert volume.shape[0] == 5
+
+
+def test_single_dicom_xray_reads_as_2d_with_pixel_spacing(tmp_path):
+    from preprocessing.image_io import image_dimension
+
+    xray = sitk.GetImageFromArray(np.arange(40 * 30, dtype=np.uint16).reshape(40, 30))
+    xray.SetSpacing((0.143, 0.143))
+    path = str(tmp_path / "chest.dcm")
+    sitk.WriteImage(xray, path)
+    array, geometry = read_image(path, ndim=2)
+    assert array.shape == (40, 30) and array[1, 0] == 30
+    assert geometry.spacing == pytest.approx((0.143, 0.143))
+    assert image_dimension(path) == 2
+    assert image_dimension(str(tmp_path)) == 3
