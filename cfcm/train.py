@@ -31,7 +31,8 @@ flags.DEFINE_float("learning_rate", DEFAULTS.learning_rate, "Adam learning rate.
 flags.DEFINE_integer("image_size", DEFAULTS.image_size, "Network input side (pixels, multiple of 16).")
 flags.DEFINE_enum("loss", DEFAULTS.loss, ["dice", "cross_entropy", "dice_ce"], "Training loss.")
 flags.DEFINE_bool("separate_labels", False, "Keep left (1) and right (2) lungs apart instead of one lung label.")
-flags.DEFINE_bool("mixed_precision", False, "Train with mixed_float16 (exported models are always float32).")
+flags.DEFINE_bool("mixed_precision", False,
+                  "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
 flags.DEFINE_string("cache", None, "Cache preprocessed images: '' in memory, a file path on disk; unset: none.")
 flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])

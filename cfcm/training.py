@@ -13,7 +13,7 @@ from cfcm.model import build_cfcm_model
 from cfcm.segment import letterbox_label, network_input, segment_image
 from inference.metrics import dice
 from networks.losses import dice_per_label
-from networks.train_loop import Trainer, TrainingSettings
+from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
 from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import montgomery_cases, read_label
 from preprocessing.image_io import read_image
@@ -55,7 +55,7 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining,
                cv_folder: str) -> tuple[Trainer, dict]:
     """Trains (or resumes) CFCM for `config.epochs` epochs, validating Dice per epoch on the held-out fold."""
     keras.utils.set_random_seed(run.seed)
-    keras.mixed_precision.set_global_policy("mixed_float16" if run.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(run.mixed_precision))
     separate = config.num_labels == 3
     train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
     def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -11,7 +11,7 @@ import tensorflow as tf
 from localization.config import LocalizationConfig
 from localization.model import build_localization_model
 from networks.losses import generalized_dice_loss
-from networks.train_loop import Trainer, TrainingSettings
+from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases
@@ -36,7 +36,7 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
                        seed: int = 0) -> tuple[Trainer, dict]:
     """Trains (or resumes) the localization network; returns the trainer and its last validation metrics."""
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(mixed_precision))
     train_cases, test_cases = fold_cases(training_cases(base_dataset_folder), cv_folder, fold)
     spacing = (config.spacing_mm,) * 3
     loader = ResampledCaseLoader(spacing)

@@ -2,7 +2,7 @@
 
 Adam with global-norm gradient clipping at 5x the running norm average (as in the SCN / EfficientSCN
 training code), an exponential moving average (EMA) of the weights that is what gets evaluated and
-exported, optional mixed precision, checkpoints via `tf.train.CheckpointManager` (files are written
+exported, optional mixed precision (`mixed_precision_policy`), checkpoints via `tf.train.CheckpointManager` (files are written
 first and the 'checkpoint' index is replaced atomically afterwards, so an interrupted save never
 becomes the latest) with resume from the latest, TensorBoard summaries and CSV logs, and a tqdm bar.
 """
@@ -20,6 +20,15 @@ import tensorflow as tf
 from tqdm import tqdm
 
 LossFn = Callable[[dict, tf.Tensor, bool], dict]
+
+
+def mixed_precision_policy(enabled: bool) -> str:
+    """The Keras dtype policy for training: 'mixed_float16' on a GPU, 'mixed_bfloat16' on a CPU (TensorFlow
+    has no float16 CPU kernels for ops such as AvgPool3D), 'float32' when disabled. Exports are float32."""
+    if not enabled:
+        return "float32"
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+
 ValidateFn = Callable[[], dict]
 
 
@@ -51,9 +60,10 @@ class Trainer:
         self.model = model
         self.loss_fn = loss_fn
         self.settings = settings
-        self.mixed_precision = mixed_precision
+        # Loss scaling is needed for float16 only; bfloat16 has float32's exponent range.
+        self.mixed_precision = mixed_precision and keras.mixed_precision.dtype_policy().name == "mixed_float16"
         optimizer = keras.optimizers.Adam(settings.learning_rate)
-        self.optimizer = keras.optimizers.LossScaleOptimizer(optimizer) if mixed_precision else optimizer
+        self.optimizer = keras.optimizers.LossScaleOptimizer(optimizer) if self.mixed_precision else optimizer
         self.optimizer.build(model.trainable_variables)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.norm_average = tf.Variable(10.0, trainable=False, name="norm_average")

@@ -22,7 +22,8 @@ def define_training_flags(defaults, max_iter: int, test_iter: int, batch_size: i
     flags.DEFINE_integer("log_iter", 10, "Log training losses (TensorBoard, train.csv) every this many iterations.")
     flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate.")
     flags.DEFINE_integer("batch_size", batch_size, "Patches per batch.")
-    flags.DEFINE_bool("mixed_precision", False, "Train with mixed_float16 (exported models are always float32).")
+    flags.DEFINE_bool("mixed_precision", False,
+                      "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
     flags.DEFINE_string("cache", None, "Cache preprocessed cases: '' in memory, a file path on disk; unset: none.")
     flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
     flags.DEFINE_float("dropout", defaults.dropout, "Dropout ratio.")

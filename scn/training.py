@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from inference.sliding_window import sliding_window_inference
 from networks.losses import generalized_dice_loss, sigmoid_cross_entropy
-from networks.train_loop import Trainer, TrainingSettings
+from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.augmentation import SpatialAugmentation
@@ -57,7 +57,7 @@ def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSet
     localization stage centres the segmentation crop at inference.
     """
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(mixed_precision))
     train_cases, test_cases = fold_cases(flare21_cases(base_dataset_folder, "training"), cv_folder, fold)
     loader = ResampledCaseLoader((config.spacing_mm,) * 3)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])

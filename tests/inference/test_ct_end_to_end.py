@@ -171,3 +171,24 @@ def test_evaluate_and_predict_sh(trained, tmp_path):
     assert set(metrics["cases"]["validation_000"]) == {"liver", "kidney", "spleen", "pancreas"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "metrics.csv")))
     assert len(rows) == 4 and set(rows[0]) == {"case", "label", "dice", "nsd", "hd95_mm"}
+
+
+def test_mixed_precision_training_exports_float32_graph_that_runs_on_cpu(trained, tmp_path):
+    import tensorflow as tf
+
+    folder = str(tmp_path / "localization_fp16")
+    check(run_module("localization.train", "--base_dataset_folder", trained["data"], "--base_output_folder", folder,
+                     "--cv", "0", "--max_iter", "2", "--test_iter", "2", "--mixed_precision", *LOCALIZATION))
+    exported = str(tmp_path / "exported")
+    check(run_module("localization.export", "--load_model_base", folder, "--output_folder", exported))
+    model = tf.saved_model.load(exported)
+    serve = model.signatures["serving_default"]
+    dtypes = {op.get_attr("T") for op in serve.graph.get_operations() if "T" in op.node_def.attr}
+    for function in serve.graph._functions.values():
+        dtypes |= {node.attr["T"].type for node in function.definition.node_def if "T" in node.attr}
+    found = {getattr(d, "as_datatype_enum", d) for d in dtypes}
+    assert tf.float32.as_datatype_enum in found
+    assert not found & {tf.float16.as_datatype_enum, tf.bfloat16.as_datatype_enum}, "exports are float32 graphs"
+    with tf.device("/CPU:0"):
+        out = serve(image=tf.zeros([1, 16, 16, 16, 1]))["probabilities"]
+    assert out.dtype == tf.float32 and out.shape == (1, 16, 16, 16, 2)
