@@ -101,7 +101,8 @@ def encoder(image: tf.Tensor, config: CFCMConfig) -> list[list[tf.Tensor]]:
         node = keras.layers.MaxPooling2D(2, padding="same", name=f"pool{level}")(node)
         outputs = []
         for block in range(count):
-            node = PreActivationBlock(per_block * 2 ** level, kind == "bottleneck", name=f"encoder{level}_{block}")(node)
+            node = PreActivationBlock(per_block * 2 ** level, kind == "bottleneck",
+                                      name=f"encoder{level}_{block}")(node)
             outputs.append(keras.layers.ReLU(name=f"encoder{level}_{block}_relu")(node))
         levels.append(outputs)
     return levels

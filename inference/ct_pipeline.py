@@ -100,10 +100,11 @@ class CTSegmenter:
         timings["preprocess"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        probabilities = self.localization.signatures["serving_default"](image=localization_input["image"])["probabilities"]
+        serve = self.localization.signatures["serving_default"]
+        probabilities = serve(image=localization_input["image"])["probabilities"]
         coarse = tf.constant(self.localization_metadata["spacing_mm"], tf.float32)
-        box = self.tf_utils.bounding_box(probabilities, coarse, tf.constant(self.localization_metadata["bbox_margin_mm"],
-                                                                            tf.float32), shape, spacing)
+        margin = tf.constant(self.localization_metadata["bbox_margin_mm"], tf.float32)
+        box = self.tf_utils.bounding_box(probabilities, coarse, margin, shape, spacing)
         timings["localize"] = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -29,9 +29,13 @@ FORMAT_VERSION = 1
 def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
     """The checkpoint of iteration `load_model_iter` (latest if None) in `<load_model_base>/checkpoints`."""
     folder = os.path.join(load_model_base, "checkpoints")
-    path = tf.train.latest_checkpoint(folder) if load_model_iter is None else os.path.join(folder, f"ckpt-{load_model_iter}")
+    if load_model_iter is None:
+        path = tf.train.latest_checkpoint(folder)
+    else:
+        path = os.path.join(folder, f"ckpt-{load_model_iter}")
     if path is None or not tf.io.gfile.exists(path + ".index"):
-        raise FileNotFoundError(f"{folder}: no checkpoint" + ("" if load_model_iter is None else f" for iteration {load_model_iter}"))
+        which = "" if load_model_iter is None else f" for iteration {load_model_iter}"
+        raise FileNotFoundError(f"{folder}: no checkpoint{which}")
     return path
 
 

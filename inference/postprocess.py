@@ -13,8 +13,8 @@ def keep_largest_components(labels: np.ndarray, components_per_label: dict[int, 
         if label == 0:
             continue
         keep = components_per_label.get(int(label), 1)
-        components = sitk.RelabelComponent(sitk.ConnectedComponent(sitk.GetImageFromArray((labels == label).astype(np.uint8))),
-                                           sortByObjectSize=True)
+        mask = sitk.GetImageFromArray((labels == label).astype(np.uint8))
+        components = sitk.RelabelComponent(sitk.ConnectedComponent(mask), sortByObjectSize=True)
         ranked = sitk.GetArrayFromImage(components)
         result[(ranked > 0) & (ranked <= keep)] = label
     return result

@@ -41,9 +41,8 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
     spacing = (config.spacing_mm,) * 3
     loader = ResampledCaseLoader(spacing)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
-    dataset = make_dataset(train_cases, loader, normalize,
-                           PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, cache=cache, seed=seed),
-                           training=True)
+    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, cache=cache, seed=seed)
+    dataset = make_dataset(train_cases, loader, normalize, pipeline, training=True)
     model = build_localization_model(config)
     trainer = Trainer(model, localization_loss, settings, mixed_precision)
 

@@ -24,7 +24,8 @@ def generalized_dice_loss(labels: tf.Tensor, probabilities: tf.Tensor, epsilon: 
 
 def sigmoid_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """Mean per-voxel, per-label sigmoid cross-entropy."""
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.cast(labels, tf.float32), tf.cast(logits, tf.float32)))
+    labels, logits = tf.cast(labels, tf.float32), tf.cast(logits, tf.float32)
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))
 
 
 def dice_per_label(labels: tf.Tensor, probabilities: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:

@@ -2,9 +2,10 @@
 
 Adam with global-norm gradient clipping at 5x the running norm average (as in the SCN / EfficientSCN
 training code), an exponential moving average (EMA) of the weights that is what gets evaluated and
-exported, optional mixed precision (`mixed_precision_policy`), checkpoints via `tf.train.CheckpointManager` (files are written
-first and the 'checkpoint' index is replaced atomically afterwards, so an interrupted save never
-becomes the latest) with resume from the latest, TensorBoard summaries and CSV logs, and a tqdm bar.
+exported, optional mixed precision (`mixed_precision_policy`), checkpoints via
+`tf.train.CheckpointManager` (files are written first and the 'checkpoint' index is replaced atomically
+afterwards, so an interrupted save never becomes the latest) with resume from the latest, TensorBoard
+summaries and CSV logs, and a tqdm bar.
 """
 from __future__ import annotations
 

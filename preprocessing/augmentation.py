@@ -158,7 +158,8 @@ def random_spatial_transform(image: tf.Tensor, label: tf.Tensor | None, seed: tf
     return warped, warped_label
 
 
-def random_intensity(image: tf.Tensor, seed: tf.Tensor, config: IntensityAugmentation = IntensityAugmentation()) -> tf.Tensor:
+def random_intensity(image: tf.Tensor, seed: tf.Tensor,
+                     config: IntensityAugmentation = IntensityAugmentation()) -> tf.Tensor:
     """Random shift/scale, gamma and Gaussian noise, in that order (float32)."""
     seeds = tf.random.experimental.stateless_split(seed, 5)
     image = tf.cast(image, tf.float32)
