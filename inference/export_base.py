@@ -80,9 +80,10 @@ class NetworkModule(tf.Module):
     def __init__(self, model: keras.Model, probabilities_fn, metadata: dict, input_spec: tf.TensorSpec,
                  extra_functions: dict | None = None):
         super().__init__(name=metadata["model_kind"])
-        self.model = model
-        # Keras 3 variables wrap tf.Variables that tf.Module does not find by itself.
+        # The model is only reached through closures, and its tf.Variables are tracked once here:
+        # tracking the Keras model as an attribute as well would store some weights twice.
         self.model_variables = [v.value for v in model.variables]
+        self._network = lambda batch: model(batch, training=False)
         self._probabilities_fn = probabilities_fn
         self._metadata_json = tf.constant(json.dumps(metadata, sort_keys=True))
         self.serve = tf.function(self._serve, input_signature=[input_spec])
@@ -95,11 +96,11 @@ class NetworkModule(tf.Module):
 
     def _bind(self, function):
         def bound(inputs: tf.Tensor) -> dict:
-            return function(lambda batch: self.model(batch, training=False), inputs)
+            return function(self._network, inputs)
         return bound
 
     def _serve(self, image: tf.Tensor) -> dict:
-        return {"probabilities": tf.cast(self._probabilities_fn(self.model(image, training=False)), tf.float32)}
+        return {"probabilities": tf.cast(self._probabilities_fn(self._network(image)), tf.float32)}
 
     def _metadata(self) -> dict:
         return {"json": self._metadata_json}

@@ -20,7 +20,7 @@ $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WO
 [ -d "$WORK/Montgomery/CXR_png" ] || \
   $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
 $PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \
-  --epochs 60 --batch_size 4 --resnet_depth 18 --base_filters 16 --image_size 256 --learning_rate 1e-3 --cache ""
+  --epochs 200 --batch_size 4 --resnet_depth 18 --base_filters 16 --image_size 256 --learning_rate 1e-3 --cache ""
 $PY -m localization.export --load_model_base "$WORK/localization" --output_folder "$OUT/localization"
 $PY -m scn.export --load_model_base "$WORK/scn" --output_folder "$OUT/segmentation"
 $PY -m cfcm.export --load_model_base "$WORK/cfcm" --output_folder "$OUT/cfcm"

@@ -192,3 +192,18 @@ def test_mixed_precision_training_exports_float32_graph_that_runs_on_cpu(trained
     with tf.device("/CPU:0"):
         out = serve(image=tf.zeros([1, 16, 16, 16, 1]))["probabilities"]
     assert out.dtype == tf.float32 and out.shape == (1, 16, 16, 16, 2)
+
+
+def test_exported_model_computes_what_the_restored_ema_model_computes(trained):
+    import tensorflow as tf
+
+    from inference.export_base import restore_model
+    from scn.config import SCNConfig
+    from scn.model import build_scn_model
+
+    _, model = restore_model(SCNConfig, build_scn_model, trained["scn"], None)
+    image = tf.random.stateless_normal([1, 16, 16, 24, 1], [3, 4])
+    expected = model(image, training=False)["prediction"].numpy()
+    exported = tf.saved_model.load(os.path.join(trained["saved_models"], "segmentation"))
+    actual = exported.signatures["serving_default"](image=image)["probabilities"].numpy()
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
