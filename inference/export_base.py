@@ -21,6 +21,7 @@ import tensorflow as tf
 from absl import flags
 
 from networks.config_io import read_config
+from networks.train_loop import model_weights
 from preprocessing.atomic import atomic_directory
 
 FORMAT_VERSION = 1
@@ -67,9 +68,10 @@ def restore_model(config_cls: type, build: Callable, load_model_base: str, load_
 
 
 def load_ema_weights(model: keras.Model, path: str) -> None:
-    """Loads the exponential-moving-average weights of a training checkpoint into `model`."""
+    """Loads a training checkpoint into `model`: all its variables (BatchNorm statistics included), then the
+    exponential-moving-average values of the trainable ones."""
     ema = [tf.Variable(tf.zeros_like(v), name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
-    tf.train.Checkpoint(model=model, ema=ema).restore(path).expect_partial()
+    tf.train.Checkpoint(weights=model_weights(model), ema=ema).restore(path).assert_existing_objects_matched()
     for variable, average in zip(model.trainable_variables, ema):
         variable.assign(average)
 

@@ -23,6 +23,11 @@ from tqdm import tqdm
 LossFn = Callable[[dict, tf.Tensor, bool], dict]
 
 
+def model_weights(model: keras.Model) -> list[tf.Variable]:
+    """Every tf.Variable of a Keras 3 model (trainable and not), in the model's deterministic order."""
+    return [variable.value for variable in model.variables]
+
+
 def mixed_precision_policy(enabled: bool) -> str:
     """The Keras dtype policy for training: 'mixed_float16' on a GPU, 'mixed_bfloat16' on a CPU (TensorFlow
     has no float16 CPU kernels for ops such as AvgPool3D), 'float32' when disabled. Exports are float32."""
@@ -69,7 +74,9 @@ class Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.norm_average = tf.Variable(10.0, trainable=False, name="norm_average")
         self.ema = [tf.Variable(v, trainable=False, name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer, step=self.step,
+        # Keras 3 models are not tracked by tf.train.Checkpoint; their tf.Variables (trainable weights and
+        # statistics such as BatchNorm moving means) are listed explicitly.
+        self.checkpoint = tf.train.Checkpoint(weights=model_weights(model), optimizer=self.optimizer, step=self.step,
                                               norm_average=self.norm_average, ema=self.ema)
         self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(settings.output_folder, "checkpoints"),
                                                   max_to_keep=3, step_counter=self.step)
@@ -78,7 +85,7 @@ class Trainer:
         """Restores `path` or the latest checkpoint in the output folder; returns the restored step (0 if none)."""
         path = path or self.manager.latest_checkpoint
         if path:
-            self.checkpoint.restore(path).expect_partial()
+            self.checkpoint.restore(path).assert_existing_objects_matched()
         return int(self.step.numpy())
 
     @contextlib.contextmanager
