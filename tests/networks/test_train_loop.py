@@ -26,11 +26,12 @@ def dataset() -> tf.data.Dataset:
 
 
 def test_resume_restores_all_variables_and_export_loads_them(tmp_path):
+    keras.utils.set_random_seed(0)
     settings = TrainingSettings(str(tmp_path), max_iter=4, test_iter=4, learning_rate=1e-2)
     first = small_model()
     Trainer(first, loss, settings).fit(dataset())
     moving_mean = [v for v in first.variables if "moving_mean" in v.path][0]
-    assert np.abs(moving_mean.numpy()).max() > 0.1, "BatchNorm statistics moved during training"
+    assert np.abs(moving_mean.numpy()).min() > 1e-3, "BatchNorm statistics moved away from their initial zeros"
 
     second = small_model()
     resumed = Trainer(second, loss, settings)
