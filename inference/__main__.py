@@ -19,7 +19,8 @@ import sys
 from absl import app, flags
 
 from inference.batch import list_inputs, run_batch, summary_lines, write_summary_csv
-from inference.ct_pipeline import CTSegmenter, ModelError
+from inference.ct_pipeline import CTSegmenter
+from inference.loaded_models import ModelError
 from inference.run_case import ct_case, xray_case
 from inference.xray_pipeline import XraySegmenter
 from preprocessing.image_io import ImageReadError, image_dimension

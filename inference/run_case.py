@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from inference.ct_pipeline import CTSegmenter, SegmentationResult
+from inference.ct_pipeline import CTSegmenter
+from inference.loaded_models import SegmentationResult
 from inference.xray_pipeline import XraySegmenter
 from preprocessing.image_io import read_image, write_image
 

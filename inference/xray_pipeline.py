@@ -8,7 +8,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from inference.ct_pipeline import SegmentationResult, load_saved_model
+from inference.loaded_models import SegmentationResult, load_saved_model
 from inference.export_base import read_metadata
 
 
