@@ -12,7 +12,7 @@ mkdir -p "$WORK"
   $PY -m preprocessing.synthetic flare21 --output_folder "$WORK/FLARE21" --num_cases 12 --in_plane_size 256 --seed 100
 $PY -m preprocessing.downsample --base_dataset_folder "$WORK/FLARE21"
 $PY -m localization.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/localization" \
-  --cv 1 --max_iter 600 --test_iter 200 --num_filters 16 --num_levels 4 --patch_shape 64,64,64 \
+  --cv 1 --max_iter 2000 --test_iter 500 --num_filters 16 --num_levels 4 --patch_shape 64,64,64 \
   --learning_rate 5e-4 --ema_decay 0.99 --cache ""
 $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/scn" \
   --cv 1 --max_iter 5000 --test_iter 500 --local_filters 16 --local_levels 4 --spatial_filters 8 \
