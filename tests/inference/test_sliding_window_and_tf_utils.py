@@ -89,3 +89,4 @@ def test_keep_largest_components_respects_count_per_label():
     out = keep_largest_components(labels, {2: 2})
     assert (out == 1).sum() == 4 * 6 * 6
     assert (out == 2).sum() == 4 * 4 * 3 * 2
+    assert not keep_largest_components(np.zeros((3, 3), np.uint8), {}).any()
