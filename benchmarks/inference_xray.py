@@ -30,6 +30,7 @@ from cfcm.model import build_cfcm_model  # noqa: E402
 from cfcm.segment import segment_image  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
 from inference.xray_pipeline import XraySegmenter  # noqa: E402
+from preprocessing.image_geometry import ImageGeometry  # noqa: E402
 from preprocessing.image_io import read_image, write_image  # noqa: E402
 
 flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
@@ -43,7 +44,6 @@ def write_xray(path: str, height: int, width: int) -> None:
 
     image, _, _ = phantom(np.random.default_rng(height), MontgomeryPhantomConfig(long_side=(max(height, width),) * 2,
                                                                                   aspect=(height / width,) * 2))
-    from preprocessing.image_geometry import ImageGeometry
     write_image(image, ImageGeometry(image.shape[::-1], (1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0)), path)
 
 

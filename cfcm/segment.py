@@ -18,9 +18,7 @@ def network_input(image: tf.Tensor, config: CFCMConfig) -> tuple[tf.Tensor, tf.T
     """
     boxed, resized_shape = letterbox(tf.cast(image, tf.float32)[..., None], config.image_size)
     content = boxed[:resized_shape[0], :resized_shape[1]]
-    low = intensity.percentile(content, config.percentiles[0])
-    high = intensity.percentile(content, config.percentiles[1])
-    normalized = tf.clip_by_value((boxed - low) / tf.maximum(high - low, 1e-6), 0.0, 1.0)
+    normalized = intensity.percentile_normalize(boxed, *config.percentiles, reference=content)
     mask = tf.pad(tf.ones_like(content), [[0, config.image_size - resized_shape[0]],
                                           [0, config.image_size - resized_shape[1]], [0, 0]])
     return normalized * mask, resized_shape

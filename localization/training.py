@@ -51,9 +51,11 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
         logits = model(padded[None], training=False)
         return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
 
+    def union_loader(case) -> tuple[np.ndarray, np.ndarray]:
+        image, label = loader(case)
+        return image, (label > 0).astype(np.uint8)
+
     def validate() -> dict:
-        union_loader = lambda case: tuple(x if i == 0 else (x > 0).astype(np.uint8)
-                                          for i, x in enumerate(loader(case)))
         return mean_dice(test_cases, union_loader, normalize, predict_labels, {1: "roi"})
 
     metrics = trainer.fit(dataset, validate if test_cases else None)

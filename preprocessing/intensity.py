@@ -38,9 +38,14 @@ def percentile(image: tf.Tensor, q: float) -> tf.Tensor:
     return values[lower] + (values[upper] - values[lower]) * fraction
 
 
-def percentile_normalize(image: tf.Tensor, lower: float = 1.0, upper: float = 99.0) -> tf.Tensor:
-    """Maps the [lower, upper] percentile range onto [0, 1] and clips (X-ray normalisation)."""
-    low = percentile(image, lower)
-    high = percentile(image, upper)
+def percentile_normalize(image: tf.Tensor, lower: float = 1.0, upper: float = 99.0,
+                         reference: tf.Tensor | None = None) -> tf.Tensor:
+    """Maps the [lower, upper] percentile range onto [0, 1] and clips (X-ray normalisation).
+
+    The percentiles are those of `reference` (e.g. the image without padding), or of the image itself.
+    """
+    values = image if reference is None else reference
+    low = percentile(values, lower)
+    high = percentile(values, upper)
     scaled = (tf.cast(image, tf.float32) - low) / tf.maximum(high - low, 1e-6)
     return tf.clip_by_value(scaled, 0.0, 1.0)
