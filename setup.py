@@ -1,4 +1,5 @@
-"""Installs the segmentation toolkit: preprocessing, localization, scn, cfcm and inference."""
+"""Installs the segmentation toolkit: serving (the SavedModel contract), preprocessing, evaluation, networks, the
+systems (localization + scn, cfcm) and inference."""
 from setuptools import find_packages, setup
 
 setup(
@@ -7,7 +8,8 @@ setup(
     description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
     "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray).",
     python_requires=">=3.11,<3.13",
-    packages=find_packages(include=["preprocessing*", "networks*", "localization*", "scn*", "cfcm*", "inference*"]),
+    packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
+                                    "cfcm*", "inference*"]),
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",

@@ -1,6 +1,6 @@
 """End-to-end CT inference benchmark: seconds per stage and peak RSS for synthetic 512x512xN volumes.
 
-Usage: python benchmarks/inference_ct.py [--saved_models_folder saved_models] [--slices 100,300]
+Usage: python benchmarks/inference_ct.py [--saved_models_folder saved_models] [--model flare21] [--slices 100,300]
 
 Volumes are FLARE21-like phantoms (0.8 mm in-plane, 2.5 mm slices) generated in a child process, so the
 peak RSS reported is that of reading and segmenting only. The networks' GFLOPs come from TensorFlow's
@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -21,16 +22,20 @@ from absl import app, flags  # noqa: E402
 
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
-from inference.ct_pipeline import CTSegmenter  # noqa: E402
-from inference.run_case import ct_case  # noqa: E402
+from inference.inputs import CaseInput  # noqa: E402
+from inference.model_sets import find_model_sets  # noqa: E402
+from inference.pipeline import RunOptions  # noqa: E402
+from inference.results import write_result  # noqa: E402
 from inference.sliding_window import window_starts  # noqa: E402
 from localization.config import LocalizationConfig  # noqa: E402
 from localization.model import build_localization_model  # noqa: E402
 from preprocessing.image_io import write_image  # noqa: E402
 from scn.config import SCNConfig  # noqa: E402
 from scn.model import build_scn_model  # noqa: E402
+from scn.pipeline import EfficientSCNPipeline  # noqa: E402
 
-flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
+flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets.")
+flags.DEFINE_string("model", "flare21", "The CT model set (localization + SCN) to time.")
 flags.DEFINE_list("slices", ["100", "300"], "Slice counts of the 512x512 test volumes.")
 FLAGS = flags.FLAGS
 
@@ -44,12 +49,12 @@ def write_phantom(path: str, slices: int) -> None:
     write_image(image, geometry, path)
 
 
-def network_gflop(segmenter: CTSegmenter, network_inputs: dict[str, tuple[int, ...]]) -> float:
+def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tuple[int, ...]]) -> float:
     """GFLOP of the localization pass and of every SCN window run for the given network input shapes."""
     total = 0.0
-    for name, metadata, build, config_cls in (
-            ("localization", segmenter.localization_metadata, build_localization_model, LocalizationConfig),
-            ("segmentation", segmenter.segmentation_metadata, build_scn_model, SCNConfig)):
+    for name, build, config_cls in (("localization", build_localization_model, LocalizationConfig),
+                                    ("segmentation", build_scn_model, SCNConfig)):
+        metadata = pipeline.metadata[name]
         config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in metadata["config"].items()})
         shape = network_inputs[name]
         windows, run_shape = 1, shape
@@ -62,7 +67,7 @@ def network_gflop(segmenter: CTSegmenter, network_inputs: dict[str, tuple[int, .
 
 def main(argv: list[str]) -> None:
     del argv
-    segmenter = CTSegmenter.load(FLAGS.saved_models_folder)
+    pipeline = EfficientSCNPipeline(find_model_sets(FLAGS.saved_models_folder)[FLAGS.model], RunOptions())
     peak_matmul = matmul_gflops()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -71,9 +76,14 @@ def main(argv: list[str]) -> None:
             child = multiprocessing.get_context("spawn").Process(target=write_phantom, args=(path, slices))
             child.start()
             child.join()
-            result = ct_case(segmenter, path, os.path.join(folder, f"ct_{slices}.nii.gz"))
-            timings = result.timings
-            gflop = network_gflop(segmenter, result.network_inputs)
+            start = time.perf_counter()
+            images = pipeline.read(CaseInput(f"ct_{slices}", (path,)))
+            read_seconds = time.perf_counter() - start
+            result = pipeline.predict(images, {})
+            start = time.perf_counter()
+            write_result(result, os.path.join(folder, f"ct_{slices}"), pipeline.output_suffix)
+            timings = {"read": read_seconds, **result.timings, "write": time.perf_counter() - start}
+            gflop = network_gflop(pipeline, result.network_inputs)
             network_seconds = timings["localize"] + timings["segment"]
             rows.append((f"512x512x{slices}", timings, peak_rss_mb(), gflop, gflop / network_seconds))
     stages = ["read", "preprocess", "localize", "segment", "postprocess", "write"]

@@ -1,10 +1,10 @@
 """End-to-end chest X-ray inference benchmark: images per second and peak RSS, CFCM vs plain ResNet.
 
-Usage: python benchmarks/inference_xray.py [--saved_models_folder saved_models] [--repeats 3]
+Usage: python benchmarks/inference_xray.py [--saved_models_folder saved_models] [--model montgomery_cfcm] [--repeats 3]
 
 For 4020x4892 and 2048x2048 8-bit PNG inputs: read, in-graph normalisation + letterbox + network + resize
 back (the exported `segment` signature), write. The memory ('LSTMResNet') model is the shipped
-`saved_models/cfcm`; the no-memory ('ResNet') variant of the same configuration is built with random
+`saved_models/montgomery_cfcm`; the no-memory ('ResNet') variant of the same configuration is built with random
 weights in this process (speed does not depend on the weights). The networks' GFLOP per image come from
 TensorFlow's profiler; achieved GFLOP/s are set against this machine's float32 matmul rate, measured here.
 Peak RSS is the process peak after each size (inputs are generated in a child process).
@@ -27,13 +27,17 @@ from absl import app, flags  # noqa: E402
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
 from cfcm.config import CFCMConfig  # noqa: E402
 from cfcm.model import build_cfcm_model  # noqa: E402
+from cfcm.pipeline import CFCMPipeline  # noqa: E402
 from cfcm.segment import segment_image  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
-from inference.xray_pipeline import XraySegmenter  # noqa: E402
+from inference.inputs import CaseImages  # noqa: E402
+from inference.model_sets import find_model_sets  # noqa: E402
+from inference.pipeline import RunOptions  # noqa: E402
 from preprocessing.image_geometry import ImageGeometry  # noqa: E402
 from preprocessing.image_io import read_image, write_image  # noqa: E402
 
-flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
+flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets.")
+flags.DEFINE_string("model", "montgomery_cfcm", "The CFCM model set to time.")
 flags.DEFINE_integer("repeats", 3, "Timed images per size and variant (after one warm-up).")
 FLAGS = flags.FLAGS
 SIZES = ((4892, 4020), (2048, 2048))
@@ -63,13 +67,14 @@ def time_variant(segment, path: str, output: str, repeats: int) -> float:
 
 def main(argv: list[str]) -> None:
     del argv
-    shipped = XraySegmenter.load(FLAGS.saved_models_folder)
-    values = shipped.metadata["config"]
+    shipped = CFCMPipeline(find_model_sets(FLAGS.saved_models_folder)[FLAGS.model], RunOptions())
+    values = shipped.metadata["segmentation"]["config"]
     config = CFCMConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
     plain = build_cfcm_model(dataclasses.replace(config, memory=False))
     plain_segment = tf.function(lambda image: segment_image(lambda x: plain(x, training=False), image, config))
     variants = {
-        "LSTMResNet (shipped)": (lambda image: shipped.segment(image).labels, build_cfcm_model(config)),
+        "LSTMResNet (shipped)": (lambda image: shipped.predict(CaseImages((image,), None), {}).labels,
+                                 build_cfcm_model(config)),
         "ResNet (no memory)": (lambda image: plain_segment(tf.constant(image, tf.float32))["labels"].numpy(), plain),
     }
     peak_matmul = matmul_gflops()

@@ -1,7 +1,8 @@
-"""Exports CFCM (EMA weights) as a float32 SavedModel.
+"""Exports CFCM (EMA weights) as a chest X-ray model set: the `segmentation` member and the manifest.
 
-Usage: python -m cfcm.export --load_model_base OUT/cfcm [--load_model_iter N] [--output_folder saved_models/cfcm]
-Signatures:
+Usage: python -m cfcm.export --load_model_base OUT/cfcm [--load_model_iter N]
+       [--model_set_folder saved_models/montgomery_cfcm] [--trained_on TEXT]
+Signatures of <model_set_folder>/cfcm:
 - serving_default(image float32 [batch, S, S, 1], letterboxed, percentile-normalised to [0, 1])
     -> probabilities float32 [batch, S, S, L]
 - segment(image float32 [H, W], raw pixel values) -> probabilities [H, W, L], labels uint8 [H, W]:
@@ -11,35 +12,67 @@ Signatures:
 from __future__ import annotations
 
 import dataclasses
-import functools
+import os
 
+import keras
 import tensorflow as tf
 from absl import app
 
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
 from cfcm.segment import segment_image
-from inference.export_base import define_export_flags, export_main, export_network, restore_model
+from networks.export import (define_export_flags, export_main, export_member, network_call, restore_model,
+                             write_manifest)
+from serving.exporter import Signature
 
-define_export_flags("saved_models/cfcm")
+SYSTEM = "cfcm"
+MEMBERS = {"segmentation": "cfcm"}
+
+
+def label_names(config: CFCMConfig) -> dict[str, str]:
+    return {"0": "background", **{str(i): name for i, name in enumerate(config.label_names, start=1)}}
 
 
 def cfcm_metadata(config: CFCMConfig) -> dict:
-    labels = {"0": "background", **{str(i): name for i, name in enumerate(config.label_names, start=1)}}
-    return {"model_kind": "cfcm", "architecture": "LSTMResNet" if config.memory else "ResNet",
-            "labels": labels, "input_shape": [config.image_size, config.image_size, 1],
+    return {"system": SYSTEM, "role": "segmentation", "architecture": "LSTMResNet" if config.memory else "ResNet",
+            "labels": label_names(config), "input_shape": [config.image_size, config.image_size, 1],
             "size_multiple": 16, "normalization": {"kind": "percentile", "percentiles": list(config.percentiles)},
             "resize": "letterbox: long side to input size, aspect kept, padded bottom/right",
             "config": dataclasses.asdict(config)}
 
 
-def export_cfcm(load_model_base: str, load_model_iter: int | None, output_folder: str) -> None:
+def cfcm_manifest(config: CFCMConfig, name: str, trained_on: str) -> dict:
+    """The manifest of a CFCM model set."""
+    return {"format_version": 1, "name": name, "pipeline": SYSTEM, "modality": "XR", "dimensionality": 2,
+            "input_channels": ["XR"], "side_inputs": [], "members": MEMBERS, "outputs": ["label_map"],
+            "labels": label_names(config), "trained_on": trained_on,
+            "description": "Chest X-ray lung segmentation with the Coarse-to-Fine Context Memory "
+                           "(Milletari et al., MICCAI 2018)."}
+
+
+def export_cfcm_model(config: CFCMConfig, model: keras.Model, model_set_folder: str, trained_on: str) -> None:
+    """Writes the segmentation member and the manifest of `model_set_folder` from a float32 model."""
+    network = network_call(model)
+
+    def serve(image: tf.Tensor) -> dict:
+        return {"probabilities": tf.nn.softmax(tf.cast(network(image), tf.float32), axis=-1)}
+
+    def segment(image: tf.Tensor) -> dict:
+        return segment_image(network, image, config)
+
+    signatures = {"serving_default": Signature(serve, [tf.TensorSpec([None, None, None, 1], tf.float32,
+                                                                      name="image")]),
+                  "segment": Signature(segment, [tf.TensorSpec([None, None], tf.float32, name="image")])}
+    export_member(model, signatures, cfcm_metadata(config), os.path.join(model_set_folder, MEMBERS["segmentation"]))
+    name = os.path.basename(os.path.normpath(model_set_folder))
+    write_manifest(model_set_folder, cfcm_manifest(config, name, trained_on))
+
+
+def export_cfcm(load_model_base: str, load_model_iter: int | None, model_set_folder: str, trained_on: str) -> None:
     config, model = restore_model(CFCMConfig, build_cfcm_model, load_model_base, load_model_iter)
-    segment = functools.partial(segment_image, config=config)
-    export_network(model, lambda logits: tf.nn.softmax(logits, axis=-1), cfcm_metadata(config),
-                   tf.TensorSpec([None, None, None, 1], tf.float32, name="image"), output_folder,
-                   {"segment": (segment, tf.TensorSpec([None, None], tf.float32, name="image"))})
+    export_cfcm_model(config, model, model_set_folder, trained_on)
 
 
 if __name__ == "__main__":
+    define_export_flags("saved_models/montgomery_cfcm")
     app.run(export_main(export_cfcm))

@@ -11,7 +11,7 @@ import tensorflow as tf
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
 from cfcm.segment import letterbox_label, network_input, segment_image
-from inference.metrics import dice
+from evaluation.metrics import dice
 from networks.losses import dice_per_label
 from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
 from preprocessing.augmentation import SpatialAugmentation

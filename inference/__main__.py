@@ -1,76 +1,51 @@
 """The single inference entrypoint.
 
-Usage: python -m inference --input_path IN --output_path OUT [--saved_models_folder saved_models]
-       [--pipeline auto|ct|xray] [--batch_size 1] [--overlap 0.5] [--overwrite]
+Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--saved_models_folder saved_models]
+       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--overwrite]
+       python -m inference --list_models [--saved_models_folder saved_models]
 
-The pipeline is chosen per input from its header (`--pipeline` forces one): 3D volumes (NIfTI, MHA, NRRD,
-DICOM series folders) go through localization + SCN into OUT/<case>.nii.gz (FLARE naming:
-'validation_000_0000.nii.gz' -> 'validation_000.nii.gz') with the input's exact size, spacing, origin and
-direction; 2D images (PNG, JPEG, single DICOM X-rays, single-slice files) go through CFCM into
-OUT/<name>.png at the image's original size (0/255 for one lung label, label values otherwise). A bad
-case is reported and skipped; the exit code is 1 when any case failed (failures listed at the end) and 2
-when nothing could start. OUT/summary.csv has per-case timings.
+Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
+`CASE_0001`, ... form one case) and each case is run by a model set of `--saved_models_folder`: the one
+named by `--model`, or else the only installed set that accepts the input's dimensionality (2D images,
+3D volumes); when several do, the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
+with the input's exact geometry; findings as `<case>.json`). A bad case is reported and skipped; the exit
+code is 1 when any case failed (failures listed at the end) and 2 when nothing could start.
+OUT/summary.csv has per-case timings.
 """
 from __future__ import annotations
 
-import os
-import sys
-
 from absl import app, flags
 
-from inference.batch import list_inputs, run_batch, summary_lines, write_summary_csv
-from inference.ct_pipeline import CTSegmenter
-from inference.loaded_models import ModelError
-from inference.run_case import ct_case, xray_case
-from inference.xray_pipeline import XraySegmenter
-from preprocessing.image_io import ImageReadError, image_dimension
+from inference.pipeline import RunOptions
+from inference.runtime import EXIT_SETUP, RunRequest, list_models, run
 
 flags.DEFINE_string("input_path", None, "Input image file, DICOM series folder, or folder of inputs.")
 flags.DEFINE_string("output_path", None, "Output folder.")
-flags.DEFINE_string("saved_models_folder", "saved_models", "Folder with the exported SavedModels.")
-flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"], "Pipeline: chosen per input (auto) or forced.")
-flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call (CT).")
-flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap (CT).")
+flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets (saved_models/<set>/manifest.json).")
+flags.DEFINE_string("model", None, "Model set to run (see --list_models); default: chosen per input.")
+flags.DEFINE_bool("list_models", False, "Print the installed model sets and exit.")
+flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"],
+                  "Restricts the automatic choice to 3D (ct) or 2D (xray) model sets; --model names one set.")
+flags.DEFINE_string("clicks_path", None, "Folder of <case>.json click files (interactive model sets).")
+flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
+flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap.")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
-flags.mark_flags_as_required(["input_path", "output_path"])
 FLAGS = flags.FLAGS
 
-SUFFIXES = {"ct": ".nii.gz", "xray": ".png"}
-
-
-def pipeline_of(path: str, forced: str) -> str:
-    """'ct' or 'xray' for an input; unreadable headers go to the CT reader, which reports them."""
-    if forced != "auto":
-        return forced
-    try:
-        return "xray" if image_dimension(path) == 2 else "ct"
-    except ImageReadError:
-        return "ct"
+DIMENSIONALITY = {"auto": None, "ct": 3, "xray": 2}
 
 
 def main(argv: list[str]) -> int:
     del argv
-    try:
-        inputs = list_inputs(FLAGS.input_path)
-        kinds = {path: pipeline_of(path, FLAGS.pipeline) for path in inputs}
-        segmenters = {}
-        if "ct" in kinds.values():
-            segmenters["ct"] = CTSegmenter.load(FLAGS.saved_models_folder, FLAGS.batch_size, FLAGS.overlap)
-        if "xray" in kinds.values():
-            segmenters["xray"] = XraySegmenter.load(FLAGS.saved_models_folder)
-    except (FileNotFoundError, ModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    cases = {"ct": ct_case, "xray": xray_case}
-
-    def process(input_path: str, output_path: str) -> dict[str, float]:
-        kind = kinds[input_path]
-        return cases[kind](segmenters[kind], input_path, output_path).timings
-
-    results = run_batch(inputs, FLAGS.output_path, lambda path: SUFFIXES[kinds[path]], process, FLAGS.overwrite)
-    write_summary_csv(results, os.path.join(FLAGS.output_path, "summary.csv"))
-    print("\n".join(summary_lines(results)))
-    return 1 if any(r.status == "failed" for r in results) else 0
+    if FLAGS.list_models:
+        return list_models(FLAGS.saved_models_folder)
+    if not FLAGS.input_path or not FLAGS.output_path:
+        print("error: --input_path and --output_path are required (or --list_models)")
+        return EXIT_SETUP
+    request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
+                         DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
+                         RunOptions(FLAGS.batch_size, FLAGS.overlap), FLAGS.overwrite)
+    return run(request)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Batch processing: every input of a folder, one output each, errors collected, a summary at the end."""
+"""Batch processing: every case of a folder, its outputs, errors collected, a summary at the end."""
 from __future__ import annotations
 
 import csv
@@ -10,9 +10,8 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
+from inference.inputs import CaseInput
 from preprocessing.atomic import atomic_path
-from preprocessing.cases import CHANNEL_SUFFIX
-from preprocessing.image_io import IMAGE_SUFFIXES, case_name
 
 
 @dataclasses.dataclass
@@ -32,55 +31,32 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def list_inputs(input_path: str) -> list[str]:
-    """Input images: a single file; a DICOM series folder; or a folder's image files and series subfolders."""
-    if os.path.isfile(input_path):
-        return [input_path]
-    if not os.path.isdir(input_path):
-        raise FileNotFoundError(f"{input_path}: input path not found")
-    entries = sorted(e for e in os.listdir(input_path) if not e.startswith("."))
-    images = [os.path.join(input_path, e) for e in entries
-              if os.path.isdir(os.path.join(input_path, e)) or e.lower().endswith(IMAGE_SUFFIXES)]
-    if images:
-        return images
-    if entries:
-        return [input_path]
-    raise FileNotFoundError(f"{input_path}: input folder is empty")
+def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[CaseInput], str],
+              process: Callable[[CaseInput, str], dict[str, float]], overwrite: bool = False) -> list[CaseResult]:
+    """Runs `process(case, output_base) -> timings` for each case; one failure does not stop the rest.
 
-
-def output_name(input_path: str) -> str:
-    """Output case name, following the FLARE convention: 'validation_000_0000.nii.gz' -> 'validation_000'."""
-    name = case_name(input_path)
-    return name[: -len(CHANNEL_SUFFIX)] if name.endswith(CHANNEL_SUFFIX) else name
-
-
-def run_batch(inputs: list[str], output_folder: str, suffix: Callable[[str], str],
-              process: Callable[[str, str], dict[str, float]], overwrite: bool = False) -> list[CaseResult]:
-    """Runs `process(input_path, output_path) -> timings` for each input; one failure does not stop the rest.
-
-    Outputs are `<output_folder>/<output_name><suffix(input_path)>`; existing outputs are skipped unless
-    `overwrite`.
+    Outputs are `<output_folder>/<case name><suffix(case)>`; existing outputs are skipped unless `overwrite`.
     A failure is recorded as one line '<input>: <problem>' and printed when it happens.
     """
     os.makedirs(output_folder, exist_ok=True)
     results = []
-    for path in tqdm(inputs, desc="cases", unit="case"):
-        name = output_name(path)
-        output_path = os.path.join(output_folder, name + suffix(path))
-        if os.path.exists(output_path) and not overwrite:
-            results.append(CaseResult(name, path, "skipped"))
+    for case in tqdm(cases, desc="cases", unit="case"):
+        path = case.channels[0]
+        output_base = os.path.join(output_folder, case.name)
+        if os.path.exists(output_base + suffix(case)) and not overwrite:
+            results.append(CaseResult(case.name, path, "skipped"))
             continue
         start = time.perf_counter()
         try:
-            timings = process(path, output_path)
+            timings = process(case, output_base)
             timings["total"] = time.perf_counter() - start
-            results.append(CaseResult(name, path, "ok", timings, peak_rss_mb()))
+            results.append(CaseResult(case.name, path, "ok", timings, peak_rss_mb()))
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             if not message.startswith(path):
                 message = f"{path}: {message}"
             tqdm.write(f"FAILED {message}")
-            results.append(CaseResult(name, path, "failed", peak_rss_mb=peak_rss_mb(), error=message))
+            results.append(CaseResult(case.name, path, "failed", peak_rss_mb=peak_rss_mb(), error=message))
     return results
 
 

@@ -18,8 +18,8 @@ import os
 import numpy as np
 from absl import app, flags
 
-from inference.batch import output_name
-from inference.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
+from inference.inputs import output_name
+from evaluation.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
 from preprocessing.atomic import atomic_path
 from preprocessing.cases import merge_masks
 from preprocessing.image_io import IMAGE_SUFFIXES, read_image

@@ -1,8 +1,10 @@
-"""Traces the CT pipeline's geometry functions into a SavedModel (`saved_models/tf_utils_module`).
+"""Traces the CT pipeline's geometry functions (`inference.tf_utils`) into a weight-free SavedModel, the
+`geometry` member of a CT model set (`<set>/tf_utils_module`).
 
-Usage: python -m inference.export_tf_utils_module [--output_folder saved_models/tf_utils_module]
+Usage: python -m inference.export_tf_utils_module --output_folder saved_models/flare21/tf_utils_module
+       [--system efficient_scn]
 
-Signatures (all float32 mm values in array order z, y, x; volumes [z, y, x] in HU, dynamic sizes):
+Signatures (keyword inputs; float32 mm values in array order z, y, x; volumes [z, y, x] in HU, dynamic sizes):
 - network_input(volume, spacing, start_mm, end_mm, target_spacing, window_hu, size_multiple)
     -> image [1, Z, Y, X, 1], shape [3] int32
 - whole_volume_box(volume_shape, spacing) -> start_mm, end_mm
@@ -17,49 +19,54 @@ from absl import app, flags
 
 from inference import tf_utils
 from preprocessing.atomic import atomic_directory
-
-flags.DEFINE_string("output_folder", "saved_models/tf_utils_module", "SavedModel folder to write.")
-FLAGS = flags.FLAGS
+from serving.exporter import ExportModule, Signature, save
 
 F32 = tf.float32
-VEC3 = tf.TensorSpec([3], F32)
-SHAPE3 = tf.TensorSpec([3], tf.int32, name="volume_shape")
 
 
-class TFUtilsModule(tf.Module):
-    """Geometry functions of the CT pipeline, traced with dynamic shapes."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None], F32, name="volume"), VEC3, VEC3, VEC3,
-                                  tf.TensorSpec([], F32), tf.TensorSpec([2], F32), tf.TensorSpec([], tf.int32)])
-    def network_input(self, volume, spacing, start_mm, end_mm, target_spacing, window_hu, size_multiple):
-        return tf_utils.network_input(volume, spacing, start_mm, end_mm, target_spacing, window_hu, size_multiple)
-
-    @tf.function(input_signature=[SHAPE3, VEC3])
-    def whole_volume_box(self, volume_shape, spacing):
-        return tf_utils.whole_volume_box(volume_shape, spacing)
-
-    @tf.function(input_signature=[tf.TensorSpec([1, None, None, None, 2], F32), VEC3, tf.TensorSpec([], F32), SHAPE3,
-                                  VEC3])
-    def bounding_box(self, probabilities, coarse_spacing, margin_mm, volume_shape, spacing):
-        return tf_utils.bounding_box(probabilities, coarse_spacing, margin_mm, volume_shape, spacing)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], F32), VEC3, VEC3, SHAPE3, VEC3])
-    def labels_on_original_grid(self, probabilities, roi_spacing, start_mm, volume_shape, spacing):
-        return tf_utils.labels_on_original_grid(probabilities, roi_spacing, start_mm, volume_shape, spacing)
+def _vec3(name: str) -> tf.TensorSpec:
+    return tf.TensorSpec([3], F32, name=name)
 
 
-def export_tf_utils_module(output_folder: str) -> None:
-    """Writes the SavedModel atomically."""
-    module = TFUtilsModule()
+def _shape3() -> tf.TensorSpec:
+    return tf.TensorSpec([3], tf.int32, name="volume_shape")
+
+
+def _labels_on_original_grid(**inputs: tf.Tensor) -> dict:
+    return {"labels": tf_utils.labels_on_original_grid(**inputs)}
+
+
+def geometry_signatures() -> dict[str, Signature]:
+    """The traced geometry functions with their named input specs."""
+    return {
+        "network_input": Signature(tf_utils.network_input, [
+            tf.TensorSpec([None, None, None], F32, name="volume"), _vec3("spacing"), _vec3("start_mm"),
+            _vec3("end_mm"), tf.TensorSpec([], F32, name="target_spacing"), tf.TensorSpec([2], F32, name="window_hu"),
+            tf.TensorSpec([], tf.int32, name="size_multiple")]),
+        "whole_volume_box": Signature(tf_utils.whole_volume_box, [_shape3(), _vec3("spacing")]),
+        "bounding_box": Signature(tf_utils.bounding_box, [
+            tf.TensorSpec([1, None, None, None, 2], F32, name="probabilities"), _vec3("coarse_spacing"),
+            tf.TensorSpec([], F32, name="margin_mm"), _shape3(), _vec3("spacing")]),
+        "labels_on_original_grid": Signature(_labels_on_original_grid, [
+            tf.TensorSpec([None, None, None, None], F32, name="probabilities"), _vec3("roi_spacing"),
+            _vec3("start_mm"), _shape3(), _vec3("spacing")]),
+    }
+
+
+def export_tf_utils_module(output_folder: str, system: str) -> None:
+    """Writes the geometry SavedModel of `system`'s model set atomically."""
+    module = ExportModule("geometry", [], geometry_signatures(), {"system": system, "role": "geometry"})
     with atomic_directory(output_folder) as temp:
-        tf.saved_model.save(module, temp)
+        save(module, temp)
 
 
 def main(argv: list[str]) -> None:
     del argv
-    export_tf_utils_module(FLAGS.output_folder)
-    print(f"wrote {FLAGS.output_folder}")
+    export_tf_utils_module(flags.FLAGS.output_folder, flags.FLAGS.system)
+    print(f"wrote {flags.FLAGS.output_folder}")
 
 
 if __name__ == "__main__":
+    flags.DEFINE_string("output_folder", "saved_models/flare21/tf_utils_module", "SavedModel folder to write.")
+    flags.DEFINE_string("system", "efficient_scn", "The system whose model set the module belongs to.")
     app.run(main)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from inference.metrics import dice
+from evaluation.metrics import dice
 from preprocessing.cases import Case
 from preprocessing.pipeline import Loader
 

@@ -79,6 +79,14 @@ class ImageGeometry:
         matrix = self.direction_matrix * np.asarray(self.spacing)[None, :]
         return points @ np.linalg.inv(matrix).T
 
+    def same_grid(self, other: "ImageGeometry", tolerance: float = 1e-4) -> bool:
+        """True when both describe the same voxel grid (size equal; spacing, origin and direction within
+        `tolerance`, mm for spacing and origin)."""
+        return (self.size == other.size
+                and np.allclose(self.spacing, other.spacing, atol=tolerance)
+                and np.allclose(self.origin, other.origin, atol=tolerance)
+                and np.allclose(self.direction, other.direction, atol=tolerance))
+
     def with_spacing(self, spacing: tuple[float, ...]) -> "ImageGeometry":
         """The grid with the same origin, direction and physical extent at a new spacing (mm, x-y-z).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains the small demo models shipped in saved_models/ on synthetic phantoms (FLARE21 and Montgomery
+# Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/) on synthetic phantoms (FLARE21 and Montgomery
 # layouts) and exports them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation
 # spacing, 256-pixel X-ray input, a few thousand iterations. The paper defaults are in localization/config.py,
 # scn/config.py and cfcm/config.py. Reruns resume from the checkpoints in $WORK.
@@ -21,7 +21,8 @@ $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WO
   $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
 $PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \
   --epochs 200 --batch_size 4 --resnet_depth 18 --base_filters 16 --image_size 256 --learning_rate 1e-3 --cache ""
-$PY -m localization.export --load_model_base "$WORK/localization" --output_folder "$OUT/localization"
-$PY -m scn.export --load_model_base "$WORK/scn" --output_folder "$OUT/segmentation"
-$PY -m cfcm.export --load_model_base "$WORK/cfcm" --output_folder "$OUT/cfcm"
-$PY -m inference.export_tf_utils_module --output_folder "$OUT/tf_utils_module"
+CT_DATA="synthetic phantoms (preprocessing.synthetic flare21: 12 CT volumes, seed 100); demo only, never seen a real scan"
+XR_DATA="synthetic phantoms (preprocessing.synthetic montgomery: 24 chest X-rays, seed 7); demo only, never seen a real radiograph"
+$PY -m localization.export --load_model_base "$WORK/localization" --model_set_folder "$OUT/flare21"
+$PY -m scn.export --load_model_base "$WORK/scn" --model_set_folder "$OUT/flare21" --trained_on "$CT_DATA"
+$PY -m cfcm.export --load_model_base "$WORK/cfcm" --model_set_folder "$OUT/montgomery_cfcm" --trained_on "$XR_DATA"

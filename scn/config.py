@@ -27,6 +27,8 @@ class SCNConfig:
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         label_names: names of labels 1..num_labels-1.
+        components_per_label: post-processing (an addition, not in the original): connected components
+            kept per label 1..num_labels-1 at inference (both kidneys share one label).
     """
 
     num_labels: int = 5
@@ -49,6 +51,7 @@ class SCNConfig:
     learning_rate: float = 1e-4
     ema_decay: float = 0.999
     label_names: tuple[str, ...] = ("liver", "kidney", "spleen", "pancreas")
+    components_per_label: tuple[int, ...] = (1, 2, 1, 1)
 
     @property
     def size_multiple(self) -> int:

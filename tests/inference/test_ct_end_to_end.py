@@ -16,7 +16,7 @@ import SimpleITK as sitk
 from preprocessing.cases import flare21_cases
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
-from tests.conftest import REPO, run_module
+from tests.conftest import PROJECT_PACKAGES, REPO, run_module
 
 LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--patch_shape", "32,32,32", "--spacing", "12",
                 "--learning_rate", "1e-3"]
@@ -40,11 +40,10 @@ def trained(flare21_folder, tmp_path_factory):
                          "--cv", "1", "--max_iter", "4", "--test_iter", "2", "--cache", "", *extra))
     saved = str(work / "saved_models")
     check(run_module("localization.export", "--load_model_base", outputs["localization"],
-                     "--output_folder", os.path.join(saved, "localization")))
-    check(run_module("scn.export", "--load_model_base", outputs["scn"], "--output_folder",
-                     os.path.join(saved, "segmentation")))
-    check(run_module("inference.export_tf_utils_module", "--output_folder", os.path.join(saved, "tf_utils_module")))
-    return {"data": data, "saved_models": saved, **outputs}
+                     "--model_set_folder", os.path.join(saved, "flare21")))
+    check(run_module("scn.export", "--load_model_base", outputs["scn"], "--model_set_folder",
+                     os.path.join(saved, "flare21"), "--trained_on", "test phantoms"))
+    return {"data": data, "saved_models": saved, "set": os.path.join(saved, "flare21"), **outputs}
 
 
 def test_training_writes_checkpoints_tensorboard_and_per_organ_validation_csv(trained):
@@ -74,22 +73,24 @@ def test_training_resumes_from_latest_checkpoint(trained, tmp_path):
 def test_saved_models_load_and_run_with_tensorflow_only(trained):
     script = textwrap.dedent(f"""
         import json, sys
+        PROJECT_PACKAGES = {PROJECT_PACKAGES!r}
         import tensorflow as tf
-        folder = {trained['saved_models']!r}
+        folder = {trained['set']!r}
         for name, labels in (("localization", 2), ("segmentation", 5)):
             model = tf.saved_model.load(folder + "/" + name)
             meta = json.loads(model.signatures["metadata"]()["json"].numpy())
-            assert meta["model_kind"] == name and len(meta["labels"]) == labels, meta
+            assert meta["system"] == "efficient_scn" and meta["role"] == name, meta
+            assert len(meta["labels"]) == labels, meta
             serve = model.signatures["serving_default"]
             spec = serve.structured_input_signature[1]["image"]
             assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, None, None, None, 1], spec
             out = serve(image=tf.zeros([1, 16, 24, 32, 1]))["probabilities"]
             assert out.shape == (1, 16, 24, 32, labels) and out.dtype == tf.float32
         utils = tf.saved_model.load(folder + "/tf_utils_module")
-        box = utils.whole_volume_box(tf.constant([10, 20, 30]), tf.constant([2.0, 1.0, 1.0]))
+        box = utils.signatures["whole_volume_box"](volume_shape=tf.constant([10, 20, 30]),
+                                                   spacing=tf.constant([2.0, 1.0, 1.0]))
         assert box["end_mm"].numpy().tolist() == [18.0, 19.0, 29.0]
-        print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in ("preprocessing", "scn", "cfcm",
-                                                                              "localization", "inference", "networks")))
+        print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in PROJECT_PACKAGES))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",
                             errors="replace", timeout=300, cwd="/")
@@ -112,7 +113,7 @@ def test_entrypoint_keeps_geometry_and_reports_bad_cases_without_stopping(traine
                 str(inputs / "flat_0000.nii.gz"))
     outputs = tmp_path / "outputs"
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
-                        "--saved_models_folder", trained["saved_models"], "--pipeline", "ct")
+                        "--saved_models_folder", trained["saved_models"], "--model", "flare21")
     assert result.returncode == 1, result.stderr[-3000:]
     assert "2 ok, 0 skipped (already done), 2 failed" in result.stdout
     assert f"{inputs / 'corrupt_0000.nii.gz'}: cannot be read" in result.stdout
@@ -153,6 +154,12 @@ def test_entrypoint_fails_clearly_on_missing_models_and_empty_folder(trained, tm
     assert result.returncode == 2 and f"{empty}: input folder is empty" in result.stderr
     result = run_module("inference", "--input_path", trained["data"] + "/ValidationImg", "--output_path",
                         str(tmp_path / "o"), "--saved_models_folder", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "nowhere: saved models folder not found" in result.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(trained["saved_models"], broken)
+    shutil.rmtree(broken / "flare21" / "tf_utils_module")
+    result = run_module("inference", "--input_path", trained["data"] + "/ValidationImg", "--output_path",
+                        str(tmp_path / "o"), "--saved_models_folder", str(broken))
     assert result.returncode == 2 and "tf_utils_module: SavedModel not found" in result.stderr
 
 
@@ -180,8 +187,8 @@ def test_mixed_precision_training_exports_float32_graph_that_runs_on_cpu(trained
     check(run_module("localization.train", "--base_dataset_folder", trained["data"], "--base_output_folder", folder,
                      "--cv", "0", "--max_iter", "2", "--test_iter", "2", "--mixed_precision", *LOCALIZATION))
     exported = str(tmp_path / "exported")
-    check(run_module("localization.export", "--load_model_base", folder, "--output_folder", exported))
-    model = tf.saved_model.load(exported)
+    check(run_module("localization.export", "--load_model_base", folder, "--model_set_folder", exported))
+    model = tf.saved_model.load(os.path.join(exported, "localization"))
     serve = model.signatures["serving_default"]
     dtypes = {op.get_attr("T") for op in serve.graph.get_operations() if "T" in op.node_def.attr}
     for function in serve.graph._functions.values():
@@ -197,13 +204,13 @@ def test_mixed_precision_training_exports_float32_graph_that_runs_on_cpu(trained
 def test_exported_model_computes_what_the_restored_ema_model_computes(trained):
     import tensorflow as tf
 
-    from inference.export_base import restore_model
+    from networks.export import restore_model
     from scn.config import SCNConfig
     from scn.model import build_scn_model
 
     _, model = restore_model(SCNConfig, build_scn_model, trained["scn"], None)
     image = tf.random.stateless_normal([1, 16, 16, 24, 1], [3, 4])
     expected = model(image, training=False)["prediction"].numpy()
-    exported = tf.saved_model.load(os.path.join(trained["saved_models"], "segmentation"))
+    exported = tf.saved_model.load(os.path.join(trained["set"], "segmentation"))
     actual = exported.signatures["serving_default"](image=image)["probabilities"].numpy()
     np.testing.assert_allclose(actual, expected, atol=1e-5)

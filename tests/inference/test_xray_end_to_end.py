@@ -24,7 +24,8 @@ def cfcm_models(montgomery_folder, tmp_path_factory):
                      str(work / "cfcm"), "--fold", "1", "--epochs", "2", "--batch_size", "2", "--resnet_depth", "18",
                      "--base_filters", "4", "--image_size", "64", "--cv_folder", str(work / "cv")))
     saved = work / "saved_models"
-    check(run_module("cfcm.export", "--load_model_base", str(work / "cfcm"), "--output_folder", str(saved / "cfcm")))
+    check(run_module("cfcm.export", "--load_model_base", str(work / "cfcm"), "--model_set_folder",
+                     str(saved / "montgomery_cfcm"), "--trained_on", "test phantoms"))
     return {"training": str(work / "cfcm"), "saved_models": str(saved), "cv": str(work / "cv")}
 
 
@@ -35,7 +36,7 @@ def test_training_writes_three_folds_and_per_epoch_validation(cfcm_models):
 
 
 def test_exported_cfcm_segments_any_size_with_tensorflow_only(cfcm_models):
-    model = tf.saved_model.load(os.path.join(cfcm_models["saved_models"], "cfcm"))
+    model = tf.saved_model.load(os.path.join(cfcm_models["saved_models"], "montgomery_cfcm", "cfcm"))
     out = model.signatures["segment"](image=tf.random.uniform((123, 77)) * 255)
     assert out["labels"].shape == (123, 77) and out["labels"].dtype == tf.uint8
     assert out["probabilities"].shape == (123, 77, 2)
@@ -72,6 +73,6 @@ def test_volume_given_to_the_2d_model_fails_clearly(cfcm_models, tmp_path):
     write_image(np.zeros((4, 16, 16), np.int16), ImageGeometry((16, 16, 4), (1, 1, 1), (0, 0, 0),
                                                                (1, 0, 0, 0, 1, 0, 0, 0, 1)), str(inputs / "ct.nii.gz"))
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(tmp_path / "out"),
-                        "--saved_models_folder", cfcm_models["saved_models"], "--pipeline", "xray")
+                        "--saved_models_folder", cfcm_models["saved_models"], "--model", "montgomery_cfcm")
     assert result.returncode == 1
     assert f"{inputs / 'ct.nii.gz'}: is a 3D volume (size 16x16x4), expected a 2D image" in result.stdout

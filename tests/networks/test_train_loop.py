@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inference.export_base import load_ema_weights
+from networks.export import load_ema_weights
 from networks.train_loop import Trainer, TrainingSettings
 
 

@@ -1,0 +1,113 @@
+"""What a batch is made of: input paths grouped into cases (nnU-Net channel files, DICOM series folders),
+with side inputs (e.g. clicks) found by case name, and the reading of a case's channels.
+
+Channel files follow the nnU-Net convention: `CASE_0000.nii.gz`, `CASE_0001.nii.gz`, ... are the channels
+0, 1, ... of case `CASE` (FLARE21's `validation_000_0000.nii.gz` is the single channel of
+`validation_000`). Any other file or DICOM series folder is a one-channel case named after it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import numpy as np
+
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+
+CHANNEL_FILE = re.compile(r"^(?P<case>.+)_(?P<channel>\d{4})$")
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseInput:
+    """One case of a batch.
+
+    Attributes:
+        name: the case name; outputs are `<name><suffix>`.
+        channels: the channel inputs in order (files or DICOM series folders).
+        side_inputs: {side input name: file path} where the case has one (e.g. 'clicks' -> CASE.json).
+    """
+
+    name: str
+    channels: tuple[str, ...]
+    side_inputs: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseImages:
+    """The read channels of a case on one grid: arrays in (z, y, x) / (y, x) order and their geometry."""
+
+    channels: tuple[np.ndarray, ...]
+    geometry: ImageGeometry
+
+
+def list_inputs(input_path: str) -> list[str]:
+    """Input images: a single file; a DICOM series folder; or a folder's image files and series subfolders."""
+    if os.path.isfile(input_path):
+        return [input_path]
+    if not os.path.isdir(input_path):
+        raise FileNotFoundError(f"{input_path}: input path not found")
+    entries = sorted(e for e in os.listdir(input_path) if not e.startswith("."))
+    images = [os.path.join(input_path, e) for e in entries
+              if os.path.isdir(os.path.join(input_path, e)) or e.lower().endswith(IMAGE_SUFFIXES)]
+    if images:
+        return images
+    if entries:
+        return [input_path]
+    raise FileNotFoundError(f"{input_path}: input folder is empty")
+
+
+def output_name(input_path: str) -> str:
+    """The case name of an input: 'validation_000_0000.nii.gz' -> 'validation_000', 'x.png' -> 'x'."""
+    name = case_name(input_path)
+    match = CHANNEL_FILE.match(name)
+    return match.group("case") if match else name
+
+
+def group_cases(paths: list[str]) -> list[CaseInput]:
+    """Groups input paths into cases: channel files of one case together, ordered by channel number."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for path in paths:
+        match = CHANNEL_FILE.match(case_name(path))
+        channel = int(match.group("channel")) if match else 0
+        groups.setdefault(output_name(path), []).append((channel, path))
+    return [CaseInput(name, tuple(path for _, path in sorted(members))) for name, members in sorted(groups.items())]
+
+
+def missing_channels(case: CaseInput) -> list[int]:
+    """Channel numbers below the highest one that the case lacks (channel files must be numbered 0..n-1)."""
+    present = {int(CHANNEL_FILE.match(case_name(p)).group("channel")) for p in case.channels
+               if CHANNEL_FILE.match(case_name(p))}
+    return sorted(set(range(max(present) + 1)) - present) if present else []
+
+
+def with_side_inputs(cases: list[CaseInput], name: str, folder: str, suffix: str = ".json") -> list[CaseInput]:
+    """Attaches `<folder>/<case><suffix>` as side input `name` to every case that has such a file."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder}: {name} folder not found")
+    result = []
+    for case in cases:
+        path = os.path.join(folder, case.name + suffix)
+        extra = {name: path} if os.path.isfile(path) else {}
+        result.append(dataclasses.replace(case, side_inputs={**case.side_inputs, **extra}))
+    return result
+
+
+def read_case(case: CaseInput, ndim: int, channel_names: list[str]) -> CaseImages:
+    """Reads the channels of `case` (expected: one per name in `channel_names`, all on one grid)."""
+    if len(case.channels) != len(channel_names):
+        raise ImageReadError(case.channels[0], f"case '{case.name}' has {len(case.channels)} channel file(s), "
+                             f"the model set expects {len(channel_names)} ({', '.join(channel_names)})")
+    gaps = missing_channels(case)
+    if gaps:
+        raise ImageReadError(case.channels[0], f"case '{case.name}' lacks channel file(s) "
+                             + ", ".join(f"_{g:04d}" for g in gaps))
+    arrays, geometry = [], None
+    for path in case.channels:
+        array, channel_geometry = read_image(path, ndim)
+        if geometry is not None and not channel_geometry.same_grid(geometry):
+            raise ImageReadError(path, f"channel grid differs from {case.channels[0]}")
+        arrays.append(array)
+        geometry = geometry or channel_geometry
+    return CaseImages(tuple(arrays), geometry)

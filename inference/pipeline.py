@@ -1,0 +1,63 @@
+"""The base of every system's inference pipeline: a model set in, per case inputs -> result -> files out.
+
+A system subclasses `Pipeline` in its own package (`<system>/pipeline.py`), sets `output_suffix` and
+implements `predict`; the runtime loads it through `inference.registry` and runs `run` per case.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+from inference.inputs import CaseImages, CaseInput, read_case
+from inference.model_sets import ModelSet
+from inference.results import LabelMap, write_result
+from serving.loading import load_member, read_metadata
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """Settings of a run shared by the pipelines.
+
+    Attributes:
+        batch_size: windows (or slices) per network call.
+        overlap: sliding-window overlap, 0 <= overlap < 1.
+    """
+
+    batch_size: int = 1
+    overlap: float = 0.5
+
+
+class Pipeline:
+    """Loads every member of a model set (checked against the manifest: system = its pipeline, role = its
+    key) and runs cases: read the channels -> `predict` -> write the result atomically."""
+
+    output_suffix = ".nii.gz"
+
+    def __init__(self, model_set: ModelSet, options: RunOptions):
+        self.model_set = model_set
+        self.options = options
+        manifest = model_set.manifest
+        self.members = {role: load_member(os.path.join(model_set.folder, folder), manifest["pipeline"], role)
+                        for role, folder in manifest["members"].items()}
+        self.metadata = {role: read_metadata(member) for role, member in self.members.items()}
+        self.label_names = {int(k): v for k, v in manifest["labels"].items()}
+
+    def read(self, case: CaseInput) -> CaseImages:
+        """The case's channels, on one grid, as the manifest describes them."""
+        manifest = self.model_set.manifest
+        return read_case(case, manifest["dimensionality"], manifest["input_channels"])
+
+    def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> LabelMap:
+        """The result of one case on its input grid (with seconds per stage in `timings`)."""
+        raise NotImplementedError
+
+    def run(self, case: CaseInput, output_base: str) -> dict[str, float]:
+        """Reads, predicts and writes one case as `<output_base><output_suffix>`; returns seconds per stage."""
+        start = time.perf_counter()
+        images = self.read(case)
+        read_seconds = time.perf_counter() - start
+        result = self.predict(images, case.side_inputs)
+        start = time.perf_counter()
+        write_result(result, output_base, self.output_suffix)
+        return {"read": read_seconds, **result.timings, "write": time.perf_counter() - start}

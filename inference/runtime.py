@@ -1,0 +1,106 @@
+"""One inference run: cases from the input path, a model set per case (named or chosen), the pipelines
+loaded before any case is computed, the batch, the summary."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+from inference.batch import run_batch, summary_lines, write_summary_csv
+from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
+from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set, find_model_sets
+from inference.pipeline import Pipeline, RunOptions
+from inference.registry import pipeline_class
+from preprocessing.image_io import ImageReadError, image_dimension
+from serving.loading import ModelError
+from serving.manifest import ManifestError
+
+EXIT_OK, EXIT_CASES_FAILED, EXIT_SETUP = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for.
+
+    Attributes:
+        input_path: a file, a DICOM series folder, or a folder of inputs.
+        output_path: output folder.
+        saved_models_folder: folder of model sets (or one model set folder).
+        model: model set name; None chooses per input among the installed sets.
+        dimensionality: restricts the automatic choice to 2D or 3D sets (None: any).
+        side_inputs: {side input name: folder with <case>.json files}.
+        options: batch size and overlap.
+        overwrite: recompute cases whose output exists.
+    """
+
+    input_path: str
+    output_path: str
+    saved_models_folder: str
+    model: str | None = None
+    dimensionality: int | None = None
+    side_inputs: dict[str, str] = dataclasses.field(default_factory=dict)
+    options: RunOptions = RunOptions()
+    overwrite: bool = False
+
+
+def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> ModelSet | str:
+    """The model set of a case, or the one-line problem that keeps it from having one."""
+    if request.model is not None:
+        return sets[request.model]
+    try:
+        dimensionality = image_dimension(case.channels[0])
+    except ImageReadError as error:
+        return str(error)
+    if request.dimensionality is not None and dimensionality != request.dimensionality:
+        return f"{case.channels[0]}: is {dimensionality}D, the requested pipeline takes {request.dimensionality}D"
+    return choose_model_set(sets, dimensionality, None)
+
+
+def plan(request: RunRequest) -> tuple[list[CaseInput], dict[str, ModelSet | str]]:
+    """(cases, {case name: model set or problem}); raises for what stops the whole run."""
+    sets = find_model_sets(request.saved_models_folder)
+    if request.model is not None and request.model not in sets:
+        raise ModelChoiceError(f"{request.saved_models_folder}: no model set '{request.model}' "
+                               f"(installed: {', '.join(sorted(sets))})")
+    cases = group_cases(list_inputs(request.input_path))
+    for name, folder in request.side_inputs.items():
+        cases = with_side_inputs(cases, name, folder)
+    return cases, {case.name: _assign(case, sets, request) for case in cases}
+
+
+def run(request: RunRequest) -> int:
+    """Runs the request; returns the exit code (0 all ok, 1 a case failed, 2 nothing could start)."""
+    try:
+        cases, assignment = plan(request)
+        pipelines: dict[str, Pipeline] = {}
+        for model_set in {s.name: s for s in assignment.values() if isinstance(s, ModelSet)}.values():
+            pipelines[model_set.name] = pipeline_class(model_set.manifest["pipeline"])(model_set, request.options)
+    except (FileNotFoundError, ModelError, ManifestError, ModelChoiceError, KeyError) as error:
+        print(f"error: {error.args[0] if isinstance(error, KeyError) else error}", file=sys.stderr)
+        return EXIT_SETUP
+
+    def suffix(case: CaseInput) -> str:
+        chosen = assignment[case.name]
+        return pipelines[chosen.name].output_suffix if isinstance(chosen, ModelSet) else ""
+
+    def process(case: CaseInput, output_base: str) -> dict[str, float]:
+        chosen = assignment[case.name]
+        if not isinstance(chosen, ModelSet):
+            raise ValueError(chosen)
+        return pipelines[chosen.name].run(case, output_base)
+
+    results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
+    write_summary_csv(results, os.path.join(request.output_path, "summary.csv"))
+    print("\n".join(summary_lines(results)))
+    return EXIT_CASES_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def list_models(saved_models_folder: str) -> int:
+    """Prints every installed model set; exit code 2 when there is none or a manifest is broken."""
+    try:
+        sets = find_model_sets(saved_models_folder)
+    except (FileNotFoundError, ManifestError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    print("\n\n".join("\n".join(s.description()) for s in sets.values()))
+    return EXIT_OK

@@ -1,0 +1,96 @@
+"""From a training output folder to a member of a model set: restore the EMA weights into a float32 Keras
+model and save it through the serving contract (`serving.exporter`), atomically.
+
+Export scripts share the flags `--load_model_base`, `--load_model_iter`, `--model_set_folder` and
+`--trained_on`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+from absl import flags
+
+from networks.config_io import read_config
+from networks.train_loop import model_weights
+from preprocessing.atomic import atomic_directory, atomic_path
+from serving.exporter import ExportModule, Signature, save
+from serving.manifest import MANIFEST_NAME, manifest_json
+
+
+def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
+    """The checkpoint of iteration `load_model_iter` (latest if None) in `<load_model_base>/checkpoints`."""
+    folder = os.path.join(load_model_base, "checkpoints")
+    if load_model_iter is None:
+        path = tf.train.latest_checkpoint(folder)
+    else:
+        path = os.path.join(folder, f"ckpt-{load_model_iter}")
+    if path is None or not tf.io.gfile.exists(path + ".index"):
+        which = "" if load_model_iter is None else f" for iteration {load_model_iter}"
+        raise FileNotFoundError(f"{folder}: no checkpoint{which}")
+    return path
+
+
+def define_export_flags(default_model_set_folder: str) -> None:
+    """Defines --load_model_base, --load_model_iter, --model_set_folder and --trained_on."""
+    flags.DEFINE_string("load_model_base", None, "Training output folder (config.json, checkpoints/).")
+    flags.DEFINE_integer("load_model_iter", None, "Checkpoint iteration; latest if unset.")
+    flags.DEFINE_string("model_set_folder", default_model_set_folder,
+                        "Model set folder: the member is written into a subfolder, with the set's manifest.")
+    flags.DEFINE_string("trained_on", "not stated", "What the weights were trained on (written to the manifest).")
+    flags.mark_flag_as_required("load_model_base")
+
+
+ExportFn = Callable[[str, int | None, str, str], None]
+
+
+def export_main(export: ExportFn) -> Callable[[list[str]], None]:
+    """The absl `main` of an export script: `export(load_model_base, load_model_iter, model_set_folder,
+    trained_on)`."""
+    def main(argv: list[str]) -> None:
+        del argv
+        values = flags.FLAGS
+        export(values.load_model_base, values.load_model_iter, values.model_set_folder, values.trained_on)
+        print(f"wrote {values.model_set_folder}")
+    return main
+
+
+def restore_model(config_cls: type, build: Callable, load_model_base: str, load_model_iter: int | None):
+    """(config, float32 Keras model with the checkpoint's EMA weights) from a training output folder."""
+    keras.mixed_precision.set_global_policy("float32")
+    config = read_config(config_cls, os.path.join(load_model_base, "config.json"))
+    model = build(config)
+    load_ema_weights(model, checkpoint_path(load_model_base, load_model_iter))
+    return config, model
+
+
+def load_ema_weights(model: keras.Model, path: str) -> None:
+    """Loads a training checkpoint into `model`: all its variables (BatchNorm statistics included), then the
+    exponential-moving-average values of the trainable ones."""
+    ema = [tf.Variable(tf.zeros_like(v), name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
+    tf.train.Checkpoint(weights=model_weights(model), ema=ema).restore(path).assert_existing_objects_matched()
+    for variable, average in zip(model.trainable_variables, ema):
+        variable.assign(average)
+
+
+def export_member(model: keras.Model | None, signatures: dict[str, Signature], metadata: dict,
+                  output_folder: str) -> None:
+    """Writes one SavedModel (float32, the model's variables tracked once) atomically: a previous export is
+    replaced only once the new one is complete. `model` may be None for weight-free modules."""
+    variables = model_weights(model) if model is not None else []
+    module = ExportModule(metadata["role"], variables, signatures, metadata)
+    with atomic_directory(output_folder) as temp:
+        save(module, temp)
+
+
+def write_manifest(set_folder: str, manifest: dict) -> None:
+    """Writes `<set_folder>/manifest.json` (validated) atomically."""
+    with atomic_path(os.path.join(set_folder, MANIFEST_NAME)) as temp, open(temp, "w", encoding="utf-8") as handle:
+        handle.write(manifest_json(manifest))
+
+
+def network_call(model: keras.Model) -> Callable[[tf.Tensor], object]:
+    """The model in inference mode, as the exported functions call it."""
+    return lambda batch: model(batch, training=False)

@@ -1,0 +1,54 @@
+"""Metrics against hand-computed values on cubes and spheres with known overlap and surface distance."""
+import numpy as np
+import pytest
+
+from evaluation.metrics import dice, hausdorff_95, label_metrics, normalized_surface_dice
+
+
+def sphere(radius: float, shape=(64, 64, 64), center=(32, 32, 32)) -> np.ndarray:
+    grid = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"))
+    return np.sqrt(sum((g - c) ** 2 for g, c in zip(grid, center))) <= radius
+
+
+def test_dice_of_shifted_cubes():
+    a = np.zeros((30, 30, 30), bool)
+    a[10:20, 10:20, 10:20] = True
+    b = np.roll(a, 2, axis=2)
+    assert dice(a, b) == pytest.approx(2 * 800 / 2000)
+    assert dice(a, a) == 1.0 and dice(a, np.zeros_like(a)) == 0.0 and dice(a & False, a & False) == 1.0
+
+
+def test_hd95_of_shifted_cube_is_shift_in_mm():
+    a = np.zeros((30, 30, 30), bool)
+    a[10:20, 10:20, 10:20] = True
+    b = np.roll(a, 2, axis=2)
+    assert hausdorff_95(a, b, (1.0, 1.0, 1.0)) == pytest.approx(2.0)
+    assert hausdorff_95(a, b, (3.0, 2.0, 0.5)) == pytest.approx(1.0)
+
+
+def test_concentric_spheres_surface_metrics_scale_with_spacing():
+    outer, inner = sphere(15), sphere(10)
+    assert hausdorff_95(outer, inner, (1, 1, 1)) == pytest.approx(5.0, abs=0.6)
+    assert hausdorff_95(outer, inner, (2, 2, 2)) == pytest.approx(10.0, abs=1.2)
+    assert normalized_surface_dice(outer, inner, (1, 1, 1), tolerance_mm=1.0) == 0.0
+    assert normalized_surface_dice(outer, inner, (1, 1, 1), tolerance_mm=6.0) == 1.0
+    assert dice(outer, inner) == pytest.approx(2 * inner.sum() / (outer.sum() + inner.sum()))
+
+
+def test_nsd_of_one_voxel_shift_depends_on_tolerance():
+    a = sphere(12)
+    b = np.roll(a, 1, axis=0)
+    assert normalized_surface_dice(a, b, (1, 1, 1), 1.0) == 1.0
+    assert normalized_surface_dice(a, b, (3, 1, 1), 1.0) < 0.9
+
+
+def test_label_metrics_and_empty_conventions():
+    prediction = np.zeros((20, 20, 20), np.uint8)
+    reference = np.zeros_like(prediction)
+    reference[5:10, 5:10, 5:10] = 1
+    prediction[5:10, 5:10, 5:10] = 1
+    prediction[12:15, 12:15, 12:15] = 2
+    metrics = label_metrics(prediction, reference, [1, 2, 3], (1, 1, 1))
+    assert metrics[1] == {"dice": 1.0, "nsd": 1.0, "hd95": 0.0}
+    assert metrics[2]["dice"] == 0.0 and metrics[2]["nsd"] == 0.0 and np.isnan(metrics[2]["hd95"])
+    assert metrics[3] == {"dice": 1.0, "nsd": 1.0, "hd95": 0.0}

@@ -1,0 +1,34 @@
+"""Cases from input files (nnU-Net channel files, side inputs) and the choice of a model set per input."""
+import pytest
+
+from inference.inputs import group_cases, missing_channels, with_side_inputs
+from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set
+
+
+def test_channel_files_group_into_cases_in_channel_order(tmp_path):
+    paths = [f"/in/{n}" for n in ("b_0001.nii.gz", "a_0000.nii.gz", "b_0000.nii.gz", "scan.mha", "series")]
+    cases = group_cases(paths)
+    assert [(c.name, c.channels) for c in cases] == [
+        ("a", ("/in/a_0000.nii.gz",)), ("b", ("/in/b_0000.nii.gz", "/in/b_0001.nii.gz")),
+        ("scan", ("/in/scan.mha",)), ("series", ("/in/series",))]
+    gap = group_cases(["/in/c_0000.nii.gz", "/in/c_0002.nii.gz"])[0]
+    assert missing_channels(gap) == [1]
+    (tmp_path / "b.json").write_text("{}")
+    with_clicks = with_side_inputs(cases, "clicks", str(tmp_path))
+    assert [c.side_inputs for c in with_clicks] == [{}, {"clicks": str(tmp_path / "b.json")}, {}, {}]
+
+
+def model_set(name: str, modality: str, dimensionality: int) -> ModelSet:
+    return ModelSet(name, f"/sets/{name}", {"modality": modality, "dimensionality": dimensionality})
+
+
+def test_model_set_is_chosen_only_when_exactly_one_accepts():
+    sets = {s.name: s for s in (model_set("flare21", "CT", 3), model_set("montgomery_cfcm", "XR", 2))}
+    assert choose_model_set(sets, 3, None).name == "flare21"
+    assert choose_model_set(sets, 2, "DX").name == "montgomery_cfcm"
+    with pytest.raises(ModelChoiceError, match="no installed model set accepts a 2D CT input"):
+        choose_model_set(sets, 2, "CT")
+    sets["pancreas_rstn"] = model_set("pancreas_rstn", "CT", 3)
+    with pytest.raises(ModelChoiceError, match="several model sets accept a 3D input: flare21, pancreas_rstn; "
+                                               "choose one with --model"):
+        choose_model_set(sets, 3, None)
