@@ -6,7 +6,9 @@ ARG EXTRAS=""
 ENV PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 WORKDIR /opt/medseg
 COPY setup.py README.md ./
+COPY serving serving
 COPY preprocessing preprocessing
+COPY evaluation evaluation
 COPY networks networks
 COPY localization localization
 COPY scn scn

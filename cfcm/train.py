@@ -3,6 +3,7 @@
 Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1]
        [--resnet_depth 34] [--memory|--nomemory] [--epochs 150] [--batch_size 4] [--learning_rate 1e-4]
        [--image_size 512] [--loss dice] [--separate_labels] [--mixed_precision]
+       [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv; fold 0 trains on all
 images. Interrupted runs resume from the latest checkpoint.
 """
@@ -16,6 +17,8 @@ from absl import app, flags
 from cfcm.config import CFCMConfig
 from cfcm.training import CFCMTraining, train_cfcm
 from networks.config_io import write_config
+from networks.distribution import is_chief
+from networks.training_flags import define_distribution_flags, strategy
 
 DEFAULTS = CFCMConfig()
 flags.DEFINE_string("base_dataset_folder", None, "Montgomery-layout folder (CXR_png/, ManualMask/).")
@@ -26,16 +29,17 @@ flags.DEFINE_enum("resnet_depth", str(DEFAULTS.resnet_depth), ["18", "34", "50",
 flags.DEFINE_bool("memory", DEFAULTS.memory, "Use the ConvLSTM context memory (CFCM); --nomemory: plain ResNet.")
 flags.DEFINE_integer("base_filters", DEFAULTS.base_filters, "Filters of the first encoder level.")
 flags.DEFINE_integer("epochs", DEFAULTS.epochs, "Training epochs.")
-flags.DEFINE_integer("batch_size", 4, "Images per batch.")
+flags.DEFINE_integer("batch_size", 4, "Images per global batch (split across replicas).")
 flags.DEFINE_float("learning_rate", DEFAULTS.learning_rate, "Adam learning rate.")
 flags.DEFINE_integer("image_size", DEFAULTS.image_size, "Network input side (pixels, multiple of 16).")
 flags.DEFINE_enum("loss", DEFAULTS.loss, ["dice", "cross_entropy", "dice_ce"], "Training loss.")
 flags.DEFINE_bool("separate_labels", False, "Keep left (1) and right (2) lungs apart instead of one lung label.")
 flags.DEFINE_bool("mixed_precision", False,
                   "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
-flags.DEFINE_string("cache", None, "Cache preprocessed images: '' in memory, a file path on disk; unset: none.")
+flags.DEFINE_string("cache", None, "Cache loaded images: '' in memory, a folder on disk (.npz); unset: none.")
 flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
+define_distribution_flags()
 FLAGS = flags.FLAGS
 
 
@@ -49,8 +53,10 @@ def main(argv: list[str]) -> None:
     run = CFCMTraining(FLAGS.base_output_folder, FLAGS.fold, FLAGS.batch_size, FLAGS.mixed_precision, FLAGS.cache,
                        FLAGS.seed)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.base_dataset_folder, "setup", "cv")
-    write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
-    _, metrics = train_cfcm(config, FLAGS.base_dataset_folder, run, cv_folder)
+    distribution = strategy()
+    if is_chief(distribution):
+        write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
+    _, metrics = train_cfcm(config, FLAGS.base_dataset_folder, run, cv_folder, distribution)
     print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none (fold 0)"))
 
 

@@ -13,11 +13,11 @@ from cfcm.model import build_cfcm_model
 from cfcm.segment import letterbox_label, network_input, segment_image
 from evaluation.metrics import dice
 from networks.losses import dice_per_label
-from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
+from networks.train_loop import Trainer, TrainingSettings, precision
 from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import montgomery_cases, read_label
 from preprocessing.image_io import read_image
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
 
 NUM_FOLDS = 3
 XRAY_AUGMENTATION = SpatialAugmentation(rotation_degrees=10.0, scale_range=(0.9, 1.1), translation_voxels=20.0,
@@ -26,7 +26,7 @@ XRAY_AUGMENTATION = SpatialAugmentation(rotation_degrees=10.0, scale_range=(0.9,
 
 @dataclasses.dataclass(frozen=True)
 class CFCMTraining:
-    """Run settings: output folder, fold (0 = all data, 1..3), batch size, precision, cache, seed."""
+    """Run settings: output folder, fold (0 = all data, 1..3), global batch size, precision, cache, seed."""
 
     output_folder: str
     fold: int = 1
@@ -51,39 +51,44 @@ def cfcm_loss(config: CFCMConfig):
     return loss
 
 
-def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining,
-               cv_folder: str) -> tuple[Trainer, dict]:
+def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, cv_folder: str,
+               strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) CFCM for `config.epochs` epochs, validating Dice per epoch on the held-out fold."""
     keras.utils.set_random_seed(run.seed)
-    keras.mixed_precision.set_global_policy(mixed_precision_policy(run.mixed_precision))
     separate = config.num_labels == 3
     train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
+
     def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return network_input(image[..., 0], config)[0], letterbox_label(label, config)
 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
                               spatial=XRAY_AUGMENTATION, cache=run.cache, seed=run.seed)
-    dataset = make_dataset(train_cases, ResampledCaseLoader(None, ndim=2, separate_labels=separate), tf.identity,
-                           pipeline, training=True, ndim=2, image_default=0.0, prepare=prepare)
+    loader = ResampledCaseLoader(None, ndim=2, separate_labels=separate)
+
+    def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
+        return make_dataset(train_cases, loader, tf.identity, pipeline, training=True, ndim=2, image_default=0.0,
+                            prepare=prepare, shard=StreamShard.of(context, run.batch_size, first_step))
+
     steps_per_epoch = max(1, math.ceil(len(train_cases) / run.batch_size))
     settings = TrainingSettings(run.output_folder, config.epochs * steps_per_epoch, steps_per_epoch,
-                                config.learning_rate, log_iter=max(1, steps_per_epoch // 2))
-    model = build_cfcm_model(config)
-    trainer = Trainer(model, cfcm_loss(config), settings, run.mixed_precision)
-    segment = tf.function(lambda image: segment_image(lambda x: model(x, training=False), image, config))
+                                config.learning_rate, log_iter=max(1, steps_per_epoch // 2),
+                                global_batch=run.batch_size)
+    with precision(run.mixed_precision):
+        trainer = Trainer(lambda: build_cfcm_model(config), cfcm_loss(config), settings, run.mixed_precision,
+                          strategy)
+        segment = tf.function(lambda image: segment_image(lambda x: trainer.model(x, training=False), image, config))
 
-    def validate() -> dict:
-        scores = {name: [] for name in config.label_names}
-        for case in test_cases:
-            image, _ = read_image(case.image_path, ndim=2)
-            reference, _ = read_label(case, ndim=2, separate_labels=separate)
-            labels = segment(tf.constant(image, tf.float32))["labels"].numpy()
-            for value, name in enumerate(config.label_names, start=1):
-                scores[name].append(dice(labels == value, reference == value))
-        metrics = {"epoch": float(int(trainer.step.numpy()) // steps_per_epoch)}
-        metrics.update({f"dice_{name}": float(np.mean(values)) for name, values in scores.items()})
-        return metrics
+        def validate() -> dict:
+            scores = {name: [] for name in config.label_names}
+            for case in test_cases:
+                image, _ = read_image(case.image_path, ndim=2)
+                reference, _ = read_label(case, ndim=2, separate_labels=separate)
+                labels = segment(tf.constant(image, tf.float32))["labels"].numpy()
+                for value, name in enumerate(config.label_names, start=1):
+                    scores[name].append(dice(labels == value, reference == value))
+            metrics = {"epoch": float(int(trainer.step.numpy()) // steps_per_epoch)}
+            metrics.update({f"dice_{name}": float(np.mean(values)) for name, values in scores.items()})
+            return metrics
 
-    metrics = trainer.fit(dataset, validate if test_cases else None)
-    keras.mixed_precision.set_global_policy("float32")
+        metrics = trainer.fit(dataset, validate if test_cases else None)
     return trainer, metrics

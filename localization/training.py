@@ -11,11 +11,11 @@ import tensorflow as tf
 from localization.config import LocalizationConfig
 from localization.model import build_localization_model
 from networks.losses import generalized_dice_loss
-from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
+from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
 
 
 def localization_loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> dict:
@@ -32,32 +32,36 @@ def training_cases(base_folder: str):
 
 
 def train_localization(config: LocalizationConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int,
-                       cv_folder: str, batch_size: int = 1, mixed_precision: bool = False, cache: str | None = None,
-                       seed: int = 0) -> tuple[Trainer, dict]:
+                       cv_folder: str, mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
+                       strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the localization network; returns the trainer and its last validation metrics."""
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy(mixed_precision_policy(mixed_precision))
     train_cases, test_cases = fold_cases(training_cases(base_dataset_folder), cv_folder, fold)
     spacing = (config.spacing_mm,) * 3
     loader = ResampledCaseLoader(spacing)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
-    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, cache=cache, seed=seed)
-    dataset = make_dataset(train_cases, loader, normalize, pipeline, training=True)
-    model = build_localization_model(config)
-    trainer = Trainer(model, localization_loss, settings, mixed_precision)
+    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch, cache=cache,
+                              seed=seed)
 
-    def predict_labels(image: np.ndarray) -> np.ndarray:
-        padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
-        logits = model(padded[None], training=False)
-        return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
+    def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
+        return make_dataset(train_cases, loader, normalize, pipeline, training=True,
+                            shard=StreamShard.of(context, settings.global_batch, first_step))
 
-    def union_loader(case) -> tuple[np.ndarray, np.ndarray]:
-        image, label = loader(case)
-        return image, (label > 0).astype(np.uint8)
+    with precision(mixed_precision):
+        trainer = Trainer(lambda: build_localization_model(config), localization_loss, settings, mixed_precision,
+                          strategy)
 
-    def validate() -> dict:
-        return mean_dice(test_cases, union_loader, normalize, predict_labels, {1: "roi"})
+        def predict_labels(image: np.ndarray) -> np.ndarray:
+            padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
+            logits = trainer.model(padded[None], training=False)
+            return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
 
-    metrics = trainer.fit(dataset, validate if test_cases else None)
-    keras.mixed_precision.set_global_policy("float32")
+        def union_loader(case) -> tuple[np.ndarray, np.ndarray]:
+            image, label = loader(case)
+            return image, (label > 0).astype(np.uint8)
+
+        def validate() -> dict:
+            return mean_dice(test_cases, union_loader, normalize, predict_labels, {1: "roi"})
+
+        metrics = trainer.fit(dataset, validate if test_cases else None)
     return trainer, metrics

@@ -1,11 +1,20 @@
-"""Training loop shared by the segmentation systems.
+"""The training loop every system uses, on any tf.distribute strategy.
 
-Adam with global-norm gradient clipping at 5x the running norm average (as in the SCN / EfficientSCN
-training code), an exponential moving average (EMA) of the weights that is what gets evaluated and
-exported, optional mixed precision (`mixed_precision_policy`), checkpoints via
-`tf.train.CheckpointManager` (files are written first and the 'checkpoint' index is replaced atomically
-afterwards, so an interrupted save never becomes the latest) with resume from the latest, TensorBoard
-summaries and CSV logs, and a tqdm bar.
+A system supplies the model (a builder, called inside the strategy's scope), a loss function, a dataset
+function and optionally a validation hook; the trainer does the rest: Adam with global-norm gradient
+clipping at 5x the running norm average (SCN / EfficientSCN training code), an exponential moving average
+(EMA) of the weights that is what gets validated and exported, optional mixed precision, checkpoints via
+`tf.train.CheckpointManager` with resume from the latest, TensorBoard summaries, CSV logs and a tqdm bar.
+
+Distribution: the batch is the global batch, split across replicas; each replica's loss is divided by
+the number of replicas, so the summed gradient is that of the mean over the global batch. Gradients are
+all-reduced once, then clipped and applied in cross-replica context, so the clip statistics, the EMA and
+the step stay identical everywhere. Only the chief writes checkpoints (the others write to a temporary
+folder that is removed, as multi-worker saving requires), summaries, CSVs and progress, and validates.
+
+Exact resume: the data stream is a function of the global step (`preprocessing.pipeline.StreamShard`),
+and the step is in the checkpoint, so a resumed run continues with the batch an uninterrupted run would
+have seen next.
 """
 from __future__ import annotations
 
@@ -13,6 +22,8 @@ import contextlib
 import csv
 import dataclasses
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 
 import keras
@@ -20,7 +31,11 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from networks.distribution import is_chief
+
 LossFn = Callable[[dict, tf.Tensor, bool], dict]
+ValidateFn = Callable[[], dict]
+DatasetFn = Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]
 
 
 def model_weights(model: keras.Model) -> list[tf.Variable]:
@@ -35,7 +50,16 @@ def mixed_precision_policy(enabled: bool) -> str:
         return "float32"
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
 
-ValidateFn = Callable[[], dict]
+
+@contextlib.contextmanager
+def precision(enabled: bool) -> Iterator[str]:
+    """Sets the global Keras dtype policy for training inside the block; float32 again afterwards, also when
+    the block raises."""
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(enabled))
+    try:
+        yield keras.mixed_precision.dtype_policy().name
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +73,7 @@ class TrainingSettings:
         learning_rate: Adam learning rate.
         ema_decay: EMA decay; the effective decay is min(ema_decay, (1 + t) / (10 + t)) at step t.
         log_iter: write training losses every this many iterations.
+        global_batch: samples per step over all replicas.
     """
 
     output_folder: str
@@ -57,33 +82,43 @@ class TrainingSettings:
     learning_rate: float
     ema_decay: float = 0.999
     log_iter: int = 10
+    global_batch: int = 1
 
 
 class Trainer:
-    """Trains `model` with `loss_fn(outputs, labels, training) -> {name: scalar}` (summed to the loss)."""
+    """Trains the model of `build_model()` with `loss_fn(outputs, labels, training) -> {name: scalar}` (summed
+    to the loss) under `strategy` (default: the default strategy)."""
 
-    def __init__(self, model: keras.Model, loss_fn: LossFn, settings: TrainingSettings, mixed_precision: bool = False):
-        self.model = model
+    def __init__(self, build_model: Callable[[], keras.Model], loss_fn: LossFn, settings: TrainingSettings,
+                 mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None):
+        self.strategy = strategy or tf.distribute.get_strategy()
         self.loss_fn = loss_fn
         self.settings = settings
-        # Loss scaling is needed for float16 only; bfloat16 has float32's exponent range.
-        self.mixed_precision = mixed_precision and keras.mixed_precision.dtype_policy().name == "mixed_float16"
-        optimizer = keras.optimizers.Adam(settings.learning_rate)
-        self.optimizer = keras.optimizers.LossScaleOptimizer(optimizer) if self.mixed_precision else optimizer
-        self.optimizer.build(model.trainable_variables)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.norm_average = tf.Variable(10.0, trainable=False, name="norm_average")
-        self.ema = [tf.Variable(v, trainable=False, name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
+        self.chief = is_chief(self.strategy)
+        with self.strategy.scope():
+            self.model = build_model()
+            # Loss scaling is needed for float16 only; bfloat16 has float32's exponent range.
+            self.mixed_precision = mixed_precision and keras.mixed_precision.dtype_policy().name == "mixed_float16"
+            optimizer = keras.optimizers.Adam(settings.learning_rate)
+            self.optimizer = keras.optimizers.LossScaleOptimizer(optimizer) if self.mixed_precision else optimizer
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.norm_average = tf.Variable(10.0, trainable=False, name="norm_average")
+            self.ema = [tf.Variable(v, trainable=False, name=f"ema_{i}")
+                        for i, v in enumerate(self.model.trainable_variables)]
         # Keras 3 models are not tracked by tf.train.Checkpoint; their tf.Variables (trainable weights and
         # statistics such as BatchNorm moving means) are listed explicitly.
-        self.checkpoint = tf.train.Checkpoint(weights=model_weights(model), optimizer=self.optimizer, step=self.step,
-                                              norm_average=self.norm_average, ema=self.ema)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(settings.output_folder, "checkpoints"),
+        self.checkpoint = tf.train.Checkpoint(weights=model_weights(self.model), optimizer=self.optimizer,
+                                              step=self.step, norm_average=self.norm_average, ema=self.ema)
+        folder = os.path.join(settings.output_folder, "checkpoints")
+        self._scratch = None if self.chief else tempfile.mkdtemp(prefix="worker_checkpoints_")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, folder if self.chief else self._scratch,
                                                   max_to_keep=3, step_counter=self.step)
+        self._latest = tf.train.latest_checkpoint(folder)
 
     def restore(self, path: str | None = None) -> int:
-        """Restores `path` or the latest checkpoint in the output folder; returns the restored step (0 if none)."""
-        path = path or self.manager.latest_checkpoint
+        """Restores `path` or the latest checkpoint of the output folder; returns the restored step (0 if none)."""
+        path = path or self._latest
         if path:
             self.checkpoint.restore(path).assert_existing_objects_matched()
         return int(self.step.numpy())
@@ -100,17 +135,28 @@ class Trainer:
             for variable, value in zip(self.model.trainable_variables, backup):
                 variable.assign(value)
 
-    @tf.function
-    def train_step(self, image: tf.Tensor, labels: tf.Tensor) -> dict:
+    def _replica_step(self, image: tf.Tensor, labels: tf.Tensor) -> tuple[list[tf.Tensor], dict]:
+        """Per replica: losses (means over the replica batch) and the all-reduced gradient of the mean loss
+        over the global batch."""
+        replicas = self.strategy.num_replicas_in_sync
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             outputs = self.model(image, training=True)
             losses = self.loss_fn(outputs, labels, True)
             losses["loss_reg"] = tf.add_n([tf.cast(l, tf.float32) for l in self.model.losses]) if self.model.losses \
                 else tf.constant(0.0)
-            loss = tf.add_n(list(losses.values()))
+            loss = tf.add_n(list(losses.values())) / replicas
             scaled = self.optimizer.scale_loss(loss) if self.mixed_precision else loss
         gradients = tape.gradient(scaled, variables)
+        gradients = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+        return gradients, {k: v / replicas for k, v in losses.items()}
+
+    @tf.function
+    def train_step(self, batch: tuple) -> dict:
+        gradients, losses = self.strategy.run(self._replica_step, args=batch)
+        gradients = [self.strategy.experimental_local_results(g)[0] for g in gradients]
+        losses = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in losses.items()}
+        variables = self.model.trainable_variables
         scale = tf.cast(self.optimizer.dynamic_scale, tf.float32) if self.mixed_precision else tf.constant(1.0)
         clip = self.norm_average * 5.0
         gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], clip)
@@ -127,39 +173,47 @@ class Trainer:
         losses["norm"] = norm
         return losses
 
-    def fit(self, dataset: tf.data.Dataset, validate: ValidateFn | None = None) -> dict:
-        """Trains from the current step to `max_iter`, validating/checkpointing every `test_iter`; returns
-        the last validation metrics (empty if there was no validation)."""
+    def fit(self, dataset_fn: DatasetFn, validate: ValidateFn | None = None) -> dict:
+        """Trains from the restored step to `max_iter`, validating/checkpointing every `test_iter`; returns the
+        last validation metrics (empty if there was none). `dataset_fn(input_context, first_step)` gives the
+        per-replica batches of the stream from `first_step` on."""
         settings = self.settings
         start = self.restore()
-        train_writer = tf.summary.create_file_writer(os.path.join(settings.output_folder, "train"))
-        val_writer = tf.summary.create_file_writer(os.path.join(settings.output_folder, "validation"))
+        dataset = self.strategy.distribute_datasets_from_function(lambda context: dataset_fn(context, start))
+        writers = {name: tf.summary.create_file_writer(os.path.join(settings.output_folder, name))
+                   if self.chief else tf.summary.create_noop_writer() for name in ("train", "validation")}
         metrics: dict = {}
         iterator = iter(dataset)
-        bar = tqdm(range(start, settings.max_iter), initial=start, total=settings.max_iter, desc="train")
-        for iteration in bar:
-            image, labels = next(iterator)
-            losses = {k: float(v) for k, v in self.train_step(image, labels).items()}
-            done = iteration + 1
-            if done % settings.log_iter == 0 or done == settings.max_iter:
-                bar.set_postfix(loss=f"{sum(v for k, v in losses.items() if k.startswith('loss')):.4f}")
-                with train_writer.as_default(step=done):
-                    for name, value in losses.items():
-                        tf.summary.scalar(name, value)
-                _append_csv(os.path.join(settings.output_folder, "train.csv"), done, losses)
-            if done % settings.test_iter == 0 or done == settings.max_iter:
-                if validate is not None:
-                    with self.ema_weights():
-                        metrics = validate()
-                    with val_writer.as_default(step=done):
-                        for name, value in metrics.items():
-                            tf.summary.scalar(name, value)
-                    _append_csv(os.path.join(settings.output_folder, "validation.csv"), done, metrics)
-                    tqdm.write(f"iteration {done}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-                self.manager.save(checkpoint_number=done)
-        train_writer.flush()
-        val_writer.flush()
+        bar = tqdm(range(start, settings.max_iter), initial=start, total=settings.max_iter, desc="train",
+                   disable=not self.chief)
+        try:
+            for iteration in bar:
+                losses = {k: float(v) for k, v in self.train_step(next(iterator)).items()}
+                done = iteration + 1
+                if done % settings.log_iter == 0 or done == settings.max_iter:
+                    bar.set_postfix(loss=f"{sum(v for k, v in losses.items() if k.startswith('loss')):.4f}")
+                    self._log(writers["train"], "train.csv", done, losses)
+                if done % settings.test_iter == 0 or done == settings.max_iter:
+                    if validate is not None and self.chief:
+                        with self.ema_weights():
+                            metrics = validate()
+                        self._log(writers["validation"], "validation.csv", done, metrics)
+                        tqdm.write(f"iteration {done}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+                    self.manager.save(checkpoint_number=done)
+        finally:
+            for writer in writers.values():
+                writer.flush()
+            if self._scratch:
+                shutil.rmtree(self._scratch, ignore_errors=True)
         return metrics
+
+    def _log(self, writer, csv_name: str, iteration: int, values: dict) -> None:
+        if not self.chief:
+            return
+        with writer.as_default(step=iteration):
+            for name, value in values.items():
+                tf.summary.scalar(name, value)
+        _append_csv(os.path.join(self.settings.output_folder, csv_name), iteration, values)
 
 
 def _append_csv(path: str, iteration: int, values: dict) -> None:

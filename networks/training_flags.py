@@ -5,6 +5,7 @@ import os
 
 from absl import flags
 
+from networks.distribution import DISTRIBUTIONS, make_strategy
 from networks.train_loop import TrainingSettings
 
 FLAGS = flags.FLAGS
@@ -21,10 +22,10 @@ def define_training_flags(defaults, max_iter: int, test_iter: int, batch_size: i
     flags.DEFINE_integer("test_iter", test_iter, "Validate and checkpoint every this many iterations.")
     flags.DEFINE_integer("log_iter", 10, "Log training losses (TensorBoard, train.csv) every this many iterations.")
     flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate.")
-    flags.DEFINE_integer("batch_size", batch_size, "Patches per batch.")
+    flags.DEFINE_integer("batch_size", batch_size, "Patches per global batch (split across replicas).")
     flags.DEFINE_bool("mixed_precision", False,
                       "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
-    flags.DEFINE_string("cache", None, "Cache preprocessed cases: '' in memory, a file path on disk; unset: none.")
+    flags.DEFINE_string("cache", None, "Cache loaded cases: '' in memory, a folder on disk (.npz); unset: none.")
     flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
     flags.DEFINE_float("dropout", defaults.dropout, "Dropout ratio.")
     flags.DEFINE_float("spacing", defaults.spacing_mm, "Isotropic input spacing in mm.")
@@ -32,6 +33,20 @@ def define_training_flags(defaults, max_iter: int, test_iter: int, batch_size: i
     flags.DEFINE_list("window_hu", [str(v) for v in defaults.window_hu], "Intensity window low,high in HU.")
     flags.DEFINE_float("ema_decay", defaults.ema_decay, "Decay of the weight moving average that is exported.")
     flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
+    define_distribution_flags()
+
+
+def define_distribution_flags() -> None:
+    """Defines --distribution and --devices (every training script)."""
+    flags.DEFINE_enum("distribution", "default", list(DISTRIBUTIONS),
+                      "default: one device; mirrored: MirroredStrategy over the local GPUs (or --devices); "
+                      "multi_worker: MultiWorkerMirroredStrategy over the TF_CONFIG cluster.")
+    flags.DEFINE_list("devices", None, "Devices for --distribution mirrored (default: all local GPUs).")
+
+
+def strategy():
+    """The tf.distribute strategy the flags ask for."""
+    return make_strategy(FLAGS.distribution, FLAGS.devices)
 
 
 def shared_config_values() -> dict:
@@ -44,7 +59,7 @@ def shared_config_values() -> dict:
 
 def training_settings() -> TrainingSettings:
     return TrainingSettings(FLAGS.base_output_folder, FLAGS.max_iter, FLAGS.test_iter, FLAGS.learning_rate,
-                            FLAGS.ema_decay, FLAGS.log_iter)
+                            FLAGS.ema_decay, FLAGS.log_iter, FLAGS.batch_size)
 
 
 def cv_folder() -> str:

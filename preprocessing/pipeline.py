@@ -1,16 +1,24 @@
-"""tf.data pipelines: load (parallel) -> normalise -> optional cache -> augment + patch -> batch -> prefetch.
+"""tf.data pipelines: load (parallel, optionally cached) -> normalise -> augment + patch -> batch -> prefetch.
 
 Loading happens in NumPy/SimpleITK (file I/O and physical resampling); everything after it is
 TensorFlow ops. Elements are (image [*spatial, 1] float32, label [*spatial] uint8) in array axis order.
+
+Training streams are a pure function of (seed, element index): element i belongs to epoch i // n (n
+cases), whose case order is a permutation drawn from (seed, epoch), and its augmentation draws from
+(seed, i). So a run resumed at step s starts at element s x global batch and sees exactly the batches an
+uninterrupted run would have seen, and the stream can be split across workers and replicas without
+changing the global batches.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
+from preprocessing.atomic import atomic_path
 from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation, random_intensity, random_spatial_transform
 from preprocessing.cases import Case, read_label
 from preprocessing.cross_validation import ensure_folds
@@ -58,9 +66,8 @@ class PipelineConfig:
         batch_size: patches per batch (training).
         spatial: random spatial augmentation (None disables it; patches are then cut around random centres).
         intensity: random intensity augmentation (None disables it).
-        cache: '' caches preprocessed cases in memory, a path caches them on disk, None disables.
-        shuffle_buffer: cases kept for shuffling.
-        seed: base seed of shuffling and augmentation; the same seed gives the same batches.
+        cache: '' caches loaded cases in memory, a folder path caches them on disk (.npz), None disables.
+        seed: base seed of the case order and of augmentation; the same seed gives the same batches.
         center_on_foreground: centre training patches on the bounding box of the labelled voxels
             (plus the random translation) instead of a uniformly random position.
     """
@@ -70,7 +77,6 @@ class PipelineConfig:
     spatial: SpatialAugmentation | None = SpatialAugmentation()
     intensity: IntensityAugmentation | None = IntensityAugmentation()
     cache: str | None = None
-    shuffle_buffer: int = 64
     seed: int = 0
     center_on_foreground: bool = False
 
@@ -98,25 +104,90 @@ def fold_cases(cases: list[Case], cv_folder: str, fold: int, num_folds: int = 4)
     return [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
 
 
-def _loaded(cases: list[Case], loader: Loader, ndim: int, normalize: Normalizer,
-            prepare: Preparer | None) -> tf.data.Dataset:
-    def load(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        image, label = loader(cases[int(index)])
-        return image.astype(np.float32), label.astype(np.uint8)
+@dataclasses.dataclass
+class CachedLoader:
+    """Loads cases by index through `loader`, keeping them in memory (`cache` '') or as .npz files in the
+    folder `cache`; `cache` None loads every time."""
 
+    cases: list[Case]
+    loader: Loader
+    cache: str | None = None
+
+    def __post_init__(self) -> None:
+        self._memory: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = int(index)
+        if index in self._memory:
+            return self._memory[index]
+        path = os.path.join(self.cache, f"{self.cases[index].case_id}.npz") if self.cache else None
+        if path and os.path.exists(path):
+            with np.load(path) as stored:
+                image, label = stored["image"], stored["label"]
+        else:
+            image, label = self.loader(self.cases[index])
+            image, label = image.astype(np.float32), label.astype(np.uint8)
+            if path:
+                with atomic_path(path) as temp:
+                    np.savez(temp, image=image, label=label)
+        if self.cache == "":
+            self._memory[index] = (image, label)
+        return image, label
+
+
+def _load_op(load: CachedLoader, ndim: int, normalize: Normalizer,
+             prepare: Preparer | None) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     def load_op(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image, label = tf.numpy_function(load, [index], [tf.float32, tf.uint8], stateful=False)
         image.set_shape([None] * ndim)
         label.set_shape([None] * ndim)
         image = normalize(image)[..., None]
         return (image, label) if prepare is None else prepare(image, label)
+    return load_op
 
-    return tf.data.Dataset.range(len(cases)).map(load_op, num_parallel_calls=tf.data.AUTOTUNE)
+
+def case_of_element(element: tf.Tensor, num_cases: int, seed: int) -> tf.Tensor:
+    """The case index of training stream element `element`: epoch = element // num_cases, and each epoch
+    visits the cases in a permutation drawn from (seed, epoch)."""
+    epoch, position = element // num_cases, element % num_cases
+    order = tf.argsort(tf.random.stateless_uniform([num_cases], tf.stack([tf.constant(seed, tf.int64), epoch])))
+    return tf.cast(tf.gather(order, position), tf.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamShard:
+    """Which part of the global training stream one input pipeline produces.
+
+    Attributes:
+        first_step: global step the stream starts at (resume).
+        global_batch: elements per global step, over all replicas and workers.
+        pipeline_id, num_pipelines: this input pipeline (one per worker) among all of them; pipeline p
+            produces elements p * k .. (p + 1) * k - 1 of every global batch (k = global_batch / num_pipelines),
+            batched per replica, so its local replicas consume them in order.
+        replica_batch: elements per replica batch.
+    """
+
+    first_step: int = 0
+    global_batch: int = 1
+    pipeline_id: int = 0
+    num_pipelines: int = 1
+    replica_batch: int = 1
+
+    @classmethod
+    def of(cls, context: tf.distribute.InputContext | None, global_batch: int, first_step: int) -> "StreamShard":
+        """The shard of `context` (None: everything on one replica)."""
+        if context is None:
+            return cls(first_step, global_batch, 0, 1, global_batch)
+        if global_batch % context.num_replicas_in_sync:
+            raise ValueError(f"global batch {global_batch} is not divisible by the {context.num_replicas_in_sync} "
+                             "replicas")
+        return cls(first_step, global_batch, context.input_pipeline_id, context.num_input_pipelines,
+                   context.get_per_replica_batch_size(global_batch))
 
 
 def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, config: PipelineConfig,
                  training: bool, ndim: int = 3, image_default: float = -1.0,
-                 prepare: Preparer | None = None) -> tf.data.Dataset:
+                 prepare: Preparer | None = None, shard: StreamShard | None = None) -> tf.data.Dataset:
     """A batched, prefetched tf.data pipeline over `cases`.
 
     Args:
@@ -126,15 +197,16 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
             centre patches (or whole volumes if `config.patch_shape` is None).
         image_default: normalised image value used outside the volume (air after windowing).
         prepare: optional TF op (image [*spatial, 1], label [*spatial]) -> (image, label) applied after
-            normalisation and before caching, e.g. letterboxing X-rays to the network size.
+            normalisation, e.g. letterboxing X-rays to the network size.
+        shard: (training) the part of the stream this pipeline produces; default: all of it in batches of
+            `config.batch_size` from step 0.
     """
     if not cases:
         raise ValueError("no cases to build a data set from")
-    dataset = _loaded(cases, loader, ndim, normalize, prepare)
-    if config.cache is not None:
-        dataset = dataset.cache(config.cache)
+    load_op = _load_op(CachedLoader(cases, loader, config.cache), ndim, normalize, prepare)
     patch = None if config.patch_shape is None else tf.constant(config.patch_shape, tf.int32)
     if not training:
+        dataset = tf.data.Dataset.range(len(cases)).map(load_op, num_parallel_calls=tf.data.AUTOTUNE)
         if patch is not None:
             def center_patch(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
                 start = (tf.shape(label) - patch) // 2
@@ -143,10 +215,14 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
         return dataset.batch(config.batch_size if patch is not None else 1).prefetch(tf.data.AUTOTUNE)
     if patch is None:
         raise ValueError("training needs a patch_shape")
-    dataset = dataset.repeat().shuffle(config.shuffle_buffer, seed=config.seed).enumerate()
+    shard = shard or StreamShard(0, config.batch_size, 0, 1, config.batch_size)
+    per_pipeline = shard.global_batch // shard.num_pipelines
+    dataset = tf.data.Dataset.range(shard.first_step * shard.global_batch, np.iinfo(np.int64).max)
+    if shard.num_pipelines > 1:
+        dataset = dataset.filter(lambda i: (i % shard.global_batch) // per_pipeline == shard.pipeline_id)
 
-    def augment(index: tf.Tensor, element: tuple[tf.Tensor, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
-        image, label = element
+    def augment(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        image, label = load_op(case_of_element(index, len(cases), config.seed))
         seeds = tf.random.experimental.stateless_split(tf.stack([tf.constant(config.seed, tf.int64), index]), 3)
         if config.center_on_foreground:
             center = _foreground_center(label)
@@ -163,4 +239,4 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
         return image, tf.ensure_shape(label, list(config.patch_shape))
 
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return dataset.batch(shard.replica_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -2,6 +2,7 @@
 
 Usage: python -m scn.train --base_dataset_folder FLARE21 --base_output_folder OUT/scn [--cv 1] [--max_iter 100000]
        [--test_iter 10000] [--learning_rate 1e-4] [--batch_size 1] [--mixed_precision]
+       [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Interrupted runs resume from the latest checkpoint in --base_output_folder.
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 from absl import app, flags
 
 from networks.config_io import write_config
-from networks.training_flags import cv_folder, define_training_flags, shared_config_values, training_settings
+from networks.distribution import is_chief
+from networks.training_flags import (cv_folder, define_training_flags, shared_config_values, strategy,
+                                     training_settings)
 from scn.config import SCNConfig
 from scn.training import train_scn
 
@@ -38,9 +41,11 @@ def main(argv: list[str]) -> None:
         spatial_downsample=FLAGS.spatial_downsample, local_channel_dropout=FLAGS.local_channel_dropout,
         image_channel_dropout=FLAGS.image_channel_dropout, salt_pepper_ratio=FLAGS.salt_pepper_ratio,
         loss_weights=tuple(float(w) for w in FLAGS.loss_weights), **shared_config_values())
-    write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
+    distribution = strategy()
+    if is_chief(distribution):
+        write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
     _, metrics = train_scn(config, FLAGS.base_dataset_folder, training_settings(), FLAGS.cv, cv_folder(),
-                           FLAGS.batch_size, FLAGS.mixed_precision, FLAGS.cache, FLAGS.seed)
+                           FLAGS.mixed_precision, FLAGS.cache, FLAGS.seed, strategy=distribution)
     print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none (cv 0)"))
 
 

@@ -9,12 +9,12 @@ import tensorflow as tf
 
 from inference.sliding_window import sliding_window_inference
 from networks.losses import generalized_dice_loss, sigmoid_cross_entropy
-from networks.train_loop import Trainer, TrainingSettings, mixed_precision_policy
+from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import flare21_cases
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, fold_cases, make_dataset
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
 from scn.config import SCNConfig
 from scn.model import build_scn_model
 
@@ -48,32 +48,34 @@ def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarr
 
 
 def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int, cv_folder: str,
-              batch_size: int = 1, mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
-              spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0)
-              ) -> tuple[Trainer, dict]:
+              mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
+              spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0),
+              strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the SCN; returns the trainer and its last validation metrics.
 
     Training patches are centred on the organs' bounding box plus a random translation, as the
     localization stage centres the segmentation crop at inference.
     """
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy(mixed_precision_policy(mixed_precision))
     train_cases, test_cases = fold_cases(flare21_cases(base_dataset_folder, "training"), cv_folder, fold)
     loader = ResampledCaseLoader((config.spacing_mm,) * 3)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
-    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=batch_size, spatial=spatial_augmentation,
-                              cache=cache, seed=seed, center_on_foreground=True)
-    dataset = make_dataset(train_cases, loader, normalize, pipeline, training=True)
-    model = build_scn_model(config)
-    trainer = Trainer(model, scn_loss(config), settings, mixed_precision)
+    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
+                              spatial=spatial_augmentation, cache=cache, seed=seed, center_on_foreground=True)
 
-    def predict_labels(image: np.ndarray) -> np.ndarray:
-        return np.argmax(predict_probabilities(model, config, image), axis=-1)
+    def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
+        return make_dataset(train_cases, loader, normalize, pipeline, training=True,
+                            shard=StreamShard.of(context, settings.global_batch, first_step))
 
-    def validate() -> dict:
-        names = dict(enumerate(config.label_names, start=1))
-        return mean_dice(test_cases, loader, normalize, predict_labels, names)
+    with precision(mixed_precision):
+        trainer = Trainer(lambda: build_scn_model(config), scn_loss(config), settings, mixed_precision, strategy)
 
-    metrics = trainer.fit(dataset, validate if test_cases else None)
-    keras.mixed_precision.set_global_policy("float32")
+        def predict_labels(image: np.ndarray) -> np.ndarray:
+            return np.argmax(predict_probabilities(trainer.model, config, image), axis=-1)
+
+        def validate() -> dict:
+            names = dict(enumerate(config.label_names, start=1))
+            return mean_dice(test_cases, loader, normalize, predict_labels, names)
+
+        metrics = trainer.fit(dataset, validate if test_cases else None)
     return trainer, metrics

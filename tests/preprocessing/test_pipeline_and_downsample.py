@@ -10,7 +10,7 @@ from preprocessing import intensity
 from preprocessing.cases import flare21_cases, montgomery_cases, read_label
 from preprocessing.cross_validation import ensure_folds
 from preprocessing.image_io import read_image
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, make_dataset
+from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, make_dataset
 from tests.conftest import run_module
 
 CT_WINDOW = functools.partial(intensity.window, low=-1000.0, high=1000.0)
@@ -78,3 +78,23 @@ def test_downsample_script_writes_small_folders_and_skips_done(flare21_folder, t
     assert "skipped 5 already done" in second.stdout
     assert not [n for n in os.listdir(os.path.join(base, "TrainingImg_small")) if n.startswith(".")]
     assert tf.is_tensor(CT_WINDOW(image))
+
+
+def test_training_stream_shards_and_resumes_without_changing_the_global_batches(flare21_folder):
+    cases = flare21_cases(flare21_folder)[:3]
+    loader = ResampledCaseLoader((16.0, 16.0, 16.0))
+    config = PipelineConfig(patch_shape=(8, 8, 8), batch_size=2, cache="", seed=5)
+
+    def batches(shard, count):
+        return list(make_dataset(cases, loader, CT_WINDOW, config, training=True, shard=shard)
+                    .take(count).as_numpy_iterator())
+
+    whole = batches(StreamShard(0, 2, 0, 1, 2), 4)
+    first, second = (batches(StreamShard(0, 2, worker, 2, 1), 4) for worker in (0, 1))
+    for step in range(4):
+        np.testing.assert_array_equal(np.concatenate([first[step][0], second[step][0]]), whole[step][0])
+        np.testing.assert_array_equal(np.concatenate([first[step][1], second[step][1]]), whole[step][1])
+    resumed = batches(StreamShard(2, 2, 0, 1, 2), 2)
+    for a, b in zip(resumed, whole[2:]):
+        np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(whole[0][0], whole[1][0])
