@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
+from networks.config_io import config_from_dict  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
 from inference.inputs import CaseInput  # noqa: E402
 from inference.model_sets import find_model_sets  # noqa: E402
@@ -55,7 +56,7 @@ def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tupl
     for name, build, config_cls in (("localization", build_localization_model, LocalizationConfig),
                                     ("segmentation", build_scn_model, SCNConfig)):
         metadata = pipeline.metadata[name]
-        config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in metadata["config"].items()})
+        config = config_from_dict(config_cls, metadata["config"])
         shape = network_inputs[name]
         windows, run_shape = 1, shape
         if name == "segmentation" and any(n > p for n, p in zip(shape, metadata["patch_shape"])):

@@ -25,6 +25,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
+from networks.config_io import config_from_dict  # noqa: E402
 from cfcm.config import CFCMConfig  # noqa: E402
 from cfcm.model import build_cfcm_model  # noqa: E402
 from cfcm.pipeline import CFCMPipeline  # noqa: E402
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> None:
     del argv
     shipped = CFCMPipeline(find_model_sets(FLAGS.saved_models_folder)[FLAGS.model], RunOptions())
     values = shipped.metadata["segmentation"]["config"]
-    config = CFCMConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    config = config_from_dict(CFCMConfig, values)
     plain = build_cfcm_model(dataclasses.replace(config, memory=False))
     plain_segment = tf.function(lambda image: segment_image(lambda x: plain(x, training=False), image, config))
     variants = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation
+
 RESNET_BLOCKS = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)),
                  50: ("bottleneck", (3, 4, 6, 3)), 101: ("bottleneck", (3, 4, 23, 3))}
 
@@ -24,6 +26,8 @@ class CFCMConfig:
         epochs: training epochs (150 in the original experiments).
         percentiles: intensity percentiles mapped to [0, 1].
         label_names: names of labels 1..num_labels-1.
+        spatial_augmentation, intensity_augmentation: random augmentation of training images (pixels of
+            the network input).
     """
 
     resnet_depth: int = 34
@@ -37,6 +41,10 @@ class CFCMConfig:
     epochs: int = 150
     percentiles: tuple[float, float] = (1.0, 99.0)
     label_names: tuple[str, ...] = ("lungs",)
+    spatial_augmentation: SpatialAugmentation = SpatialAugmentation(
+        rotation_degrees=10.0, scale_range=(0.9, 1.1), translation_voxels=20.0, shear=0.03, elastic_control_points=5,
+        elastic_magnitude_voxels=3.0)
+    intensity_augmentation: IntensityAugmentation = IntensityAugmentation()
 
     def __post_init__(self) -> None:
         if self.resnet_depth not in RESNET_BLOCKS:

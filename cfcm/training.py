@@ -14,14 +14,11 @@ from cfcm.segment import letterbox_label, network_input, segment_image
 from evaluation.metrics import dice
 from networks.losses import dice_per_label
 from networks.train_loop import Trainer, TrainingSettings, precision
-from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import montgomery_cases, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
 
 NUM_FOLDS = 3
-XRAY_AUGMENTATION = SpatialAugmentation(rotation_degrees=10.0, scale_range=(0.9, 1.1), translation_voxels=20.0,
-                                        shear=0.03, elastic_control_points=5, elastic_magnitude_voxels=3.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +59,8 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
         return network_input(image[..., 0], config)[0], letterbox_label(label, config)
 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
-                              spatial=XRAY_AUGMENTATION, cache=run.cache, seed=run.seed)
+                              spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
+                              cache=run.cache, seed=run.seed)
     loader = ResampledCaseLoader(None, ndim=2, separate_labels=separate)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation
+
 
 @dataclasses.dataclass(frozen=True)
 class LocalizationConfig:
@@ -19,6 +21,7 @@ class LocalizationConfig:
         ema_decay: decay of the exponential moving average of the weights that is exported.
         bbox_margin_mm: margin added around the predicted region on each side.
         patch_shape: training input, voxels (z, y, x) at `spacing_mm` (64 voxels = 384 mm at 6 mm).
+        spatial_augmentation, intensity_augmentation: random augmentation of training patches.
     """
 
     num_filters: int = 32
@@ -31,6 +34,8 @@ class LocalizationConfig:
     ema_decay: float = 0.999
     bbox_margin_mm: float = 10.0
     patch_shape: tuple[int, int, int] = (64, 64, 64)
+    spatial_augmentation: SpatialAugmentation = SpatialAugmentation()
+    intensity_augmentation: IntensityAugmentation = IntensityAugmentation()
 
     @property
     def size_multiple(self) -> int:

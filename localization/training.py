@@ -40,8 +40,9 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
     spacing = (config.spacing_mm,) * 3
     loader = ResampledCaseLoader(spacing)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
-    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch, cache=cache,
-                              seed=seed)
+    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
+                              spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
+                              cache=cache, seed=seed)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, normalize, pipeline, training=True,

@@ -16,8 +16,22 @@ def write_config(config, path: str) -> None:
         json.dump(dataclasses.asdict(config), handle, indent=2)
 
 
+def config_from_dict(cls: type[T], values: dict) -> T:
+    """A `cls` dataclass from its `dataclasses.asdict` form: lists become tuples, nested dataclass fields
+    (e.g. augmentation settings) are rebuilt, missing fields keep their defaults."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    converted = {}
+    for key, value in values.items():
+        default = fields[key].default if key in fields else None
+        if isinstance(value, dict) and dataclasses.is_dataclass(default):
+            value = config_from_dict(type(default), value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        converted[key] = value
+    return cls(**converted)
+
+
 def read_config(cls: type[T], path: str) -> T:
-    """Reads a `cls` dataclass from JSON (lists become tuples, as in the dataclass defaults)."""
+    """Reads a `cls` dataclass from JSON written by `write_config`."""
     with open(path) as handle:
-        values = json.load(handle)
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        return config_from_dict(cls, json.load(handle))

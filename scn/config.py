@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation
+
 
 @dataclasses.dataclass(frozen=True)
 class SCNConfig:
@@ -27,6 +29,8 @@ class SCNConfig:
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         label_names: names of labels 1..num_labels-1.
+        spatial_augmentation, intensity_augmentation: random augmentation of training patches (translation
+            in voxels at `spacing_mm`).
         components_per_label: post-processing (an addition, not in the original): connected components
             kept per label 1..num_labels-1 at inference (both kidneys share one label).
     """
@@ -52,6 +56,8 @@ class SCNConfig:
     ema_decay: float = 0.999
     label_names: tuple[str, ...] = ("liver", "kidney", "spleen", "pancreas")
     components_per_label: tuple[int, ...] = (1, 2, 1, 1)
+    spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0)
+    intensity_augmentation: IntensityAugmentation = IntensityAugmentation()
 
     @property
     def size_multiple(self) -> int:

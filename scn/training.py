@@ -12,7 +12,6 @@ from networks.losses import generalized_dice_loss, sigmoid_cross_entropy
 from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
-from preprocessing.augmentation import SpatialAugmentation
 from preprocessing.cases import flare21_cases
 from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
 from scn.config import SCNConfig
@@ -49,7 +48,6 @@ def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarr
 
 def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int, cv_folder: str,
               mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
-              spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0),
               strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the SCN; returns the trainer and its last validation metrics.
 
@@ -61,7 +59,8 @@ def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSet
     loader = ResampledCaseLoader((config.spacing_mm,) * 3)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
     pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
-                              spatial=spatial_augmentation, cache=cache, seed=seed, center_on_foreground=True)
+                              spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
+                              cache=cache, seed=seed, center_on_foreground=True)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, normalize, pipeline, training=True,
