@@ -2,6 +2,8 @@
 
 A system subclasses `Pipeline` in its own package (`<system>/pipeline.py`), sets `output_suffix` and
 implements `predict`; the runtime loads it through `inference.registry` and runs `run` per case.
+Volumes reach `predict` in canonical orientation (`preprocessing.orientation`: index axes along LPS, by
+axis permutations and flips only), and its labels go back exactly onto the input's grid.
 """
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import dataclasses
 import os
 import time
 
+import numpy as np
+
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
+from preprocessing.orientation import Reorientation, to_canonical
 from serving.loading import load_member, read_metadata
 
 
@@ -26,6 +31,15 @@ class RunOptions:
 
     batch_size: int = 1
     overlap: float = 0.5
+
+
+def canonical_images(images: CaseImages) -> tuple[CaseImages, Reorientation | None]:
+    """The channels of a volume in canonical orientation, and the reorientation that undoes it (None for 2D
+    images, which are left as they are: radiographs have no patient axes to match)."""
+    if images.geometry.ndim != 3:
+        return images, None
+    converted = [to_canonical(channel, images.geometry) for channel in images.channels]
+    return CaseImages(tuple(c[0] for c in converted), converted[0][1]), converted[0][2]
 
 
 class Pipeline:
@@ -56,8 +70,12 @@ class Pipeline:
         """Reads, predicts and writes one case as `<output_base><output_suffix>`; returns seconds per stage."""
         start = time.perf_counter()
         images = self.read(case)
+        canonical, reorientation = canonical_images(images)
         read_seconds = time.perf_counter() - start
-        result = self.predict(images, case.side_inputs)
+        result = self.predict(canonical, case.side_inputs)
+        if reorientation is not None and not reorientation.is_identity:
+            result = dataclasses.replace(result, labels=np.ascontiguousarray(reorientation.invert(result.labels)),
+                                         geometry=images.geometry)
         start = time.perf_counter()
         write_result(result, output_base, self.output_suffix)
         return {"read": read_seconds, **result.timings, "write": time.perf_counter() - start}

@@ -24,6 +24,7 @@ from preprocessing.cases import Case, read_label
 from preprocessing.cross_validation import ensure_folds
 from preprocessing.geometry import resample
 from preprocessing.image_io import read_image
+from preprocessing.orientation import to_canonical
 from preprocessing.tf_geometry import crop_or_pad
 
 Loader = Callable[[Case], tuple[np.ndarray, np.ndarray]]
@@ -33,7 +34,8 @@ Preparer = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 
 @dataclasses.dataclass(frozen=True)
 class ResampledCaseLoader:
-    """Reads a case and resamples image (linear, anti-aliased) and label (per-label linear) to a spacing.
+    """Reads a case, brings 3D image and label into canonical orientation (`preprocessing.orientation`) and
+    resamples image (linear, anti-aliased) and label (per-label linear) to a spacing.
 
     Attributes:
         spacing_xyz: target spacing in mm, ITK (x, y, z) order; None keeps the file's grid.
@@ -48,6 +50,9 @@ class ResampledCaseLoader:
     def __call__(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
         image, geometry = read_image(case.image_path, self.ndim)
         label, label_geometry = read_label(case, self.ndim, self.separate_labels)
+        if self.ndim == 3:
+            image, geometry, _ = to_canonical(image, geometry)
+            label, label_geometry, _ = to_canonical(label, label_geometry)
         if self.spacing_xyz is None:
             target = geometry
         else:
