@@ -10,9 +10,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from preprocessing import intensity
+from preprocessing.intensity import AIR_HU
 from preprocessing.tf_geometry import paste, resample_to_grid
-
-AIR_HU = -1024.0
 
 
 def _round_up(shape: tf.Tensor, multiple: tf.Tensor) -> tf.Tensor:

@@ -16,12 +16,14 @@ class LocalizationConfig:
         dropout: dropout after every convolution.
         leaky_relu_alpha: leaky ReLU slope.
         spacing_mm: isotropic input spacing in mm.
-        window_hu: CT intensity window (HU) mapped to [-1, 1].
+        window_hu: CT intensity window (HU) mapped to [-1, 1] (the original: HU / 2048, clamped to [-1, 1]).
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         bbox_margin_mm: margin added around the predicted region on each side.
         patch_shape: training input, voxels (z, y, x) at `spacing_mm` (64 voxels = 384 mm at 6 mm).
         spatial_augmentation, intensity_augmentation: random augmentation of training patches.
+        loss_scale: (initial scale, growth period in steps) of the dynamic loss scale with float16 mixed precision.
+        max_iter, test_iter: training iterations, and validation/checkpoint period.
     """
 
     num_filters: int = 32
@@ -29,13 +31,17 @@ class LocalizationConfig:
     dropout: float = 0.1
     leaky_relu_alpha: float = 0.1
     spacing_mm: float = 6.0
-    window_hu: tuple[float, float] = (-1024.0, 1024.0)
+    window_hu: tuple[float, float] = (-2048.0, 2048.0)
     learning_rate: float = 1e-5
     ema_decay: float = 0.999
     bbox_margin_mm: float = 10.0
     patch_shape: tuple[int, int, int] = (64, 64, 64)
     spatial_augmentation: SpatialAugmentation = SpatialAugmentation()
-    intensity_augmentation: IntensityAugmentation = IntensityAugmentation()
+    intensity_augmentation: IntensityAugmentation = IntensityAugmentation(
+        shift=0.2, scale=0.2, gamma_range=(0.8, 1.2), noise_std=0.0, clamp=(-1.0, 1.0))
+    loss_scale: tuple[float, int] = (1.0, 100)
+    max_iter: int = 100000
+    test_iter: int = 10000
 
     @property
     def size_multiple(self) -> int:

@@ -1,7 +1,7 @@
 """Trains the localization network.
 
 Usage: python -m localization.train --base_dataset_folder FLARE21 --base_output_folder OUT/localization [--cv 1]
-       [--max_iter 50000] [--test_iter 5000] [--learning_rate 1e-5] [--batch_size 1] [--mixed_precision]
+       [--max_iter 100000] [--test_iter 10000] [--learning_rate 1e-5] [--batch_size 1] [--mixed_precision]
        [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Interrupted runs resume from the latest checkpoint in --base_output_folder.
 """
@@ -20,7 +20,7 @@ from networks.training_flags import (cv_folder, define_training_flags, shared_co
                                      training_settings)
 
 DEFAULTS = LocalizationConfig()
-define_training_flags(DEFAULTS, max_iter=50000, test_iter=5000, batch_size=1)
+define_training_flags(DEFAULTS, batch_size=1)
 flags.DEFINE_integer("num_filters", DEFAULTS.num_filters, "Filters per convolution (all levels).")
 flags.DEFINE_integer("num_levels", DEFAULTS.num_levels, "U-Net levels.")
 FLAGS = flags.FLAGS
@@ -33,7 +33,7 @@ def main(argv: list[str]) -> None:
     distribution = strategy()
     if is_chief(distribution):
         write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
-    _, metrics = train_localization(config, FLAGS.base_dataset_folder, training_settings(), FLAGS.cv, cv_folder(),
+    _, metrics = train_localization(config, FLAGS.base_dataset_folder, training_settings(config), FLAGS.cv, cv_folder(),
                                     FLAGS.mixed_precision, FLAGS.cache, FLAGS.seed, distribution)
     print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none (cv 0)"))
 

@@ -40,12 +40,13 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
     spacing = (config.spacing_mm,) * 3
     loader = ResampledCaseLoader(spacing)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
+    air = intensity.windowed_value(intensity.AIR_HU, config.window_hu)
     pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
                               spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
                               cache=cache, seed=seed)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
-        return make_dataset(train_cases, loader, normalize, pipeline, training=True,
+        return make_dataset(train_cases, loader, normalize, pipeline, training=True, image_default=air,
                             shard=StreamShard.of(context, settings.global_batch, first_step))
 
     with precision(mixed_precision):
@@ -53,7 +54,7 @@ def train_localization(config: LocalizationConfig, base_dataset_folder: str, set
                           strategy)
 
         def predict_labels(image: np.ndarray) -> np.ndarray:
-            padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
+            padded = pad_to_multiple(image[..., None], config.size_multiple, air)
             logits = trainer.model(padded[None], training=False)
             return np.argmax(np.asarray(logits)[0], axis=-1)[tuple(slice(0, n) for n in image.shape)]
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def generalized_dice_loss(labels: tf.Tensor, probabilities: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
-    """Generalized Dice loss (Sudre et al. 2017): label weights 1 / (reference volume)^2, per batch element.
+def generalized_dice_loss(labels: tf.Tensor, probabilities: tf.Tensor, squared: bool = True,
+                          weight_epsilon: float = 1e-4, epsilon: float = 1e-8) -> tf.Tensor:
+    """Generalized Dice loss (Sudre et al. 2017) as MedicalDataAugmentationTool's `generalized_dice_loss`
+    computes it, the loss of the original EfficientSCN.
+
+    Per batch element b: w_l = 1 / ((sum_x t_bl)^2 + weight_epsilon);
+    loss_b = 1 - 2 (sum_l w_l sum_x t p + epsilon) / (sum_l w_l sum_x (t + p^2) + epsilon) with `squared`
+    (the original's default), (t + p) otherwise; the result is the mean over the batch.
 
     Args:
         labels: one-hot reference [B, *spatial, L].
@@ -14,11 +20,10 @@ def generalized_dice_loss(labels: tf.Tensor, probabilities: tf.Tensor, epsilon: 
     labels = tf.cast(labels, tf.float32)
     probabilities = tf.cast(probabilities, tf.float32)
     axes = list(range(1, len(labels.shape) - 1))
-    reference = tf.reduce_sum(labels, axis=axes)
-    weights = 1.0 / (reference ** 2 + epsilon)
-    weights = tf.where(tf.math.is_finite(weights), weights, 0.0)
+    weights = 1.0 / (tf.reduce_sum(labels, axis=axes) ** 2 + weight_epsilon)
     intersection = tf.reduce_sum(weights * tf.reduce_sum(labels * probabilities, axis=axes), axis=-1)
-    union = tf.reduce_sum(weights * tf.reduce_sum(labels + probabilities, axis=axes), axis=-1)
+    predicted = probabilities ** 2 if squared else probabilities
+    union = tf.reduce_sum(weights * tf.reduce_sum(labels + predicted, axis=axes), axis=-1)
     return tf.reduce_mean(1.0 - 2.0 * (intersection + epsilon) / (union + epsilon))
 
 

@@ -74,6 +74,7 @@ class TrainingSettings:
         ema_decay: EMA decay; the effective decay is min(ema_decay, (1 + t) / (10 + t)) at step t.
         log_iter: write training losses every this many iterations.
         global_batch: samples per step over all replicas.
+        loss_scale: (initial scale, steps between scale increases) of the dynamic loss scale, float16 only.
     """
 
     output_folder: str
@@ -83,6 +84,7 @@ class TrainingSettings:
     ema_decay: float = 0.999
     log_iter: int = 10
     global_batch: int = 1
+    loss_scale: tuple[float, int] = (2.0 ** 15, 2000)
 
 
 class Trainer:
@@ -100,7 +102,9 @@ class Trainer:
             # Loss scaling is needed for float16 only; bfloat16 has float32's exponent range.
             self.mixed_precision = mixed_precision and keras.mixed_precision.dtype_policy().name == "mixed_float16"
             optimizer = keras.optimizers.Adam(settings.learning_rate)
-            self.optimizer = keras.optimizers.LossScaleOptimizer(optimizer) if self.mixed_precision else optimizer
+            self.optimizer = keras.optimizers.LossScaleOptimizer(
+                optimizer, initial_scale=settings.loss_scale[0], dynamic_growth_steps=settings.loss_scale[1]) \
+                if self.mixed_precision else optimizer
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.norm_average = tf.Variable(10.0, trainable=False, name="norm_average")

@@ -11,15 +11,16 @@ from networks.train_loop import TrainingSettings
 FLAGS = flags.FLAGS
 
 
-def define_training_flags(defaults, max_iter: int, test_iter: int, batch_size: int) -> None:
+def define_training_flags(defaults, batch_size: int) -> None:
     """Defines the data, schedule and shared model flags, with `defaults` (a config dataclass having
-    learning_rate, dropout, spacing_mm, patch_shape, window_hu and ema_decay) as default values."""
+    learning_rate, dropout, spacing_mm, patch_shape, window_hu, ema_decay, max_iter and test_iter) as default
+    values."""
     flags.DEFINE_string("base_dataset_folder", None, "FLARE21-layout data set folder.")
     flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
     flags.DEFINE_integer("cv", 0, "Cross-validation fold: 0 trains on all data, 1..4 hold out that fold.")
     flags.DEFINE_string("cv_folder", None, "Fold files folder (default: <base_dataset_folder>/setup/cv).")
-    flags.DEFINE_integer("max_iter", max_iter, "Training iterations.")
-    flags.DEFINE_integer("test_iter", test_iter, "Validate and checkpoint every this many iterations.")
+    flags.DEFINE_integer("max_iter", defaults.max_iter, "Training iterations.")
+    flags.DEFINE_integer("test_iter", defaults.test_iter, "Validate and checkpoint every this many iterations.")
     flags.DEFINE_integer("log_iter", 10, "Log training losses (TensorBoard, train.csv) every this many iterations.")
     flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate.")
     flags.DEFINE_integer("batch_size", batch_size, "Patches per global batch (split across replicas).")
@@ -54,12 +55,13 @@ def shared_config_values() -> dict:
     return {"dropout": FLAGS.dropout, "spacing_mm": FLAGS.spacing,
             "patch_shape": tuple(int(n) for n in FLAGS.patch_shape),
             "window_hu": tuple(float(v) for v in FLAGS.window_hu), "learning_rate": FLAGS.learning_rate,
-            "ema_decay": FLAGS.ema_decay}
+            "ema_decay": FLAGS.ema_decay, "max_iter": FLAGS.max_iter, "test_iter": FLAGS.test_iter}
 
 
-def training_settings() -> TrainingSettings:
-    return TrainingSettings(FLAGS.base_output_folder, FLAGS.max_iter, FLAGS.test_iter, FLAGS.learning_rate,
-                            FLAGS.ema_decay, FLAGS.log_iter, FLAGS.batch_size)
+def training_settings(config) -> TrainingSettings:
+    """The trainer settings of a run of `config` (schedule from the config, logging and batch from the flags)."""
+    return TrainingSettings(FLAGS.base_output_folder, config.max_iter, config.test_iter, config.learning_rate,
+                            config.ema_decay, FLAGS.log_iter, FLAGS.batch_size, config.loss_scale)
 
 
 def cv_folder() -> str:

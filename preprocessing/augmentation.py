@@ -39,19 +39,24 @@ class SpatialAugmentation:
 
 @dataclasses.dataclass(frozen=True)
 class IntensityAugmentation:
-    """Random intensity parameters, for images already normalised to about [-1, 1] or [0, 1].
+    """Random intensity parameters, for images already normalised to about [-1, 1] or [0, 1]. Applied in the
+    original EfficientSCN's order (MedicalDataAugmentationTool `change_gamma_unnormalized`, then
+    `ShiftScaleClamp`): gamma, + shift, x scale, clamp, then noise.
 
     Attributes:
-        shift: maximum absolute additive shift.
-        scale: maximum relative multiplicative change (0.25 -> factor in [0.75, 1.25]).
-        gamma_range: range of the gamma exponent applied on the min-max normalised image.
-        noise_std: maximum standard deviation of additive Gaussian noise.
+        shift: maximum absolute additive shift, U(-shift, shift).
+        scale: maximum relative multiplicative change, factor 1 + U(-scale, scale).
+        gamma_range: uniform range of the gamma exponent applied on the min-max normalised image
+            (None: no gamma).
+        noise_std: maximum standard deviation of additive Gaussian noise (0: none).
+        clamp: (min, max) the result is clipped to (None: no clipping).
     """
 
     shift: float = 0.1
     scale: float = 0.25
-    gamma_range: tuple[float, float] = (0.7, 1.5)
+    gamma_range: tuple[float, float] | None = (0.7, 1.5)
     noise_std: float = 0.05
+    clamp: tuple[float, float] | None = None
 
 
 def _uniform(seed: tf.Tensor, shape: list[int], low: float, high: float) -> tf.Tensor:
@@ -160,26 +165,32 @@ def random_spatial_transform(image: tf.Tensor, label: tf.Tensor | None, seed: tf
 
 def random_intensity(image: tf.Tensor, seed: tf.Tensor,
                      config: IntensityAugmentation = IntensityAugmentation()) -> tf.Tensor:
-    """Random shift/scale, gamma and Gaussian noise, in that order (float32)."""
+    """Random gamma, shift/scale, clamp and Gaussian noise, in that order (float32)."""
     seeds = tf.random.experimental.stateless_split(seed, 5)
     image = tf.cast(image, tf.float32)
+    if config.gamma_range is not None:
+        image = random_gamma(image, seeds[1], config.gamma_range)
     image = random_shift_scale(image, seeds[0], config.shift, config.scale)
-    image = random_gamma(image, seeds[1], config.gamma_range)
-    return random_gaussian_noise(image, seeds[2], config.noise_std)
+    if config.clamp is not None:
+        image = tf.clip_by_value(image, config.clamp[0], config.clamp[1])
+    if config.noise_std > 0:
+        image = random_gaussian_noise(image, seeds[2], config.noise_std)
+    return image
 
 
 def random_shift_scale(image: tf.Tensor, seed: tf.Tensor, shift: float, scale: float) -> tf.Tensor:
-    """image * U(1 - scale, 1 + scale) + U(-shift, shift)."""
+    """(image + U(-shift, shift)) * U(1 - scale, 1 + scale)."""
     seeds = tf.random.experimental.stateless_split(seed, 2)
     factor = _uniform(seeds[0], [], 1.0 - scale, 1.0 + scale)
-    return image * factor + _uniform(seeds[1], [], -shift, shift)
+    return (image + _uniform(seeds[1], [], -shift, shift)) * factor
 
 
 def random_gamma(image: tf.Tensor, seed: tf.Tensor, gamma_range: tuple[float, float]) -> tf.Tensor:
-    """Gamma correction with a random exponent on the min-max normalised image, mapped back to its range."""
+    """Gamma correction with an exponent U(gamma_range) on the min-max normalised image, mapped back to its
+    range."""
     low, high = tf.reduce_min(image), tf.reduce_max(image)
     extent = tf.maximum(high - low, 1e-6)
-    gamma = tf.exp(_uniform(seed, [], math.log(gamma_range[0]), math.log(gamma_range[1])))
+    gamma = _uniform(seed, [], gamma_range[0], gamma_range[1])
     return tf.pow((image - low) / extent, gamma) * extent + low
 
 

@@ -13,6 +13,15 @@ def clip_shift_scale(image: tf.Tensor, clip_min: float, clip_max: float, shift: 
     return (tf.clip_by_value(image, clip_min, clip_max) + shift) * scale
 
 
+AIR_HU = -1024.0
+
+
+def windowed_value(hu: float, window_hu: tuple[float, float]) -> float:
+    """The value `window` gives a voxel of `hu` HU (e.g. air outside the volume as the network sees it)."""
+    low, high = window_hu
+    return float(min(max((hu - (low + high) / 2.0) * 2.0 / (high - low), -1.0), 1.0))
+
+
 def window(image: tf.Tensor, low: float, high: float) -> tf.Tensor:
     """Maps the intensity window [low, high] (e.g. HU) linearly onto [-1, 1], clipping outside it."""
     centre = (low + high) / 2.0

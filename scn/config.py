@@ -24,13 +24,15 @@ class SCNConfig:
         stop_gradient_spatial: do not back-propagate spatial losses into the local appearance.
         loss_weights: weights of the final (generalized Dice), local and spatial (sigmoid CE) losses.
         spacing_mm: isotropic input spacing in mm.
-        window_hu: CT intensity window (HU) mapped to [-1, 1].
+        window_hu: CT intensity window (HU) mapped to [-1, 1] (the original: HU / 2048, clamped to [-1, 1]).
         patch_shape: training patch, voxels (z, y, x); also the sliding-window size at inference.
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         label_names: names of labels 1..num_labels-1.
         spatial_augmentation, intensity_augmentation: random augmentation of training patches (translation
             in voxels at `spacing_mm`).
+        loss_scale: (initial scale, growth period in steps) of the dynamic loss scale with float16 mixed precision.
+        max_iter, test_iter: training iterations, and validation/checkpoint period.
         components_per_label: post-processing (an addition, not in the original): connected components
             kept per label 1..num_labels-1 at inference (both kidneys share one label).
     """
@@ -50,14 +52,18 @@ class SCNConfig:
     stop_gradient_spatial: bool = True
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     spacing_mm: float = 2.0
-    window_hu: tuple[float, float] = (-1024.0, 1024.0)
+    window_hu: tuple[float, float] = (-2048.0, 2048.0)
     patch_shape: tuple[int, int, int] = (96, 128, 128)
     learning_rate: float = 1e-4
     ema_decay: float = 0.999
     label_names: tuple[str, ...] = ("liver", "kidney", "spleen", "pancreas")
     components_per_label: tuple[int, ...] = (1, 2, 1, 1)
     spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0)
-    intensity_augmentation: IntensityAugmentation = IntensityAugmentation()
+    intensity_augmentation: IntensityAugmentation = IntensityAugmentation(
+        shift=0.2, scale=0.2, gamma_range=None, noise_std=0.0, clamp=(-1.0, 1.0))
+    loss_scale: tuple[float, int] = (2.0 ** 15, 1000)
+    max_iter: int = 100000
+    test_iter: int = 10000
 
     @property
     def size_multiple(self) -> int:

@@ -13,8 +13,7 @@ from inference.pipeline import Pipeline
 from inference.postprocess import keep_largest_components
 from inference.results import LabelMap
 from inference.sliding_window import sliding_window_inference
-
-PAD_VALUE = -1.0  # windowed air
+from preprocessing.intensity import AIR_HU, windowed_value
 
 
 class EfficientSCNPipeline(Pipeline):
@@ -36,11 +35,13 @@ class EfficientSCNPipeline(Pipeline):
         def predict(batch: np.ndarray) -> np.ndarray:
             return serve(image=tf.constant(batch))["probabilities"].numpy()
 
-        patch = tuple(self.metadata["segmentation"]["patch_shape"])
+        metadata = self.metadata["segmentation"]
+        patch = tuple(metadata["patch_shape"])
         if all(n <= p for n, p in zip(image.shape[:3], patch)):
             return predict(image[None])[0]
+        air = windowed_value(AIR_HU, metadata["normalization"]["window_hu"])
         return sliding_window_inference(image, patch, predict, len(self.label_names), self.options.overlap,
-                                        self.options.batch_size, pad_value=PAD_VALUE)
+                                        self.options.batch_size, pad_value=air)
 
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> LabelMap:
         """Labels (uint8) of a CT volume [z, y, x] in HU on the volume's own grid."""

@@ -20,7 +20,7 @@ from scn.config import SCNConfig
 from scn.training import train_scn
 
 DEFAULTS = SCNConfig()
-define_training_flags(DEFAULTS, max_iter=100000, test_iter=10000, batch_size=1)
+define_training_flags(DEFAULTS, batch_size=1)
 flags.DEFINE_integer("local_filters", DEFAULTS.local_filters, "Local appearance U-Net filters.")
 flags.DEFINE_integer("local_levels", DEFAULTS.local_levels, "Local appearance U-Net levels.")
 flags.DEFINE_integer("spatial_filters", DEFAULTS.spatial_filters, "Spatial configuration U-Net filters.")
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> None:
     distribution = strategy()
     if is_chief(distribution):
         write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
-    _, metrics = train_scn(config, FLAGS.base_dataset_folder, training_settings(), FLAGS.cv, cv_folder(),
+    _, metrics = train_scn(config, FLAGS.base_dataset_folder, training_settings(config), FLAGS.cv, cv_folder(),
                            FLAGS.mixed_precision, FLAGS.cache, FLAGS.seed, strategy=distribution)
     print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none (cv 0)"))
 

@@ -36,13 +36,14 @@ def scn_loss(config: SCNConfig):
 def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarray, batch_size: int = 1,
                           overlap: float = 0.5) -> np.ndarray:
     """Probabilities [z, y, x, L] of a normalised image [z, y, x] of any size (sliding window over patches)."""
-    padded = pad_to_multiple(image[..., None], config.size_multiple, -1.0)
+    air = intensity.windowed_value(intensity.AIR_HU, config.window_hu)
+    padded = pad_to_multiple(image[..., None], config.size_multiple, air)
 
     def predict(batch: np.ndarray) -> np.ndarray:
         return np.asarray(model(batch, training=False)["prediction"])
 
     probabilities = sliding_window_inference(padded, config.patch_shape, predict, config.num_labels, overlap,
-                                             batch_size, pad_value=-1.0)
+                                             batch_size, pad_value=air)
     return probabilities[tuple(slice(0, n) for n in image.shape)]
 
 
@@ -64,6 +65,7 @@ def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSet
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, normalize, pipeline, training=True,
+                            image_default=intensity.windowed_value(intensity.AIR_HU, config.window_hu),
                             shard=StreamShard.of(context, settings.global_batch, first_step))
 
     with precision(mixed_precision):
