@@ -47,6 +47,35 @@ def oblique_geometry(shape_zyx=(7, 9, 11), spacing=(0.7, 0.8, 2.5)) -> ImageGeom
     return ImageGeometry(tuple(shape_zyx[::-1]), spacing, (-120.5, 33.25, -410.0), tuple(direction.ravel()))
 
 
+def signed_permutations():
+    """The 48 direction matrices made of axis permutations and flips."""
+    import itertools
+
+    for perm in itertools.permutations(range(3)):
+        for signs in itertools.product((1.0, -1.0), repeat=3):
+            matrix = np.zeros((3, 3))
+            for column, (row, sign) in enumerate(zip(perm, signs)):
+                matrix[row, column] = sign
+            yield matrix
+
+
+def assert_same_geometry_per_nibabel(output_path: str, source_path: str) -> np.ndarray:
+    """Checks with nibabel (independent of SimpleITK) that a NIfTI output has the size, spacing, origin and
+    direction of its source image; returns the output's voxels in nibabel's order (x, y, z)."""
+    import nibabel as nib
+    import SimpleITK as sitk
+
+    output = nib.load(output_path)
+    reference = sitk.ReadImage(source_path)
+    assert output.shape == reference.GetSize()
+    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ output.affine  # nibabel's RAS+ world -> ITK's LPS
+    expected = np.eye(4)
+    expected[:3, :3] = np.asarray(reference.GetDirection()).reshape(3, 3) * np.asarray(reference.GetSpacing())
+    expected[:3, 3] = reference.GetOrigin()
+    np.testing.assert_allclose(affine, expected, atol=1e-3)
+    return np.asarray(output.dataobj)
+
+
 def run_module(module: str, *args: str, timeout: int = 600):
     """Runs `python -m module args...` in a fresh process (UTF-8 output); returns CompletedProcess."""
     import subprocess

@@ -11,12 +11,11 @@ import textwrap
 import nibabel as nib
 import numpy as np
 import pytest
-import SimpleITK as sitk
 
 from preprocessing.cases import flare21_cases
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
-from tests.conftest import PROJECT_PACKAGES, REPO, run_module
+from tests.conftest import PROJECT_PACKAGES, REPO, assert_same_geometry_per_nibabel, run_module
 
 LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--patch_shape", "32,32,32", "--spacing", "12",
                 "--learning_rate", "1e-3"]
@@ -120,15 +119,8 @@ def test_entrypoint_keeps_geometry_and_reports_bad_cases_without_stopping(traine
     assert f"{inputs / 'flat_0000.nii.gz'}: is a 2D image" in result.stdout
     assert sorted(os.listdir(outputs)) == ["rotated.nii.gz", "summary.csv", "validation_000.nii.gz"]
     for name, source in (("validation_000", case.image_path), ("rotated", str(inputs / "rotated_0000.mha"))):
-        output = nib.load(str(outputs / f"{name}.nii.gz"))
-        reference = sitk.ReadImage(source)
-        assert output.shape == reference.GetSize()
-        affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ output.affine
-        expected = np.eye(4)
-        expected[:3, :3] = np.asarray(reference.GetDirection()).reshape(3, 3) * np.asarray(reference.GetSpacing())
-        expected[:3, 3] = reference.GetOrigin()
-        np.testing.assert_allclose(affine, expected, atol=1e-3)
-        assert set(np.unique(np.asarray(output.dataobj))) <= {0, 1, 2, 3, 4}
+        labels = assert_same_geometry_per_nibabel(str(outputs / f"{name}.nii.gz"), source)
+        assert set(np.unique(labels)) <= {0, 1, 2, 3, 4}
     again = run_module("inference", "--input_path", str(inputs / "validation_000_0000.nii.gz"), "--output_path",
                        str(outputs), "--saved_models_folder", trained["saved_models"])
     assert again.returncode == 0 and "0 ok, 1 skipped" in again.stdout

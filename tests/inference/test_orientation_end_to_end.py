@@ -1,17 +1,15 @@
 """Real scans whatever their orientation: one phantom written with each of the 48 axis permutations / flips and
 an oblique direction gives the same segmentation in world coordinates with the shipped FLARE21 set, every
 output on its input's grid; the real DICOM series stored as a RAS NIfTI gives the LPS run's labels."""
-import itertools
 import os
 
-import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
 from preprocessing.cases import flare21_cases
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
-from tests.conftest import REPO, run_module
+from tests.conftest import REPO, assert_same_geometry_per_nibabel, run_module, signed_permutations
 
 SHIPPED = os.path.join(REPO, "saved_models")
 
@@ -30,26 +28,6 @@ def reoriented(array: np.ndarray, geometry: ImageGeometry, direction: np.ndarray
 def lps(path: str) -> np.ndarray:
     """A label file's voxels in LPS index order (SimpleITK's reorientation, as an independent reader)."""
     return sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(path), "LPS"))
-
-
-def signed_permutations():
-    for perm in itertools.permutations(range(3)):
-        for signs in itertools.product((1.0, -1.0), repeat=3):
-            matrix = np.zeros((3, 3))
-            for column, (row, sign) in enumerate(zip(perm, signs)):
-                matrix[row, column] = sign
-            yield matrix
-
-
-def check_geometry(output: str, source: str) -> None:
-    image = nib.load(output)
-    reference = sitk.ReadImage(source)
-    assert image.shape == reference.GetSize()
-    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ image.affine
-    expected = np.eye(4)
-    expected[:3, :3] = np.asarray(reference.GetDirection()).reshape(3, 3) * np.asarray(reference.GetSpacing())
-    expected[:3, 3] = reference.GetOrigin()
-    np.testing.assert_allclose(affine, expected, atol=1e-3)
 
 
 def test_48_orientations_and_an_oblique_one_give_one_segmentation(flare21_folder, tmp_path):
@@ -71,9 +49,9 @@ def test_48_orientations_and_an_oblique_one_give_one_segmentation(flare21_folder
     assert set(np.unique(reference)) >= {0, 1}, "the phantom's liver is found"
     for index in range(48):
         output = str(tmp_path / "out" / f"o{index:02d}.nii.gz")
-        check_geometry(output, str(inputs / f"o{index:02d}_0000.nii.gz"))
+        assert_same_geometry_per_nibabel(output, str(inputs / f"o{index:02d}_0000.nii.gz"))
         np.testing.assert_array_equal(lps(output), reference, err_msg=f"orientation {index}")
-    check_geometry(str(tmp_path / "out" / "oblique.nii.gz"), str(inputs / "oblique_0000.mha"))
+    assert_same_geometry_per_nibabel(str(tmp_path / "out" / "oblique.nii.gz"), str(inputs / "oblique_0000.mha"))
     np.testing.assert_array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "oblique.nii.gz"))),
                                   reference)
 
@@ -89,7 +67,7 @@ def test_real_dicom_series_stored_as_ras_nifti_is_segmented_in_the_same_place(sh
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(tmp_path / "out"),
                         "--saved_models_folder", SHIPPED, "--model", "flare21")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    check_geometry(str(tmp_path / "out" / "ras.nii.gz"), str(inputs / "ras_0000.nii.gz"))
+    assert_same_geometry_per_nibabel(str(tmp_path / "out" / "ras.nii.gz"), str(inputs / "ras_0000.nii.gz"))
     lps_labels, ras_labels = lps(str(tmp_path / "out" / "lps.nii.gz")), lps(str(tmp_path / "out" / "ras.nii.gz"))
     assert lps_labels.any(), "organs found in the real scan"
     np.testing.assert_array_equal(ras_labels, lps_labels)

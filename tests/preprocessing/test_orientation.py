@@ -1,22 +1,12 @@
 """Canonical orientation: the same array and geometry as SimpleITK's DICOMOrient('LPS') for all 48 axis
 permutations and flips, an exact way back onto the input grid, and oblique directions."""
-import itertools
-
 import numpy as np
 import pytest
 import SimpleITK as sitk
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.orientation import canonical_geometry, canonical_reorientation, to_canonical
-
-
-def signed_permutations():
-    for perm in itertools.permutations(range(3)):
-        for signs in itertools.product((1.0, -1.0), repeat=3):
-            matrix = np.zeros((3, 3))
-            for column, (row, sign) in enumerate(zip(perm, signs)):
-                matrix[row, column] = sign
-            yield matrix
+from tests.conftest import signed_permutations
 
 
 def rotation(degrees: float) -> np.ndarray:
