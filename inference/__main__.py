@@ -14,6 +14,8 @@ OUT/summary.csv has per-case timings.
 """
 from __future__ import annotations
 
+import sys
+
 from absl import app, flags
 
 from inference.pipeline import RunOptions
@@ -40,7 +42,7 @@ def main(argv: list[str]) -> int:
     if FLAGS.list_models:
         return list_models(FLAGS.saved_models_folder)
     if not FLAGS.input_path or not FLAGS.output_path:
-        print("error: --input_path and --output_path are required (or --list_models)")
+        print("error: --input_path and --output_path are required (or --list_models)", file=sys.stderr)
         return EXIT_SETUP
     request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
                          DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 
 import tensorflow as tf
@@ -35,11 +34,10 @@ def make_strategy(kind: str, devices: list[str] | None = None) -> tf.distribute.
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """True on the worker that writes checkpoints, summaries and exports (worker 0, or the only one)."""
     resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
+    cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    if not cluster or resolver.task_type == "chief":
         return True
-    return resolver.task_type in ("chief", None) or (
-        resolver.task_type == "worker" and resolver.task_id == 0
-        and "chief" not in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}))
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in cluster
 
 
 def logical_cpus(count: int) -> None:
