@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from serving.manifest import ManifestError
+
 PIPELINES = {
     "efficient_scn": "scn.pipeline:EfficientSCNPipeline",
     "cfcm": "cfcm.pipeline:CFCMPipeline",
@@ -11,8 +13,8 @@ PIPELINES = {
 
 
 def pipeline_class(name: str) -> type:
-    """The pipeline class registered under `name`."""
+    """The pipeline class registered under `name` (a manifest naming another is a ManifestError)."""
     if name not in PIPELINES:
-        raise KeyError(f"unknown pipeline '{name}' (registered: {', '.join(sorted(PIPELINES))})")
+        raise ManifestError(f"unknown pipeline '{name}' (registered: {', '.join(sorted(PIPELINES))})")
     module, attribute = PIPELINES[name].split(":")
     return getattr(importlib.import_module(module), attribute)

@@ -75,8 +75,8 @@ def run(request: RunRequest) -> int:
         pipelines: dict[str, Pipeline] = {}
         for model_set in {s.name: s for s in assignment.values() if isinstance(s, ModelSet)}.values():
             pipelines[model_set.name] = pipeline_class(model_set.manifest["pipeline"])(model_set, request.options)
-    except (FileNotFoundError, ModelError, ManifestError, ModelChoiceError, KeyError) as error:
-        print(f"error: {error.args[0] if isinstance(error, KeyError) else error}", file=sys.stderr)
+    except (FileNotFoundError, ModelError, ManifestError, ModelChoiceError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_SETUP
 
     def suffix(case: CaseInput) -> str:

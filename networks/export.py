@@ -75,12 +75,10 @@ def load_ema_weights(model: keras.Model, path: str) -> None:
         variable.assign(average)
 
 
-def export_member(model: keras.Model | None, signatures: dict[str, Signature], metadata: dict,
-                  output_folder: str) -> None:
+def export_member(model: keras.Model, signatures: dict[str, Signature], metadata: dict, output_folder: str) -> None:
     """Writes one SavedModel (float32, the model's variables tracked once) atomically: a previous export is
-    replaced only once the new one is complete. `model` may be None for weight-free modules."""
-    variables = model_weights(model) if model is not None else []
-    module = ExportModule(metadata["role"], variables, signatures, metadata)
+    replaced only once the new one is complete."""
+    module = ExportModule(metadata["role"], model_weights(model), signatures, metadata)
     with atomic_directory(output_folder) as temp:
         save(module, temp)
 

@@ -189,6 +189,14 @@ class StreamShard:
         return cls(first_step, global_batch, context.input_pipeline_id, context.num_input_pipelines,
                    context.get_per_replica_batch_size(global_batch))
 
+    def indices(self) -> tf.data.Dataset:
+        """The stream element indices this pipeline produces, from `first_step` on (unbatched)."""
+        per_pipeline = self.global_batch // self.num_pipelines
+        dataset = tf.data.Dataset.range(self.first_step * self.global_batch, np.iinfo(np.int64).max)
+        if self.num_pipelines > 1:
+            dataset = dataset.filter(lambda i: (i % self.global_batch) // per_pipeline == self.pipeline_id)
+        return dataset
+
 
 def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, config: PipelineConfig,
                  training: bool, ndim: int = 3, image_default: float = -1.0,
@@ -220,11 +228,8 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
         return dataset.batch(config.batch_size if patch is not None else 1).prefetch(tf.data.AUTOTUNE)
     if patch is None:
         raise ValueError("training needs a patch_shape")
-    shard = shard or StreamShard(0, config.batch_size, 0, 1, config.batch_size)
-    per_pipeline = shard.global_batch // shard.num_pipelines
-    dataset = tf.data.Dataset.range(shard.first_step * shard.global_batch, np.iinfo(np.int64).max)
-    if shard.num_pipelines > 1:
-        dataset = dataset.filter(lambda i: (i % shard.global_batch) // per_pipeline == shard.pipeline_id)
+    shard = shard or StreamShard.of(None, config.batch_size, 0)
+    dataset = shard.indices()
 
     def augment(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image, label = load_op(case_of_element(index, len(cases), config.seed))

@@ -32,3 +32,11 @@ def test_model_set_is_chosen_only_when_exactly_one_accepts():
     with pytest.raises(ModelChoiceError, match="several model sets accept a 3D input: flare21, pancreas_rstn; "
                                                "choose one with --model"):
         choose_model_set(sets, 3, None)
+
+
+def test_a_manifest_naming_an_unregistered_pipeline_is_a_manifest_error():
+    from inference.registry import pipeline_class
+    from serving.manifest import ManifestError
+
+    with pytest.raises(ManifestError, match="unknown pipeline 'nope' \\(registered: cfcm, efficient_scn\\)"):
+        pipeline_class("nope")

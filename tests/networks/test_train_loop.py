@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from networks.export import load_ema_weights
 from networks.train_loop import Trainer, TrainingSettings
+from preprocessing.pipeline import StreamShard
 from tests.conftest import REPO
 
 
@@ -28,17 +29,13 @@ def loss(outputs, labels, training):
 
 def stream(context, first_step: int, global_batch: int = 4) -> tf.data.Dataset:
     """Element i of the stream is drawn from seed i; each input pipeline takes its share of every global batch."""
-    pipelines, pipeline = (1, 0) if context is None else (context.num_input_pipelines, context.input_pipeline_id)
-    replica_batch = global_batch if context is None else context.get_per_replica_batch_size(global_batch)
-    share = global_batch // pipelines
+    shard = StreamShard.of(context, global_batch, first_step)
 
     def element(i):
         image = tf.random.stateless_normal([8, 8, 1], tf.stack([i, tf.constant(7, tf.int64)]), 3.0, 2.0)
         return image, tf.cast(image[..., 0] > 3.0, tf.uint8)
 
-    indices = tf.data.Dataset.range(first_step * global_batch, 10 ** 9)
-    indices = indices.filter(lambda i: (i % global_batch) // share == pipeline)
-    return indices.map(element).batch(replica_batch, drop_remainder=True)
+    return shard.indices().map(element).batch(shard.replica_batch, drop_remainder=True)
 
 
 def test_resume_restores_all_variables_and_export_loads_them(tmp_path):
