@@ -59,9 +59,10 @@ def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tupl
         config = config_from_dict(config_cls, metadata["config"])
         shape = network_inputs[name]
         windows, run_shape = 1, shape
-        if name == "segmentation" and any(n > p for n, p in zip(shape, metadata["patch_shape"])):
-            windows = int(np.prod([len(window_starts(n, p, 0.5)) for n, p in zip(shape, metadata["patch_shape"])]))
-            run_shape = tuple(metadata["patch_shape"])
+        window = tuple(max(sizes) for sizes in metadata["valid_sizes"])
+        if name == "segmentation" and any(n > p for n, p in zip(shape, window)):
+            windows = int(np.prod([len(window_starts(n, p, 0.5)) for n, p in zip(shape, window)]))
+            run_shape = window
         total += windows * model_gflop(build(config), (1, *run_shape, 1))
     return total
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a model set for TIMING the paper configuration of the SCN (32/5 local, 16/4 spatial, 2 mm,
-# 96x128x128 windows): one training step on synthetic data (weights are meaningless), exported next to the
+# one pass over the organ box in valid sizes up to 160x128x160): one training step on synthetic data (weights are meaningless), exported next to the
 # shipped localization so the region is a realistic organ box.
 # Usage: bash benchmarks/paper_config_models.sh [OUT=build/paper_config_models]; then
 #        python benchmarks/inference_ct.py --saved_models_folder build/paper_config_models

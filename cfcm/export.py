@@ -3,10 +3,10 @@
 Usage: python -m cfcm.export --load_model_base OUT/cfcm [--load_model_iter N]
        [--model_set_folder saved_models/montgomery_cfcm] [--trained_on TEXT]
 Signatures of <model_set_folder>/cfcm:
-- serving_default(image float32 [batch, S, S, 1], letterboxed, percentile-normalised to [0, 1])
-    -> probabilities float32 [batch, S, S, L]
-- segment(image float32 [H, W], raw pixel values) -> probabilities [H, W, L], labels uint8 [H, W]:
-    normalisation, letterboxing and the way back to the image's own size happen inside the graph.
+- serving_default(image float32 [batch, S, S, 1], prepared as metadata `resize` and `normalization` say)
+    -> probabilities float32 [batch, S, S, C] (sigmoid per foreground label, or softmax over all labels)
+- segment(image float32 [H, W], raw pixel values) -> probabilities [H, W, C], labels uint8 [H, W]:
+    resizing, normalisation and the way back to the image's own size happen inside the graph.
 - metadata() -> json
 """
 from __future__ import annotations
@@ -20,12 +20,14 @@ from absl import app
 
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
-from cfcm.segment import segment_image
+from cfcm.segment import probabilities_of, segment_image
 from networks.export import (define_export_flags, export_main, export_member, network_call, restore_model,
                              write_manifest)
 from serving.exporter import Signature
 
 SYSTEM = "cfcm"
+RESIZE_RULES = {"square": "square: the non-zero rows and columns resized to the input size (aspect not kept)",
+                "letterbox": "letterbox: long side to input size, aspect kept, padded bottom/right"}
 MEMBERS = {"segmentation": "cfcm"}
 
 
@@ -36,9 +38,9 @@ def label_names(config: CFCMConfig) -> dict[str, str]:
 def cfcm_metadata(config: CFCMConfig) -> dict:
     return {"system": SYSTEM, "role": "segmentation", "architecture": "LSTMResNet" if config.memory else "ResNet",
             "labels": label_names(config), "input_shape": [config.image_size, config.image_size, 1],
-            "size_multiple": 16, "normalization": {"kind": "percentile", "percentiles": list(config.percentiles)},
-            "resize": "letterbox: long side to input size, aspect kept, padded bottom/right",
-            "config": dataclasses.asdict(config)}
+            "size_multiple": 16, "head": config.head, "threshold": 0.5,
+            "normalization": {"kind": config.normalization, "percentiles": list(config.percentiles)},
+            "resize": RESIZE_RULES[config.resize], "config": dataclasses.asdict(config)}
 
 
 def cfcm_manifest(config: CFCMConfig, name: str, trained_on: str) -> dict:
@@ -55,7 +57,7 @@ def export_cfcm_model(config: CFCMConfig, model: keras.Model, model_set_folder: 
     network = network_call(model)
 
     def serve(image: tf.Tensor) -> dict:
-        return {"probabilities": tf.nn.softmax(tf.cast(network(image), tf.float32), axis=-1)}
+        return {"probabilities": probabilities_of(network(image), config)}
 
     def segment(image: tf.Tensor) -> dict:
         return segment_image(network, image, config)

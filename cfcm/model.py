@@ -1,7 +1,9 @@
 """CFCM: ResNet encoder whose residual-block outputs feed a convolutional LSTM memory from the coarsest
 level to the finest; the memory's final state is decoded to the segmentation at full resolution.
 
-Channels-last 2D tensors [batch, y, x, channels]; inputs are letterboxed images in [0, 1].
+Channels-last 2D tensors [batch, y, x, channels]. Layers as CFCM-2D builds them with TF-slim defaults
+(`cfcm/zoo/tf_resnet.py`): every convolution with Xavier (Glorot uniform) weights and a bias, batch
+normalisation without scale (gamma), decay 0.999, epsilon 0.001; transposed convolutions followed by ReLU.
 """
 from __future__ import annotations
 
@@ -11,29 +13,41 @@ import tensorflow as tf
 from cfcm.config import RESNET_BLOCKS, CFCMConfig
 
 
+def slim_conv(filters: int, kernel_size: int, name: str) -> keras.layers.Conv2D:
+    """A convolution as TF-slim's `conv2d` default: Glorot uniform weights, zero-initialised bias, 'same'."""
+    return keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer="glorot_uniform", name=name)
+
+
+def slim_transposed_conv(filters: int, name: str) -> keras.layers.Conv2DTranspose:
+    """TF-slim's `conv2d_transpose` (kernel 2, stride 2) with its default ReLU, Glorot weights and bias."""
+    return keras.layers.Conv2DTranspose(filters, 2, strides=2, activation="relu", kernel_initializer="glorot_uniform",
+                                        name=name)
+
+
+def slim_batch_norm(name: str) -> keras.layers.BatchNormalization:
+    """TF-slim's `batch_norm` default: no scale (gamma), decay 0.999, epsilon 0.001."""
+    return keras.layers.BatchNormalization(momentum=0.999, epsilon=0.001, scale=False, name=name)
+
+
 @keras.saving.register_keras_serializable(package="cfcm")
 class PreActivationBlock(keras.layers.Layer):
     """ResNet v2 residual block: BN-ReLU-conv3x3-BN-ReLU-conv3x3 (basic) or the 1x1-3x3-1x1 bottleneck
-    (4x expansion); a 1x1 projection of the activated input is the shortcut when channels change.
+    (4x expansion). With `projection` (the first block of every level in the original, whatever the channels)
+    the shortcut is a 1x1 convolution of the activated input, else the input itself.
 
     Input (B, Y, X, C) -> output (B, Y, X, filters) (basic) or (B, Y, X, 4 * filters) (bottleneck).
     """
 
-    def __init__(self, filters: int, bottleneck: bool = False, **kwargs):
+    def __init__(self, filters: int, bottleneck: bool = False, projection: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
         self.bottleneck = bottleneck
         self.out_channels = 4 * filters if bottleneck else filters
         kernels = (1, 3, 1) if bottleneck else (3, 3)
         widths = (filters, filters, 4 * filters) if bottleneck else (filters, filters)
-        self.norms = [keras.layers.BatchNormalization(name=f"bn{i}") for i in range(len(kernels))]
-        self.convs = [keras.layers.Conv2D(w, k, padding="same", use_bias=False, kernel_initializer="he_normal",
-                                          name=f"conv{i}") for i, (w, k) in enumerate(zip(widths, kernels))]
-        self.projection = None
-
-    def build(self, input_shape):
-        if input_shape[-1] != self.out_channels:
-            self.projection = keras.layers.Conv2D(self.out_channels, 1, use_bias=False, name="projection")
+        self.norms = [slim_batch_norm(f"bn{i}") for i in range(len(kernels))]
+        self.convs = [slim_conv(w, k, f"conv{i}") for i, (w, k) in enumerate(zip(widths, kernels))]
+        self.projection = slim_conv(self.out_channels, 1, "projection") if projection else None
 
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         node = keras.ops.relu(self.norms[0](inputs, training=training))
@@ -45,7 +59,8 @@ class PreActivationBlock(keras.layers.Layer):
         return node + shortcut
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "bottleneck": self.bottleneck}
+        return {**super().get_config(), "filters": self.filters, "bottleneck": self.bottleneck,
+                "projection": self.projection is not None}
 
 
 @keras.saving.register_keras_serializable(package="cfcm")
@@ -68,8 +83,7 @@ class ConvLSTMCell2D(keras.layers.Layer):
         self.activation_name = activation
         self.forget_bias = forget_bias
         self.activation = keras.activations.get(activation)
-        self.gates = keras.layers.Conv2D(4 * features, kernel_size, padding="same", kernel_initializer="he_normal",
-                                         name="gates")
+        self.gates = slim_conv(4 * features, kernel_size, "gates")
 
     def call(self, inputs: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         cell, hidden = tf.split(state, 2, axis=-1)
@@ -92,18 +106,20 @@ def level_filters(config: CFCMConfig) -> list[int]:
 
 
 def encoder(image: tf.Tensor, config: CFCMConfig) -> list[list[tf.Tensor]]:
-    """The residual blocks' (ReLU) outputs per level, finest level first; each level halves the size."""
+    """The residual blocks' outputs per level as the memory reads them, finest level first; each level halves
+    the size. As the original's `block_layer_compressing`: the first block's output as it is, the others after
+    a ReLU; the first block of each level has a projection shortcut."""
     kind, blocks = RESNET_BLOCKS[config.resnet_depth]
     per_block = config.base_filters // 4 if kind == "bottleneck" else config.base_filters
-    node = keras.layers.Conv2D(level_filters(config)[0], 7, padding="same", use_bias=False, name="stem")(image)
+    node = slim_conv(level_filters(config)[0], 7, "stem")(image)
     levels = []
     for level, count in enumerate(blocks):
         node = keras.layers.MaxPooling2D(2, padding="same", name=f"pool{level}")(node)
         outputs = []
         for block in range(count):
-            node = PreActivationBlock(per_block * 2 ** level, kind == "bottleneck",
+            node = PreActivationBlock(per_block * 2 ** level, kind == "bottleneck", projection=block == 0,
                                       name=f"encoder{level}_{block}")(node)
-            outputs.append(keras.layers.ReLU(name=f"encoder{level}_{block}_relu")(node))
+            outputs.append(node if block == 0 else keras.layers.ReLU(name=f"encoder{level}_{block}_relu")(node))
         levels.append(outputs)
     return levels
 
@@ -120,8 +136,8 @@ def memory_decoder(levels: list[list[tf.Tensor]], config: CFCMConfig) -> tf.Tens
         for step in levels[level]:
             hidden, state = cell(step, state)
         if level > 0:
-            state = keras.layers.Conv2DTranspose(2 * filters[level - 1], 2, strides=2, name=f"memory_up{level}")(state)
-    return keras.layers.Conv2DTranspose(filters[0], 2, strides=2, name="memory_up0")(hidden)
+            state = slim_transposed_conv(2 * filters[level - 1], f"memory_up{level}")(state)
+    return slim_transposed_conv(filters[0], "memory_up0")(hidden)
 
 
 def resnet_decoder(levels: list[list[tf.Tensor]], config: CFCMConfig) -> tf.Tensor:
@@ -136,18 +152,21 @@ def resnet_decoder(levels: list[list[tf.Tensor]], config: CFCMConfig) -> tf.Tens
         for index, skip in enumerate(skips):
             if index > 0 or level < len(levels) - 1:
                 node = keras.layers.Concatenate(name=f"decoder{level}_{index}_concat")([node, skip])
-            node = PreActivationBlock(per_block, kind == "bottleneck", name=f"decoder{level}_{index}")(node)
+            node = PreActivationBlock(per_block, kind == "bottleneck", projection=True,
+                                      name=f"decoder{level}_{index}")(node)
         target = filters[level - 1] if level > 0 else filters[0]
-        node = keras.layers.Conv2DTranspose(target, 2, strides=2, name=f"decoder_up{level}")(node)
+        node = slim_transposed_conv(target, f"decoder_up{level}")(node)
     return node
 
 
 def build_cfcm_model(config: CFCMConfig = CFCMConfig()) -> keras.Model:
-    """Keras model: image [B, S, S, 1] in [0, 1] (S = config.image_size or any multiple of 16) ->
-    logits [B, S, S, num_labels] (float32)."""
+    """Keras model: image [B, S, S, 1] (S = config.image_size or any multiple of 16) ->
+    logits [B, S, S, config.output_channels] (float32)."""
     image = keras.Input((None, None, 1), name="image")
     levels = encoder(image, config)
     features = memory_decoder(levels, config) if config.memory else resnet_decoder(levels, config)
-    features = keras.layers.Conv2D(level_filters(config)[0], 3, padding="same", name="final_conv")(features)
-    logits = keras.layers.Conv2D(config.num_labels, 3, padding="same", name="prediction", dtype="float32")(features)
+    features = keras.layers.Conv2D(level_filters(config)[0], 3, padding="same", activation="relu",
+                                   kernel_initializer="glorot_uniform", name="final_conv")(features)
+    logits = keras.layers.Conv2D(config.output_channels, 3, padding="same", kernel_initializer="glorot_uniform",
+                                 name="prediction", dtype="float32")(features)
     return keras.Model(image, logits, name="cfcm" if config.memory else "resnet")

@@ -1,8 +1,10 @@
 """Trains CFCM (or the plain ResNet ablation with --nomemory) on a Montgomery-layout folder.
 
 Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1]
-       [--resnet_depth 34] [--memory|--nomemory] [--epochs 150] [--batch_size 4] [--learning_rate 1e-4]
-       [--image_size 512] [--loss dice] [--separate_labels] [--mixed_precision]
+       [--resnet_depth 34] [--memory|--nomemory] [--epochs 150] [--batch_size 16] [--learning_rate 1e-5]
+       [--image_size 256] [--loss dice] [--separate_labels] [--mixed_precision]
+       additions to the original: [--head softmax] [--resize letterbox] [--normalization percentile] [--augment]
+       [--ema_decay 0.999] [--clip_gradients]
        [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv; fold 0 trains on all
 images. Interrupted runs resume from the latest checkpoint.
@@ -14,7 +16,7 @@ import os
 
 from absl import app, flags
 
-from cfcm.config import CFCMConfig
+from cfcm.config import ADDED_INTENSITY_AUGMENTATION, ADDED_SPATIAL_AUGMENTATION, CFCMConfig
 from cfcm.training import CFCMTraining, train_cfcm
 from networks.config_io import write_config
 from networks.distribution import is_chief
@@ -29,10 +31,18 @@ flags.DEFINE_enum("resnet_depth", str(DEFAULTS.resnet_depth), ["18", "34", "50",
 flags.DEFINE_bool("memory", DEFAULTS.memory, "Use the ConvLSTM context memory (CFCM); --nomemory: plain ResNet.")
 flags.DEFINE_integer("base_filters", DEFAULTS.base_filters, "Filters of the first encoder level.")
 flags.DEFINE_integer("epochs", DEFAULTS.epochs, "Training epochs.")
-flags.DEFINE_integer("batch_size", 4, "Images per global batch (split across replicas).")
+flags.DEFINE_integer("batch_size", CFCMTraining("").batch_size, "Images per global batch (split across replicas).")
 flags.DEFINE_float("learning_rate", DEFAULTS.learning_rate, "Adam learning rate.")
 flags.DEFINE_integer("image_size", DEFAULTS.image_size, "Network input side (pixels, multiple of 16).")
 flags.DEFINE_enum("loss", DEFAULTS.loss, ["dice", "cross_entropy", "dice_ce"], "Training loss.")
+flags.DEFINE_enum("head", DEFAULTS.head, ["sigmoid", "softmax"], "Output head (softmax: an addition).")
+flags.DEFINE_enum("resize", DEFAULTS.resize, ["square", "letterbox"], "Input resize rule (letterbox: an addition).")
+flags.DEFINE_enum("normalization", DEFAULTS.normalization, ["raw", "percentile"],
+                  "Grey values as read, or percentiles 1..99 to [0, 1] (an addition).")
+flags.DEFINE_bool("augment", False, "Addition: spatial and intensity augmentation (the original has none).")
+flags.DEFINE_float("ema_decay", CFCMTraining("").ema_decay, "Addition: export a moving average of the weights.")
+flags.DEFINE_bool("clip_gradients", CFCMTraining("").clip_gradients,
+                  "Addition: clip gradient norms at 5x their running average.")
 flags.DEFINE_bool("separate_labels", False, "Keep left (1) and right (2) lungs apart instead of one lung label.")
 flags.DEFINE_bool("mixed_precision", False,
                   "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
@@ -49,9 +59,12 @@ def main(argv: list[str]) -> None:
     config = dataclasses.replace(
         DEFAULTS, resnet_depth=int(FLAGS.resnet_depth), memory=FLAGS.memory, base_filters=FLAGS.base_filters,
         epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate, image_size=FLAGS.image_size, loss=FLAGS.loss,
-        num_labels=len(labels) + 1, label_names=labels)
+        num_labels=len(labels) + 1, label_names=labels, head=FLAGS.head, resize=FLAGS.resize,
+        normalization=FLAGS.normalization,
+        spatial_augmentation=ADDED_SPATIAL_AUGMENTATION if FLAGS.augment else None,
+        intensity_augmentation=ADDED_INTENSITY_AUGMENTATION if FLAGS.augment else None)
     run = CFCMTraining(FLAGS.base_output_folder, FLAGS.fold, FLAGS.batch_size, FLAGS.mixed_precision, FLAGS.cache,
-                       FLAGS.seed)
+                       FLAGS.seed, FLAGS.ema_decay, FLAGS.clip_gradients)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.base_dataset_folder, "setup", "cv")
     distribution = strategy()
     if is_chief(distribution):

@@ -10,9 +10,9 @@ import tensorflow as tf
 
 from cfcm.config import CFCMConfig
 from cfcm.model import build_cfcm_model
-from cfcm.segment import letterbox_label, network_input, segment_image
+from cfcm.segment import network_input, network_label, probabilities_of, segment_image
 from evaluation.metrics import dice
-from networks.losses import dice_per_label
+from networks.losses import dice_per_image
 from networks.train_loop import Trainer, TrainingSettings, precision
 from preprocessing.cases import montgomery_cases, read_label
 from preprocessing.image_io import read_image
@@ -23,27 +23,46 @@ NUM_FOLDS = 3
 
 @dataclasses.dataclass(frozen=True)
 class CFCMTraining:
-    """Run settings: output folder, fold (0 = all data, 1..3), global batch size, precision, cache, seed."""
+    """Run settings.
+
+    Attributes:
+        output_folder: checkpoints, logs.
+        fold: 0 = all data, 1..3 hold out that fold.
+        batch_size: global batch (16: the original `LSTMResNet.batch_size`).
+        mixed_precision, cache, seed: see `networks.training_flags`.
+        ema_decay: decay of an exported weight average (0: the trained weights, as the original; an addition).
+        clip_gradients: clip gradient norms at 5x their running average (an addition; the original is plain Adam).
+    """
 
     output_folder: str
     fold: int = 1
-    batch_size: int = 4
+    batch_size: int = 16
     mixed_precision: bool = False
     cache: str | None = None
     seed: int = 0
+    ema_decay: float = 0.0
+    clip_gradients: bool = False
 
 
 def cfcm_loss(config: CFCMConfig):
-    """Dice loss (1 - mean soft Dice of the foreground labels), cross-entropy, or their sum."""
+    """Dice loss (1 - per-image squared soft Dice, mean over images and foreground channels, as the original),
+    cross-entropy, or their sum."""
     def loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> dict:
         del training
         logits = tf.cast(outputs, tf.float32)
         target = tf.one_hot(tf.cast(labels, tf.int32), config.num_labels)
+        if config.head == "sigmoid":
+            target = target[..., 1:]
+        probabilities = probabilities_of(logits, config)
+        foreground = probabilities if config.head == "sigmoid" else probabilities[..., 1:]
+        foreground_target = target if config.head == "sigmoid" else target[..., 1:]
         losses = {}
         if config.loss in ("dice", "dice_ce"):
-            losses["loss_dice"] = 1.0 - tf.reduce_mean(dice_per_label(target, tf.nn.softmax(logits))[1:])
+            losses["loss_dice"] = tf.reduce_mean(1.0 - dice_per_image(foreground_target, foreground))
         if config.loss in ("cross_entropy", "dice_ce"):
-            losses["loss_ce"] = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, logits))
+            losses["loss_ce"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(target, logits)
+                                               if config.head == "sigmoid"
+                                               else tf.nn.softmax_cross_entropy_with_logits(target, logits))
         return losses
     return loss
 
@@ -56,7 +75,8 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
     train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
 
     def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        return network_input(image[..., 0], config)[0], letterbox_label(label, config)
+        inputs, frame = network_input(image[..., 0], config)
+        return inputs, network_label(label, config, frame)
 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
                               spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
@@ -69,8 +89,8 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
 
     steps_per_epoch = max(1, math.ceil(len(train_cases) / run.batch_size))
     settings = TrainingSettings(run.output_folder, config.epochs * steps_per_epoch, steps_per_epoch,
-                                config.learning_rate, log_iter=max(1, steps_per_epoch // 2),
-                                global_batch=run.batch_size)
+                                config.learning_rate, run.ema_decay, log_iter=max(1, steps_per_epoch // 2),
+                                global_batch=run.batch_size, clip_gradients=run.clip_gradients)
     with precision(run.mixed_precision):
         trainer = Trainer(lambda: build_cfcm_model(config), cfcm_loss(config), settings, run.mixed_precision,
                           strategy)

@@ -1,7 +1,7 @@
 """The single inference entrypoint.
 
 Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--saved_models_folder saved_models]
-       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--overwrite]
+       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--keep_spacing] [--overwrite]
        python -m inference --list_models [--saved_models_folder saved_models]
 
 Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
@@ -31,6 +31,8 @@ flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"],
 flags.DEFINE_string("clicks_path", None, "Folder of <case>.json click files (interactive model sets).")
 flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
 flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap.")
+flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's spacing to fit a large region; "
+                  "slide a window over it instead (the original enlarges the spacing).")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
 FLAGS = flags.FLAGS
 
@@ -46,7 +48,7 @@ def main(argv: list[str]) -> int:
         return EXIT_SETUP
     request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
                          DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
-                         RunOptions(FLAGS.batch_size, FLAGS.overlap), FLAGS.overwrite)
+                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing), FLAGS.overwrite)
     return run(request)
 
 

@@ -4,12 +4,14 @@
 Usage: python -m inference.export_tf_utils_module --output_folder saved_models/flare21/tf_utils_module
        [--system efficient_scn]
 
-Signatures (keyword inputs; float32 mm values in array order z, y, x; volumes [z, y, x] in HU, dynamic sizes):
-- network_input(volume, spacing, start_mm, end_mm, target_spacing, window_hu, size_multiple)
-    -> image [1, Z, Y, X, 1], shape [3] int32
+Signatures (keyword inputs; float32 mm values in array order z, y, x; volumes [z, y, x] in HU in canonical
+orientation, dynamic sizes; see `inference.tf_utils`):
+- network_input(volume, spacing, start_mm, end_mm, base_spacing, sigma_mm, window_hu, valid_sizes [3, K] int32,
+    spacing_tolerance, size_multiple int32, fit bool) -> image [1, Z, Y, X, 1], grid_spacing, offset_mm [3]
 - whole_volume_box(volume_shape, spacing) -> start_mm, end_mm
-- bounding_box(probabilities [1, Z, Y, X, 2], coarse_spacing, margin_mm, volume_shape, spacing) -> start_mm, end_mm
-- labels_on_original_grid(probabilities [Z, Y, X, L], roi_spacing, start_mm, volume_shape, spacing)
+- bounding_box(probabilities [1, Z, Y, X, 2], grid_spacing, offset_mm, margin_mm, volume_shape, spacing)
+    -> start_mm, end_mm
+- labels_on_original_grid(probabilities [Z, Y, X, L], grid_spacing, start_mm, volume_shape, spacing)
     -> labels uint8 [z, y, x]
 """
 from __future__ import annotations
@@ -36,19 +38,24 @@ def _labels_on_original_grid(**inputs: tf.Tensor) -> dict:
     return {"labels": tf_utils.labels_on_original_grid(**inputs)}
 
 
+def _scalar(name: str, dtype: tf.DType = F32) -> tf.TensorSpec:
+    return tf.TensorSpec([], dtype, name=name)
+
+
 def geometry_signatures() -> dict[str, Signature]:
     """The traced geometry functions with their named input specs."""
     return {
         "network_input": Signature(tf_utils.network_input, [
             tf.TensorSpec([None, None, None], F32, name="volume"), _vec3("spacing"), _vec3("start_mm"),
-            _vec3("end_mm"), tf.TensorSpec([], F32, name="target_spacing"), tf.TensorSpec([2], F32, name="window_hu"),
-            tf.TensorSpec([], tf.int32, name="size_multiple")]),
+            _vec3("end_mm"), _scalar("base_spacing"), _scalar("sigma_mm"), tf.TensorSpec([2], F32, name="window_hu"),
+            tf.TensorSpec([3, None], tf.int32, name="valid_sizes"), _scalar("spacing_tolerance"),
+            _scalar("size_multiple", tf.int32), _scalar("fit", tf.bool)]),
         "whole_volume_box": Signature(tf_utils.whole_volume_box, [_shape3(), _vec3("spacing")]),
         "bounding_box": Signature(tf_utils.bounding_box, [
-            tf.TensorSpec([1, None, None, None, 2], F32, name="probabilities"), _vec3("coarse_spacing"),
-            tf.TensorSpec([], F32, name="margin_mm"), _shape3(), _vec3("spacing")]),
+            tf.TensorSpec([1, None, None, None, 2], F32, name="probabilities"), _scalar("grid_spacing"),
+            _vec3("offset_mm"), _scalar("margin_mm"), _shape3(), _vec3("spacing")]),
         "labels_on_original_grid": Signature(_labels_on_original_grid, [
-            tf.TensorSpec([None, None, None, None], F32, name="probabilities"), _vec3("roi_spacing"),
+            tf.TensorSpec([None, None, None, None], F32, name="probabilities"), _scalar("grid_spacing"),
             _vec3("start_mm"), _shape3(), _vec3("spacing")]),
     }
 

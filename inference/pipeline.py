@@ -27,10 +27,13 @@ class RunOptions:
     Attributes:
         batch_size: windows (or slices) per network call.
         overlap: sliding-window overlap, 0 <= overlap < 1.
+        keep_spacing: never enlarge a network's spacing to fit a large region into its largest input; run a
+            sliding window over the region instead (an addition; the original enlarges the spacing).
     """
 
     batch_size: int = 1
     overlap: float = 0.5
+    keep_spacing: bool = False
 
 
 def canonical_images(images: CaseImages) -> tuple[CaseImages, Reorientation | None]:

@@ -20,8 +20,12 @@ class LocalizationConfig:
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         bbox_margin_mm: margin added around the predicted region on each side.
-        patch_shape: training input, voxels (z, y, x) at `spacing_mm` (64 voxels = 384 mm at 6 mm).
-        spatial_augmentation, intensity_augmentation: random augmentation of training patches.
+        input_sigma_mm: Gaussian smoothing of the CT before resampling to `spacing_mm` (training and inference).
+        valid_sizes: network input sizes per axis (z, y, x), voxels; a whole volume is centred in the smallest
+            valid size larger than it (training and inference).
+        spacing_tolerance: at inference the spacing grows to (r + tolerance) x `spacing_mm` when the volume
+            needs r > 1 - tolerance times the largest valid sizes.
+        spatial_augmentation, intensity_augmentation: random augmentation of training crops.
         loss_scale: (initial scale, growth period in steps) of the dynamic loss scale with float16 mixed precision.
         max_iter, test_iter: training iterations, and validation/checkpoint period.
     """
@@ -35,7 +39,9 @@ class LocalizationConfig:
     learning_rate: float = 1e-5
     ema_decay: float = 0.999
     bbox_margin_mm: float = 10.0
-    patch_shape: tuple[int, int, int] = (64, 64, 64)
+    input_sigma_mm: float = 3.0
+    valid_sizes: tuple[tuple[int, ...], ...] = (tuple(range(32, 257, 16)), (32, 48, 64, 80), (32, 48, 64, 80))
+    spacing_tolerance: float = 0.02
     spatial_augmentation: SpatialAugmentation = SpatialAugmentation()
     intensity_augmentation: IntensityAugmentation = IntensityAugmentation(
         shift=0.2, scale=0.2, gamma_range=(0.8, 1.2), noise_std=0.0, clamp=(-1.0, 1.0))

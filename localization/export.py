@@ -3,7 +3,7 @@
 Usage: python -m localization.export --load_model_base OUT/localization [--load_model_iter N]
        [--model_set_folder saved_models/flare21] [--trained_on TEXT]
 Writes <model_set_folder>/localization. Signature `serving_default`: image float32 [batch, z, y, x, 1] at
-`spacing_mm`, windowed to [-1, 1], sizes multiples of `size_multiple` -> probabilities float32
+`spacing_mm` (or larger for large volumes), windowed to [-1, 1], sizes from `valid_sizes` -> probabilities float32
 [batch, z, y, x, 2] (background, region of the organs). `python -m scn.export` writes the rest of the set.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from absl import app
 
 from localization.config import LocalizationConfig
 from localization.model import build_localization_model
-from networks.export import define_export_flags, export_main, export_member, network_call, restore_model
+from networks.export import (define_export_flags, export_main, export_member, network_call, network_grid_metadata,
+                             restore_model)
 from serving.exporter import Signature
 
 SYSTEM = "efficient_scn"
@@ -28,8 +29,8 @@ def localization_metadata(config: LocalizationConfig) -> dict:
     return {"system": SYSTEM, "role": "localization", "labels": {"0": "background", "1": "organs"},
             "spacing_mm": [config.spacing_mm] * 3,
             "normalization": {"kind": "window_hu", "window_hu": list(config.window_hu)},
-            "size_multiple": config.size_multiple, "bbox_margin_mm": config.bbox_margin_mm,
-            "patch_shape": list(config.patch_shape), "config": dataclasses.asdict(config)}
+            **network_grid_metadata(config), "bbox_margin_mm": config.bbox_margin_mm,
+            "config": dataclasses.asdict(config)}
 
 
 def export_localization_model(config: LocalizationConfig, model: keras.Model, model_set_folder: str) -> None:

@@ -1,8 +1,8 @@
-"""Training of the localization network on a FLARE21-layout folder."""
+"""Training of the localization network on a FLARE21-layout folder: whole volumes at 6 mm, each centred in
+the smallest valid size that holds it, as the original."""
 from __future__ import annotations
 
 import functools
-import os
 
 import keras
 import numpy as np
@@ -15,7 +15,8 @@ from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
+from preprocessing.pipeline import (PipelineConfig, RegionCrop, ResampledCaseLoader, StreamShard, fold_cases,
+                                    make_dataset)
 
 
 def localization_loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> dict:
@@ -25,25 +26,18 @@ def localization_loss(outputs: tf.Tensor, labels: tf.Tensor, training: bool) -> 
     return {"loss": generalized_dice_loss(target, tf.nn.softmax(tf.cast(outputs, tf.float32)))}
 
 
-def training_cases(base_folder: str):
-    """FLARE21 training cases, from the *_small folders when `preprocessing.downsample` has written them."""
-    small = os.path.isdir(os.path.join(base_folder, "TrainingImg_small"))
-    return flare21_cases(base_folder, "training", small=small)
-
-
 def train_localization(config: LocalizationConfig, base_dataset_folder: str, settings: TrainingSettings, fold: int,
                        cv_folder: str, mixed_precision: bool = False, cache: str | None = None, seed: int = 0,
                        strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the localization network; returns the trainer and its last validation metrics."""
     keras.utils.set_random_seed(seed)
-    train_cases, test_cases = fold_cases(training_cases(base_dataset_folder), cv_folder, fold)
-    spacing = (config.spacing_mm,) * 3
-    loader = ResampledCaseLoader(spacing)
+    train_cases, test_cases = fold_cases(flare21_cases(base_dataset_folder, "training"), cv_folder, fold)
+    loader = ResampledCaseLoader((config.spacing_mm,) * 3, sigma_mm=config.input_sigma_mm)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
     air = intensity.windowed_value(intensity.AIR_HU, config.window_hu)
-    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
-                              spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
-                              cache=cache, seed=seed)
+    pipeline = PipelineConfig(region=RegionCrop("volume", config.valid_sizes), batch_size=settings.global_batch,
+                              spacing_mm=config.spacing_mm, spatial=config.spatial_augmentation,
+                              intensity=config.intensity_augmentation, cache=cache, seed=seed)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, normalize, pipeline, training=True, image_default=air,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from typing import TypeVar
 
 from preprocessing.atomic import atomic_path
@@ -16,18 +17,29 @@ def write_config(config, path: str) -> None:
         json.dump(dataclasses.asdict(config), handle, indent=2)
 
 
+def _tuples(value):
+    """Lists (nested ones too) as tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _dataclass_of(hint) -> type | None:
+    """The dataclass a field's type hint names (`X` or `X | None`), else None."""
+    for candidate in (hint, *typing.get_args(hint)):
+        if dataclasses.is_dataclass(candidate):
+            return candidate
+    return None
+
+
 def config_from_dict(cls: type[T], values: dict) -> T:
     """A `cls` dataclass from its `dataclasses.asdict` form: lists become tuples, nested dataclass fields
-    (e.g. augmentation settings) are rebuilt, missing fields keep their defaults."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    (e.g. augmentation settings, also optional ones) are rebuilt, missing fields keep their defaults."""
+    hints = typing.get_type_hints(cls)
     converted = {}
     for key, value in values.items():
-        default = fields[key].default if key in fields else None
-        if isinstance(value, dict) and dataclasses.is_dataclass(default):
-            value = config_from_dict(type(default), value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        converted[key] = value
+        nested = _dataclass_of(hints.get(key))
+        if isinstance(value, dict) and nested is not None:
+            value = config_from_dict(nested, value)
+        converted[key] = _tuples(value)
     return cls(**converted)
 
 

@@ -92,3 +92,10 @@ def write_manifest(set_folder: str, manifest: dict) -> None:
 def network_call(model: keras.Model) -> Callable[[tf.Tensor], object]:
     """The model in inference mode, as the exported functions call it."""
     return lambda batch: model(batch, training=False)
+
+
+def network_grid_metadata(config) -> dict:
+    """The metadata a CT pipeline needs to build a network's input grid (`inference.tf_utils.network_input`)
+    from a config with spacing_mm, input_sigma_mm, valid_sizes (z, y, x), spacing_tolerance, size_multiple."""
+    return {"smoothing_sigma_mm": config.input_sigma_mm, "valid_sizes": [list(v) for v in config.valid_sizes],
+            "spacing_tolerance": config.spacing_tolerance, "size_multiple": config.size_multiple}

@@ -33,10 +33,17 @@ def sigmoid_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))
 
 
-def dice_per_label(labels: tf.Tensor, probabilities: tf.Tensor, epsilon: float = 1e-6) -> tf.Tensor:
-    """Soft Dice per label [L], summed over batch and space."""
+def dice_per_image(labels: tf.Tensor, probabilities: tf.Tensor, squared: bool = True,
+                   epsilon: float = 1e-7) -> tf.Tensor:
+    """Soft Dice per image and channel [B, C] as CFCM-2D's `dice` (`cfcm/layers/losses.py`):
+    2 sum(t p) / sum(t^2 + p^2) + epsilon over the spatial axes (`squared`; t + p otherwise), the epsilon
+    added after the division as the original does.
+
+    Args:
+        labels, probabilities: [B, *spatial, C].
+    """
     labels = tf.cast(labels, tf.float32)
     probabilities = tf.cast(probabilities, tf.float32)
-    axes = list(range(len(labels.shape) - 1))
-    intersection = tf.reduce_sum(labels * probabilities, axis=axes)
-    return (2.0 * intersection + epsilon) / (tf.reduce_sum(labels + probabilities, axis=axes) + epsilon)
+    axes = list(range(1, len(labels.shape) - 1))
+    denominator = labels ** 2 + probabilities ** 2 if squared else labels + probabilities
+    return 2.0 * tf.reduce_sum(labels * probabilities, axis=axes) / tf.reduce_sum(denominator, axis=axes) + epsilon

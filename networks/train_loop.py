@@ -71,10 +71,12 @@ class TrainingSettings:
         max_iter: total training iterations (a resumed run continues up to it).
         test_iter: validate and checkpoint every this many iterations.
         learning_rate: Adam learning rate.
-        ema_decay: EMA decay; the effective decay is min(ema_decay, (1 + t) / (10 + t)) at step t.
+        ema_decay: EMA decay; the effective decay is min(ema_decay, (1 + t) / (10 + t)) at step t (0: the
+            exported weights are the trained ones).
         log_iter: write training losses every this many iterations.
         global_batch: samples per step over all replicas.
         loss_scale: (initial scale, steps between scale increases) of the dynamic loss scale, float16 only.
+        clip_gradients: clip the gradient norm at 5x its running average (EfficientSCN); False: plain Adam.
     """
 
     output_folder: str
@@ -85,6 +87,7 @@ class TrainingSettings:
     log_iter: int = 10
     global_batch: int = 1
     loss_scale: tuple[float, int] = (2.0 ** 15, 2000)
+    clip_gradients: bool = True
 
 
 class Trainer:
@@ -162,10 +165,14 @@ class Trainer:
         losses = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in losses.items()}
         variables = self.model.trainable_variables
         scale = tf.cast(self.optimizer.dynamic_scale, tf.float32) if self.mixed_precision else tf.constant(1.0)
-        clip = self.norm_average * 5.0
-        gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], clip)
-        if tf.math.is_finite(norm):
-            self.norm_average.assign(0.01 * tf.minimum(norm, clip) + 0.99 * self.norm_average)
+        gradients = [g / scale for g in gradients]
+        if self.settings.clip_gradients:
+            clip = self.norm_average * 5.0
+            gradients, norm = tf.clip_by_global_norm(gradients, clip)
+            if tf.math.is_finite(norm):
+                self.norm_average.assign(0.01 * tf.minimum(norm, clip) + 0.99 * self.norm_average)
+        else:
+            norm = tf.linalg.global_norm(gradients)
         # A LossScaleOptimizer expects scaled gradients: it unscales them, skips non-finite steps and
         # adapts the scale itself.
         self.optimizer.apply_gradients(zip([g * scale for g in gradients], variables))

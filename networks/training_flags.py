@@ -13,7 +13,7 @@ FLAGS = flags.FLAGS
 
 def define_training_flags(defaults, batch_size: int) -> None:
     """Defines the data, schedule and shared model flags, with `defaults` (a config dataclass having
-    learning_rate, dropout, spacing_mm, patch_shape, window_hu, ema_decay, max_iter and test_iter) as default
+    learning_rate, dropout, spacing_mm, valid_sizes, window_hu, ema_decay, max_iter and test_iter) as default
     values."""
     flags.DEFINE_string("base_dataset_folder", None, "FLARE21-layout data set folder.")
     flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
@@ -30,11 +30,25 @@ def define_training_flags(defaults, batch_size: int) -> None:
     flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
     flags.DEFINE_float("dropout", defaults.dropout, "Dropout ratio.")
     flags.DEFINE_float("spacing", defaults.spacing_mm, "Isotropic input spacing in mm.")
-    flags.DEFINE_list("patch_shape", [str(n) for n in defaults.patch_shape], "Training input z,y,x in voxels.")
+    flags.DEFINE_string("valid_sizes", format_valid_sizes(defaults.valid_sizes),
+                        "Network input sizes in voxels per axis, z/y/x, e.g. 32,64,96/32,64/32,64,96.")
     flags.DEFINE_list("window_hu", [str(v) for v in defaults.window_hu], "Intensity window low,high in HU.")
     flags.DEFINE_float("ema_decay", defaults.ema_decay, "Decay of the weight moving average that is exported.")
     flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
     define_distribution_flags()
+
+
+def format_valid_sizes(valid_sizes: tuple[tuple[int, ...], ...]) -> str:
+    """'z sizes/y sizes/x sizes', each comma-separated."""
+    return "/".join(",".join(str(n) for n in sizes) for sizes in valid_sizes)
+
+
+def parse_valid_sizes(text: str) -> tuple[tuple[int, ...], ...]:
+    """The inverse of `format_valid_sizes`; each axis sorted ascending."""
+    axes = text.split("/")
+    if len(axes) != 3 or not all(axes):
+        raise ValueError(f"--valid_sizes needs three '/'-separated lists (z/y/x), got {text!r}")
+    return tuple(tuple(sorted(int(n) for n in axis.split(","))) for axis in axes)
 
 
 def define_distribution_flags() -> None:
@@ -53,7 +67,7 @@ def strategy():
 def shared_config_values() -> dict:
     """The config fields set by the shared flags."""
     return {"dropout": FLAGS.dropout, "spacing_mm": FLAGS.spacing,
-            "patch_shape": tuple(int(n) for n in FLAGS.patch_shape),
+            "valid_sizes": parse_valid_sizes(FLAGS.valid_sizes),
             "window_hu": tuple(float(v) for v in FLAGS.window_hu), "learning_rate": FLAGS.learning_rate,
             "ema_decay": FLAGS.ema_decay, "max_iter": FLAGS.max_iter, "test_iter": FLAGS.test_iter}
 

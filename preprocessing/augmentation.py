@@ -3,38 +3,43 @@
 Every random function takes `seed`, an int32/int64 tensor of shape [2] (stateless random ops), so the
 same seed gives the same result inside or outside `tf.data` and `tf.function`. Images are
 [*spatial, channels] float tensors in array axis order; label maps are [*spatial] integer tensors.
-Image and label share one coordinate grid (affine + elastic) and one sampler: linear for the image,
+Image and label share one coordinate grid (affine + B-spline deformation) and one sampler: linear for the image,
 nearest for the label, so labels keep their values and stay aligned with the image.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import tensorflow as tf
 
 from preprocessing.tf_sampling import sample
+from preprocessing.tf_smoothing import gaussian_filter
 
 
 @dataclasses.dataclass(frozen=True)
 class SpatialAugmentation:
-    """Random spatial transform parameters (defaults as used for CT/X-ray segmentation training).
+    """Random spatial transform, in mm and radians; the defaults are the original EfficientSCN's (FLARE21
+    `*/dataset.py spatial_transformation_augmented` with MDAT `transformations/spatial`).
 
     Attributes:
-        rotation_degrees: maximum absolute rotation about each axis (one angle in 2D, three in 3D).
-        scale_range: per-axis scale factor range (> 1 zooms in).
-        translation_voxels: maximum absolute shift along each axis, in output voxels.
-        shear: maximum absolute off-diagonal shear coefficient.
-        elastic_control_points: control points per axis of the cubic B-spline deformation.
-        elastic_magnitude_voxels: standard deviation of control point displacements (0 disables).
+        translation_mm: maximum absolute shift along each axis, U(-t, t) mm.
+        rotation_rad: maximum absolute rotation about each axis (one angle in 2D, three in 3D), radians.
+        uniform_scale: one scale factor 1 + U(-u, u) for all axes (> 1 zooms in).
+        axis_scale: a further factor 1 + U(-a, a) per axis.
+        shear: maximum absolute off-diagonal shear coefficient (0 in the original).
+        deformation_nodes: B-spline control points per axis spanning the output grid (0: no deformation).
+        deformation_mm: maximum absolute control point displacement, U(-d, d) mm per axis.
+        spline_order: order of the deformation's B-spline (2 or 3).
     """
 
-    rotation_degrees: float = 15.0
-    scale_range: tuple[float, float] = (0.85, 1.15)
-    translation_voxels: float = 10.0
-    shear: float = 0.05
-    elastic_control_points: int = 6
-    elastic_magnitude_voxels: float = 2.0
+    translation_mm: float = 20.0
+    rotation_rad: float = 0.35
+    uniform_scale: float = 0.2
+    axis_scale: float = 0.1
+    shear: float = 0.0
+    deformation_nodes: int = 8
+    deformation_mm: float = 15.0
+    spline_order: int = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,38 +81,43 @@ def _rotation(angles: tf.Tensor, ndim: int) -> tf.Tensor:
 
 
 def random_affine(seed: tf.Tensor, ndim: int, config: SpatialAugmentation) -> tuple[tf.Tensor, tf.Tensor]:
-    """A random affine map of output voxel offsets to input voxel offsets: (matrix [ndim, ndim], shift [ndim])."""
-    seeds = tf.random.experimental.stateless_split(seed, 4)
+    """A random affine map of output offsets (mm) to input offsets (mm): (matrix [ndim, ndim], shift [ndim] mm)."""
+    seeds = tf.random.experimental.stateless_split(seed, 5)
     num_angles = 1 if ndim == 2 else 3
-    limit = math.radians(config.rotation_degrees)
-    rotation = _rotation(_uniform(seeds[0], [num_angles], -limit, limit), ndim)
-    scale = _uniform(seeds[1], [ndim], *config.scale_range)
-    shear = _uniform(seeds[2], [ndim, ndim], -config.shear, config.shear) * (1.0 - tf.eye(ndim))
+    rotation = _rotation(_uniform(seeds[0], [num_angles], -config.rotation_rad, config.rotation_rad), ndim)
+    scale = (1.0 + _uniform(seeds[1], [], -config.uniform_scale, config.uniform_scale)) * (
+        1.0 + _uniform(seeds[2], [ndim], -config.axis_scale, config.axis_scale))
+    shear = _uniform(seeds[3], [ndim, ndim], -config.shear, config.shear) * (1.0 - tf.eye(ndim))
     matrix = rotation @ (tf.eye(ndim) + shear) @ tf.linalg.diag(1.0 / scale)
-    shift = _uniform(seeds[3], [ndim], -config.translation_voxels, config.translation_voxels)
+    shift = _uniform(seeds[4], [ndim], -config.translation_mm, config.translation_mm)
     return matrix, shift
 
 
-def bspline_matrix(size: tf.Tensor, control_points: int) -> tf.Tensor:
-    """[size, control_points + 2] weights of a uniform cubic B-spline over `size` samples.
-
-    The control grid spans the samples end to end, with one extra control point beyond each end.
-    """
+def bspline_matrix(size: tf.Tensor, nodes: int, order: int) -> tf.Tensor:
+    """[size, nodes] weights of a uniform B-spline of `order` (2 or 3) whose `nodes` control points span
+    `size` samples (nodes - order mesh cells over the grid, as SimpleITK's BSplineTransform); rows sum to 1."""
+    mesh = nodes - order
     size = tf.cast(size, tf.int32)
-    u = tf.cast(tf.range(size), tf.float32) * (control_points - 1) / tf.cast(tf.maximum(size - 1, 1), tf.float32)
-    i = tf.minimum(tf.cast(tf.floor(u), tf.int32), control_points - 2)
-    t = u - tf.cast(i, tf.float32)
-    weights = [(1 - t) ** 3 / 6, (3 * t ** 3 - 6 * t ** 2 + 4) / 6, (-3 * t ** 3 + 3 * t ** 2 + 3 * t + 1) / 6, t ** 3 / 6]
-    return tf.add_n([tf.one_hot(i + k, control_points + 2) * w[:, None] for k, w in enumerate(weights)])
+    u = (tf.cast(tf.range(size), tf.float32) + 0.5) * mesh / tf.cast(size, tf.float32)
+    cell = tf.minimum(tf.cast(tf.floor(u), tf.int32), mesh - 1)
+    t = u - tf.cast(cell, tf.float32)
+    if order == 2:
+        weights = [(1 - t) ** 2 / 2, (-2 * t ** 2 + 2 * t + 1) / 2, t ** 2 / 2]
+    elif order == 3:
+        weights = [(1 - t) ** 3 / 6, (3 * t ** 3 - 6 * t ** 2 + 4) / 6, (-3 * t ** 3 + 3 * t ** 2 + 3 * t + 1) / 6,
+                   t ** 3 / 6]
+    else:
+        raise ValueError(f"spline order must be 2 or 3, not {order}")
+    return tf.add_n([tf.one_hot(cell + k, nodes) * w[:, None] for k, w in enumerate(weights)])
 
 
-def elastic_displacement(seed: tf.Tensor, shape: tf.Tensor, config: SpatialAugmentation) -> tf.Tensor:
-    """A smooth random displacement field [*shape, ndim] in voxels (cubic B-spline of random control points)."""
+def random_deformation(seed: tf.Tensor, shape: tf.Tensor, config: SpatialAugmentation) -> tf.Tensor:
+    """A smooth random displacement field [*shape, ndim] in mm: B-spline of control point displacements U(-d, d)."""
     ndim = shape.shape[0]
-    points = config.elastic_control_points
-    field = tf.random.stateless_normal([points + 2] * ndim + [ndim], seed) * config.elastic_magnitude_voxels
+    nodes = config.deformation_nodes
+    field = _uniform(seed, [nodes] * ndim + [ndim], -config.deformation_mm, config.deformation_mm)
     for axis in range(ndim):
-        field = tf.tensordot(bspline_matrix(shape[axis], points), field, axes=[[1], [axis]])
+        field = tf.tensordot(bspline_matrix(shape[axis], nodes, config.spline_order), field, axes=[[1], [axis]])
         field = tf.transpose(field, list(range(1, axis + 1)) + [0] + list(range(axis + 1, ndim + 1)))
     return field
 
@@ -118,37 +128,41 @@ def _grid(shape: tf.Tensor) -> tf.Tensor:
     return tf.stack(tf.meshgrid(*axes, indexing="ij"), axis=-1)
 
 
-def random_spatial_coordinates(seed: tf.Tensor, input_shape: tf.Tensor, output_shape: tf.Tensor,
-                               config: SpatialAugmentation, center: tf.Tensor | None = None) -> tf.Tensor:
-    """Input coordinates [*output_shape, ndim] for a random affine + elastic transform.
+def spatial_coordinates(seed: tf.Tensor, output_shape: tf.Tensor, center: tf.Tensor, spacing_mm: tf.Tensor,
+                        zoom: tf.Tensor | float = 1.0, config: SpatialAugmentation | None = None) -> tf.Tensor:
+    """Input coordinates [*output_shape, ndim] (continuous indices) of an output grid, randomly transformed.
 
-    The output grid's centre maps to `center` (continuous input index, array order; the input's
-    centre if None) plus the random translation, so a patch can be cut and augmented in one step.
+    The output grid's centre maps to `center` (continuous input index, array order); output voxels are
+    `zoom` input voxels apart. With `config`, a random affine (about the centre) and B-spline deformation
+    (over the output grid) move the points, all in mm (`spacing_mm`: the input's spacing, scalar or [ndim]).
     """
-    input_shape = tf.cast(input_shape, tf.int32)
     output_shape = tf.cast(output_shape, tf.int32)
     ndim = output_shape.shape[0]
-    affine_seed, elastic_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    matrix, shift = random_affine(affine_seed, ndim, config)
+    spacing = tf.cast(spacing_mm, tf.float32) * tf.ones([ndim])
     out_center = (tf.cast(output_shape, tf.float32) - 1.0) / 2.0
-    in_center = (tf.cast(input_shape, tf.float32) - 1.0) / 2.0 if center is None else tf.cast(center, tf.float32)
-    offsets = _grid(output_shape) - out_center
-    if config.elastic_magnitude_voxels > 0:
-        offsets = offsets + elastic_displacement(elastic_seed, output_shape, config)
-    return tf.einsum("ij,...j->...i", matrix, offsets) + in_center + shift
+    offsets = (_grid(output_shape) - out_center) * spacing * tf.cast(zoom, tf.float32)
+    if config is not None:
+        affine_seed, deformation_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        if config.deformation_nodes > 0 and config.deformation_mm > 0:
+            offsets = offsets + random_deformation(deformation_seed, output_shape, config)
+        matrix, shift = random_affine(affine_seed, ndim, config)
+        offsets = tf.einsum("ij,...j->...i", matrix, offsets) + shift
+    return tf.cast(center, tf.float32) + offsets / spacing
 
 
 def random_spatial_transform(image: tf.Tensor, label: tf.Tensor | None, seed: tf.Tensor,
-                             config: SpatialAugmentation = SpatialAugmentation(),
-                             output_shape: tf.Tensor | None = None,
-                             center: tf.Tensor | None = None,
-                             image_default: float = 0.0) -> tuple[tf.Tensor, tf.Tensor | None]:
-    """Applies one random affine + elastic transform to an image [*spatial, C] and its label map [*spatial].
+                             config: SpatialAugmentation | None = SpatialAugmentation(),
+                             output_shape: tf.Tensor | None = None, center: tf.Tensor | None = None,
+                             image_default: float = 0.0, spacing_mm: tf.Tensor | float = 1.0,
+                             zoom: tf.Tensor | float = 1.0) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """Applies one random affine + deformation (none if `config` is None) to an image [*spatial, C] and its
+    label map [*spatial].
 
     Args:
         output_shape: spatial shape of the result (the input's if None).
-        center: input point (continuous index) the output centre maps to; see `random_spatial_coordinates`.
+        center: input point (continuous index) the output centre maps to (the input's centre if None).
         image_default: image value outside the input (e.g. the normalised value of air).
+        spacing_mm, zoom: see `spatial_coordinates`.
 
     Returns:
         (image, label) on the same new grid: image interpolated linearly, label by nearest neighbour
@@ -157,10 +171,22 @@ def random_spatial_transform(image: tf.Tensor, label: tf.Tensor | None, seed: tf
     ndim = len(image.shape) - 1
     input_shape = tf.shape(image)[:ndim]
     output_shape = input_shape if output_shape is None else tf.cast(output_shape, tf.int32)
-    coords = random_spatial_coordinates(seed, input_shape, output_shape, config, center)
+    if center is None:
+        center = (tf.cast(input_shape, tf.float32) - 1.0) / 2.0
+    coords = spatial_coordinates(seed, output_shape, center, spacing_mm, zoom, config)
     warped = sample(image, coords, "linear", image_default)
     warped_label = None if label is None else sample(label[..., None], coords, "nearest", 0)[..., 0]
     return warped, warped_label
+
+
+def smooth_labels(label: tf.Tensor, sigma_voxels: float) -> tf.Tensor:
+    """Label map [*spatial] smoothed per label (Gaussian of each label's indicator, `sigma_voxels`) and
+    re-assigned by argmax, as the original EfficientSCN smooths its training labels (`scn/dataset.py
+    smooth_labels`)."""
+    ndim = len(label.shape)
+    one_hot = tf.one_hot(tf.cast(label, tf.int32), tf.reduce_max(tf.cast(label, tf.int32)) + 1)
+    smoothed = gaussian_filter(one_hot, tf.fill([ndim], tf.cast(sigma_voxels, tf.float32)))
+    return tf.cast(tf.argmax(smoothed, axis=-1), label.dtype)
 
 
 def random_intensity(image: tf.Tensor, seed: tf.Tensor,

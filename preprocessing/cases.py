@@ -2,8 +2,7 @@
 
 Layouts (exactly as the public datasets ship):
 - FLARE21: `TrainingImg/train_XXX_0000.nii.gz`, `TrainingMask/train_XXX.nii.gz`,
-  `ValidationImg/validation_XXX_0000.nii.gz` (optional `ValidationMask/validation_XXX.nii.gz`), and the
-  downsampled copies `TrainingImg_small/`, `TrainingMask_small/` written by `preprocessing.downsample`.
+  `ValidationImg/validation_XXX_0000.nii.gz` (optional `ValidationMask/validation_XXX.nii.gz`).
 - Montgomery County chest X-ray set: `CXR_png/MCUCXR_XXXX_Y.png` with masks of the same name in
   `ManualMask/leftMask/` and `ManualMask/rightMask/` (0 / 255).
 - Generic (nnU-Net style): `CASE_0000.nii.gz` images with `CASE.nii.gz` label maps, in one folder or a
@@ -65,18 +64,16 @@ def _channel_cases(image_folder: str, label_folder: str | None, require_labels: 
     return cases
 
 
-def flare21_cases(base_folder: str, split: str = "training", small: bool = False) -> list[Case]:
+def flare21_cases(base_folder: str, split: str = "training") -> list[Case]:
     """Cases of a FLARE21 folder.
 
     Args:
         split: 'training' (TrainingImg + TrainingMask, labels required) or 'validation'
             (ValidationImg, with ValidationMask labels where present).
-        small: use the downsampled TrainingImg_small / TrainingMask_small folders.
     """
     if split == "training":
-        tail = "_small" if small else ""
-        return _channel_cases(os.path.join(base_folder, "TrainingImg" + tail),
-                              os.path.join(base_folder, "TrainingMask" + tail), require_labels=True)
+        return _channel_cases(os.path.join(base_folder, "TrainingImg"), os.path.join(base_folder, "TrainingMask"),
+                              require_labels=True)
     if split == "validation":
         return _channel_cases(os.path.join(base_folder, "ValidationImg"),
                               os.path.join(base_folder, "ValidationMask"), require_labels=False)

@@ -21,17 +21,8 @@ def _sitk_resample(image: sitk.Image, target: ImageGeometry, interpolator: int, 
     return sitk.Resample(image, reference, sitk.Transform(), interpolator, default_value, image.GetPixelID())
 
 
-def _antialias(image: sitk.Image, target_spacing: tuple[float, ...]) -> sitk.Image:
-    """Gaussian smoothing along each axis that is downsampled, sigma = (new - old) / 2 mm."""
-    for axis, (old, new) in enumerate(zip(image.GetSpacing(), target_spacing)):
-        if new > old * 1.01:
-            image = sitk.RecursiveGaussian(image, sigma=(new - old) / 2.0, direction=axis)
-    return image
-
-
 def resample(array: np.ndarray, geometry: ImageGeometry, target: ImageGeometry,
-             interpolation: Interpolation = "linear", default_value: float = 0.0,
-             antialias: bool = False) -> np.ndarray:
+             interpolation: Interpolation = "linear", default_value: float = 0.0) -> np.ndarray:
     """Resamples `array` (on `geometry`) onto the grid `target`; returns an array of shape `target.shape`.
 
     Args:
@@ -39,7 +30,6 @@ def resample(array: np.ndarray, geometry: ImageGeometry, target: ImageGeometry,
             maps resampled smoothly: each label's indicator is interpolated linearly and the
             label with the largest value wins (background where none exceeds 0.5 of the total).
         default_value: value outside the input grid (background label for label maps).
-        antialias: smooth before downsampling (images only).
 
     Resampling a prediction from its grid back onto the original image's geometry is the inverse
     transform of any resampling/cropping done here: call it with `target` = original geometry.
@@ -47,9 +37,6 @@ def resample(array: np.ndarray, geometry: ImageGeometry, target: ImageGeometry,
     if interpolation == "label_linear":
         return _resample_labels_smooth(array, geometry, target, default_value)
     image = to_sitk(array, geometry)
-    if antialias:
-        pixel_id = image.GetPixelID()
-        image = sitk.Cast(_antialias(sitk.Cast(image, sitk.sitkFloat32), target.spacing), pixel_id)
     interpolator = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}[interpolation]
     return sitk.GetArrayFromImage(_sitk_resample(image, target, interpolator, default_value))
 
@@ -69,11 +56,11 @@ def _resample_labels_smooth(array: np.ndarray, geometry: ImageGeometry, target: 
 
 
 def resample_to_spacing(array: np.ndarray, geometry: ImageGeometry, spacing_xyz: tuple[float, ...],
-                        interpolation: Interpolation = "linear", default_value: float = 0.0,
-                        antialias: bool = False) -> tuple[np.ndarray, ImageGeometry]:
-    """Resamples to a new spacing (mm, x-y-z order) over the same extent; see `ImageGeometry.with_spacing`."""
+                        interpolation: Interpolation = "linear", default_value: float = 0.0
+                        ) -> tuple[np.ndarray, ImageGeometry]:
+    """Resamples onto the lattice at a new spacing (mm, x-y-z order); see `ImageGeometry.with_spacing`."""
     target = geometry.with_spacing(tuple(spacing_xyz))
-    return resample(array, geometry, target, interpolation, default_value, antialias), target
+    return resample(array, geometry, target, interpolation, default_value), target
 
 
 def _crop_or_pad_array(array: np.ndarray, start: tuple[int, ...], shape: tuple[int, ...],

@@ -88,13 +88,15 @@ class ImageGeometry:
                 and np.allclose(self.direction, other.direction, atol=tolerance))
 
     def with_spacing(self, spacing: tuple[float, ...]) -> "ImageGeometry":
-        """The grid with the same origin, direction and physical extent at a new spacing (mm, x-y-z).
+        """The lattice of this grid at a new spacing (mm, x-y-z): ceil(n x old / new) voxels per axis (an excess
+        below 1e-3 voxels ignored, at least 1), same direction, centred on the same world point.
 
-        The size along each axis is size * old_spacing / new_spacing rounded half up, at least 1; voxel 0
-        keeps its world position.
+        The rule of `preprocessing.network_grid.lattice_size` / `lattice_offset`, so NumPy and TF paths agree.
         """
-        size = tuple(max(1, int(np.floor(n * old / new + 0.5))) for n, old, new in zip(self.size, self.spacing, spacing))
-        return dataclasses.replace(self, size=size, spacing=tuple(float(s) for s in spacing))
+        size = tuple(max(1, int(np.ceil(n * old / new - 1e-3))) for n, old, new in zip(self.size, self.spacing, spacing))
+        first = [((n - 1) * old - (m - 1) * new) / 2.0 / old for n, m, old, new in zip(self.size, size, self.spacing, spacing)]
+        origin = tuple(float(v) for v in self.index_to_physical(np.asarray(first)))
+        return dataclasses.replace(self, size=size, spacing=tuple(float(s) for s in spacing), origin=origin)
 
     def cropped(self, start_zyx: tuple[int, ...], shape_zyx: tuple[int, ...]) -> "ImageGeometry":
         """The grid of the sub-array starting at voxel `start_zyx` (array order, may be negative)."""

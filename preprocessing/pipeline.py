@@ -19,11 +19,15 @@ import numpy as np
 import tensorflow as tf
 
 from preprocessing.atomic import atomic_path
-from preprocessing.augmentation import IntensityAugmentation, SpatialAugmentation, random_intensity, random_spatial_transform
+from preprocessing.augmentation import (IntensityAugmentation, SpatialAugmentation, random_intensity,
+                                        random_spatial_transform, smooth_labels)
 from preprocessing.cases import Case, read_label
 from preprocessing.cross_validation import ensure_folds
 from preprocessing.geometry import resample
+from preprocessing.intensity import AIR_HU
 from preprocessing.image_io import read_image
+from preprocessing.network_grid import (fitting_spacing, lattice_offset, padded_valid_sizes, smooth_and_resample,
+                                        snapped_start, valid_size, voxels_for_extent)
 from preprocessing.orientation import to_canonical
 from preprocessing.tf_geometry import crop_or_pad
 
@@ -34,32 +38,61 @@ Preparer = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 
 @dataclasses.dataclass(frozen=True)
 class ResampledCaseLoader:
-    """Reads a case, brings 3D image and label into canonical orientation (`preprocessing.orientation`) and
-    resamples image (linear, anti-aliased) and label (per-label linear) to a spacing.
+    """Reads a case, brings a 3D image and label into canonical orientation (`preprocessing.orientation`) and
+    puts them on the volume's lattice at a spacing (`preprocessing.network_grid`): the image smoothed and
+    resampled exactly as at inference (`smooth_and_resample`, air outside), the label per-label linearly.
 
     Attributes:
         spacing_xyz: target spacing in mm, ITK (x, y, z) order; None keeps the file's grid.
         ndim: expected image dimension (3 for CT, 2 for X-ray).
         separate_labels: for multi-mask cases (Montgomery), keep one label per mask.
+        sigma_mm: Gaussian smoothing of the image before resampling (the network's input sigma).
     """
 
     spacing_xyz: tuple[float, ...] | None
     ndim: int = 3
     separate_labels: bool = True
+    sigma_mm: float = 0.0
 
     def __call__(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
         image, geometry = read_image(case.image_path, self.ndim)
         label, label_geometry = read_label(case, self.ndim, self.separate_labels)
-        if self.ndim == 3:
-            image, geometry, _ = to_canonical(image, geometry)
-            label, label_geometry, _ = to_canonical(label, label_geometry)
         if self.spacing_xyz is None:
-            target = geometry
-        else:
-            target = geometry.with_spacing(self.spacing_xyz)
-        image = resample(image.astype(np.float32), geometry, target, "linear", float(image.min()), antialias=True)
+            return image.astype(np.float32), label
+        image, geometry, _ = to_canonical(image, geometry)
+        label, label_geometry, _ = to_canonical(label, label_geometry)
+        target = geometry.with_spacing(self.spacing_xyz)
+        spacing = np.asarray(geometry.array_spacing, np.float32)
+        grid_spacing = np.asarray(target.array_spacing, np.float32)
+        offset = lattice_offset(image.shape, spacing, grid_spacing)
+        image = smooth_and_resample(image, spacing, target.shape, grid_spacing, offset, self.sigma_mm, AIR_HU)
         label = resample(label, label_geometry, target, "label_linear")
-        return image, label
+        return image.numpy(), label
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionCrop:
+    """Training crops sized from a region of each case, as the original EfficientSCN's training sets
+    (MDAT `ImageSizeGenerator` with `valid_output_sizes`; FLARE21 `scn/dataset.py`).
+
+    Attributes:
+        around: 'volume' (the whole volume, centred: localization) or 'foreground' (the box of the labelled
+            voxels: SCN).
+        valid_sizes: crop sizes per axis (array order z, y, x), voxels; the crop gets per axis the smallest one
+            larger than the region, or the largest.
+        extension_mm: added to the region on each side.
+        zoom_to_fit: when the region exceeds the largest valid sizes, sample it at a larger spacing
+            (`network_grid.fitting_spacing`, tolerance 0) instead of cutting it.
+    """
+
+    around: str
+    valid_sizes: tuple[tuple[int, ...], ...]
+    extension_mm: float = 0.0
+    zoom_to_fit: bool = False
+
+    def __post_init__(self) -> None:
+        if self.around not in ("volume", "foreground"):
+            raise ValueError(f"around must be 'volume' or 'foreground', not {self.around!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,20 +100,29 @@ class PipelineConfig:
     """Batching and augmentation of a segmentation data set.
 
     Attributes:
-        patch_shape: network input shape (voxels, array order); None yields whole volumes one by one.
+        patch_shape: fixed network input shape (voxels, array order); None with `region` unset yields whole
+            volumes one by one.
+        region: training crops sized per case from a region (replaces `patch_shape`); replica batches of
+            differently sized crops are padded to the largest (air, background).
         batch_size: patches per batch (training).
-        spatial: random spatial augmentation (None disables it; patches are then cut around random centres).
+        spacing_mm: isotropic spacing of the loaded grid (mm; 1 for images in pixels): the unit in which
+            augmentation distances and `region` extensions are given.
+        spatial: random spatial augmentation (None: the crop is cut without it).
         intensity: random intensity augmentation (None disables it).
+        label_sigma_voxels: smooth the training labels per label and re-assign by argmax (0: off).
         cache: '' caches loaded cases in memory, a folder path caches them on disk (.npz), None disables.
         seed: base seed of the case order and of augmentation; the same seed gives the same batches.
-        center_on_foreground: centre training patches on the bounding box of the labelled voxels
-            (plus the random translation) instead of a uniformly random position.
+        center_on_foreground: (with `patch_shape`) centre training patches on the bounding box of the
+            labelled voxels instead of a uniformly random position.
     """
 
     patch_shape: tuple[int, ...] | None = None
+    region: RegionCrop | None = None
     batch_size: int = 1
+    spacing_mm: float = 1.0
     spatial: SpatialAugmentation | None = SpatialAugmentation()
     intensity: IntensityAugmentation | None = IntensityAugmentation()
+    label_sigma_voxels: float = 0.0
     cache: str | None = None
     seed: int = 0
     center_on_foreground: bool = False
@@ -94,12 +136,33 @@ def _random_center(seed: tf.Tensor, shape: tf.Tensor, patch: tf.Tensor) -> tf.Te
     return low + (high - low) * tf.random.stateless_uniform(tf.shape(shape), seed)
 
 
-def _foreground_center(label: tf.Tensor) -> tf.Tensor:
-    """Centre (continuous index) of the bounding box of non-zero labels; the volume centre if there are none."""
+def _foreground_box(label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(centre, extent) in voxels of the bounding box of the non-zero labels' voxel centres; the whole
+    volume if there are none."""
     points = tf.cast(tf.where(label > 0), tf.float32)
-    volume_center = (tf.cast(tf.shape(label), tf.float32) - 1.0) / 2.0
-    box_center = (tf.reduce_min(points, axis=0) + tf.reduce_max(points, axis=0)) / 2.0
-    return tf.cond(tf.shape(points)[0] > 0, lambda: box_center, lambda: volume_center)
+    shape = tf.cast(tf.shape(label), tf.float32)
+
+    def box() -> tuple[tf.Tensor, tf.Tensor]:
+        low, high = tf.reduce_min(points, axis=0), tf.reduce_max(points, axis=0)
+        return (low + high) / 2.0, high - low
+
+    return tf.cond(tf.shape(points)[0] > 0, box, lambda: ((shape - 1.0) / 2.0, shape))
+
+
+def region_crop_grid(label: tf.Tensor, crop: RegionCrop, spacing_mm: float) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(centre as a continuous index, crop shape int32 [ndim], zoom) of the training crop of one case."""
+    spacing = tf.constant(spacing_mm, tf.float32)
+    if crop.around == "volume":
+        shape = tf.cast(tf.shape(label), tf.float32)
+        center, extent = (shape - 1.0) / 2.0, shape
+    else:
+        center, extent = _foreground_box(label)
+    extent_mm = extent * spacing + 2.0 * crop.extension_mm
+    valid_sizes = padded_valid_sizes(crop.valid_sizes)
+    zoom = tf.constant(1.0)
+    if crop.zoom_to_fit:
+        zoom = fitting_spacing(extent_mm, spacing, tf.reduce_max(valid_sizes, axis=1), 0.0) / spacing
+    return center, valid_size(voxels_for_extent(extent_mm, spacing * zoom), valid_sizes), zoom
 
 
 def fold_cases(cases: list[Case], cv_folder: str, fold: int, num_folds: int = 4) -> tuple[list[Case], list[Case]]:
@@ -198,6 +261,27 @@ class StreamShard:
         return dataset
 
 
+def _training_crop(image: tf.Tensor, label: tf.Tensor, seeds: tf.Tensor, config: PipelineConfig,
+                   image_default: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """The (augmented) training crop of one loaded case."""
+    if config.region is not None:
+        center, shape, zoom = region_crop_grid(label, config.region, config.spacing_mm)
+    else:
+        shape, zoom = tf.constant(config.patch_shape, tf.int32), 1.0
+        if config.center_on_foreground:
+            center = _foreground_box(label)[0]
+        else:
+            center = _random_center(seeds[0], tf.shape(label), shape)
+    center = tf.cast(snapped_start(center, shape), tf.float32) + (tf.cast(shape, tf.float32) - 1.0) / 2.0
+    image, label = random_spatial_transform(image, label, seeds[1], config.spatial, shape, center, image_default,
+                                            config.spacing_mm, zoom)
+    if config.label_sigma_voxels > 0:
+        label = smooth_labels(label, config.label_sigma_voxels)
+    if config.intensity is not None:
+        image = random_intensity(image, seeds[2], config.intensity)
+    return image, label
+
+
 def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, config: PipelineConfig,
                  training: bool, ndim: int = 3, image_default: float = -1.0,
                  prepare: Preparer | None = None, shard: StreamShard | None = None) -> tf.data.Dataset:
@@ -206,8 +290,8 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
     Args:
         loader: reads one case as (image, label) arrays on the network's grid (e.g. `ResampledCaseLoader`).
         normalize: intensity normalisation TF op (e.g. `functools.partial(intensity.window, low=..., high=...)`).
-        training: repeat, shuffle, augment and cut random patches; otherwise one pass in order,
-            centre patches (or whole volumes if `config.patch_shape` is None).
+        training: repeat, shuffle, augment and cut crops; otherwise one pass in order, centre patches (or
+            whole volumes if `config.patch_shape` is None).
         image_default: normalised image value used outside the volume (air after windowing).
         prepare: optional TF op (image [*spatial, 1], label [*spatial]) -> (image, label) applied after
             normalisation, e.g. letterboxing X-rays to the network size.
@@ -226,27 +310,22 @@ def make_dataset(cases: list[Case], loader: Loader, normalize: Normalizer, confi
                 return crop_or_pad(image, start, patch, image_default), crop_or_pad(label, start, patch, 0)
             dataset = dataset.map(center_patch, num_parallel_calls=tf.data.AUTOTUNE)
         return dataset.batch(config.batch_size if patch is not None else 1).prefetch(tf.data.AUTOTUNE)
-    if patch is None:
-        raise ValueError("training needs a patch_shape")
+    if patch is None and config.region is None:
+        raise ValueError("training needs a patch_shape or a region")
     shard = shard or StreamShard.of(None, config.batch_size, 0)
     dataset = shard.indices()
 
     def augment(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image, label = load_op(case_of_element(index, len(cases), config.seed))
         seeds = tf.random.experimental.stateless_split(tf.stack([tf.constant(config.seed, tf.int64), index]), 3)
-        if config.center_on_foreground:
-            center = _foreground_center(label)
-        else:
-            center = _random_center(seeds[0], tf.shape(label), patch)
-        if config.spatial is not None:
-            image, label = random_spatial_transform(image, label, seeds[1], config.spatial, patch, center, image_default)
-        else:
-            start = tf.cast(tf.floor(center - (tf.cast(patch, tf.float32) - 1.0) / 2.0 + 0.5), tf.int32)
-            image, label = crop_or_pad(image, start, patch, image_default), crop_or_pad(label, start, patch, 0)
-        if config.intensity is not None:
-            image = random_intensity(image, seeds[2], config.intensity)
-        image = tf.ensure_shape(image, list(config.patch_shape) + [1])
-        return image, tf.ensure_shape(label, list(config.patch_shape))
+        image, label = _training_crop(image, label, seeds, config, image_default)
+        shape = list(config.patch_shape) if patch is not None else [None] * ndim
+        return tf.ensure_shape(image, shape + [1]), tf.ensure_shape(label, shape)
 
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(shard.replica_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    if patch is not None:
+        dataset = dataset.batch(shard.replica_batch, drop_remainder=True)
+    else:
+        dataset = dataset.padded_batch(shard.replica_batch, padding_values=(image_default, tf.constant(0, tf.uint8)),
+                                       drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -2,31 +2,14 @@
 
 These mirror `preprocessing.geometry` (which works on NumPy arrays through SimpleITK) and are what
 the exported `tf_utils_module` traces. Volumes are [z, y, x] (or [y, x]) tensors, optionally with
-trailing channel axes; spacings are float32 [ndim] in mm in the same array axis order. Grids share
-the convention of `ImageGeometry.with_spacing`: voxel 0 keeps its world position and the size is
-rounded half up, so the TF and SimpleITK resamplers produce the same grid.
+trailing channel axes; spacings are float32 [ndim] in mm in the same array axis order. Network input
+grids are built by `preprocessing.network_grid`.
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
 from preprocessing.tf_sampling import Method, resample_axis_aligned
-
-
-def spacing_shape(shape: tf.Tensor, spacing: tf.Tensor, target_spacing: tf.Tensor) -> tf.Tensor:
-    """Voxel shape (int32 [ndim]) covering the extent of `shape` voxels at `spacing` with `target_spacing`."""
-    extent = tf.cast(shape, tf.float32) * tf.cast(spacing, tf.float32)
-    return tf.maximum(tf.cast(tf.floor(extent / tf.cast(target_spacing, tf.float32) + 0.5), tf.int32), 1)
-
-
-def resample_to_spacing(volume: tf.Tensor, spacing: tf.Tensor, target_spacing: tf.Tensor,
-                        method: Method = "linear", default_value: float = 0.0) -> tf.Tensor:
-    """Resamples `volume` from `spacing` to `target_spacing` (mm, array order) over the same extent."""
-    target_spacing = tf.cast(target_spacing, tf.float32)
-    ndim = target_spacing.shape[0]
-    out_shape = spacing_shape(tf.shape(volume)[:ndim], spacing, target_spacing)
-    scale = target_spacing / tf.cast(spacing, tf.float32)
-    return resample_axis_aligned(volume, out_shape, scale, tf.zeros_like(scale), method, default_value)
 
 
 def resample_to_grid(volume: tf.Tensor, spacing: tf.Tensor, target_shape: tf.Tensor, target_spacing: tf.Tensor,
@@ -72,8 +55,8 @@ def paste(cropped: tf.Tensor, start: tf.Tensor, full_shape: tf.Tensor, fill_valu
 def letterbox(image: tf.Tensor, size: int, method: str = "area", pad_value: float = 0.0) -> tuple[tf.Tensor, tf.Tensor]:
     """Resizes a 2D image [H, W, C] so its long side is `size` (aspect kept) and pads it to [size, size, C].
 
-    The image is placed at the top-left corner. Returns (letterboxed image, resized shape [2] int32), the
-    latter being what `unletterbox` needs to undo it. `method`: 'area' for images, 'nearest' for labels.
+    The image is placed at the top-left corner. Returns (letterboxed image, resized shape [2] int32).
+    `method`: 'area' for images, 'nearest' for labels.
     """
     shape = tf.cast(tf.shape(image)[:2], tf.float32)
     scale = size / tf.reduce_max(shape)
@@ -82,10 +65,3 @@ def letterbox(image: tf.Tensor, size: int, method: str = "area", pad_value: floa
     padded = tf.pad(resized, [[0, size - resized_shape[0]], [0, size - resized_shape[1]], [0, 0]],
                     constant_values=pad_value)
     return tf.cast(padded, image.dtype), resized_shape
-
-
-def unletterbox(output: tf.Tensor, resized_shape: tf.Tensor, original_shape: tf.Tensor) -> tf.Tensor:
-    """Inverse of `letterbox` for a network output [size, size, C]: crops the padding and resizes
-    (bilinear) back to `original_shape` [2]."""
-    cropped = output[:resized_shape[0], :resized_shape[1]]
-    return tf.image.resize(cropped, tf.cast(original_shape, tf.int32), method="bilinear")

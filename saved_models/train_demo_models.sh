@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/) on synthetic phantoms (FLARE21 and Montgomery
 # layouts) and exports them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation
-# spacing, 256-pixel X-ray input, a few thousand iterations. The paper defaults are in localization/config.py,
+# spacing with valid sizes scaled to it, 256-pixel X-ray input, a few thousand iterations. The paper defaults are in localization/config.py,
 # scn/config.py and cfcm/config.py. Reruns resume from the checkpoints in $WORK.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
@@ -10,13 +10,12 @@ OUT=${OUT:-saved_models}
 mkdir -p "$WORK"
 [ -d "$WORK/FLARE21/TrainingImg" ] || \
   $PY -m preprocessing.synthetic flare21 --output_folder "$WORK/FLARE21" --num_cases 12 --in_plane_size 256 --seed 100
-$PY -m preprocessing.downsample --base_dataset_folder "$WORK/FLARE21"
 $PY -m localization.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/localization" \
-  --cv 1 --max_iter 2000 --test_iter 500 --num_filters 16 --num_levels 4 --patch_shape 64,64,64 \
+  --cv 1 --max_iter 2000 --test_iter 500 --num_filters 16 --num_levels 4 \
   --learning_rate 5e-4 --ema_decay 0.99 --cache ""
 $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/scn" \
   --cv 1 --max_iter 5000 --test_iter 500 --local_filters 16 --local_levels 4 --spatial_filters 8 \
-  --spatial_levels 3 --patch_shape 48,64,64 --spacing 4 --learning_rate 5e-4 --ema_decay 0.995 --cache ""
+  --spatial_levels 3 --valid_sizes 32,48,64,80/32,48,64/32,48,64,80 --spacing 4 --learning_rate 5e-4 --ema_decay 0.995 --cache ""
 [ -d "$WORK/Montgomery/CXR_png" ] || \
   $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
 $PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \

@@ -25,14 +25,22 @@ class SCNConfig:
         loss_weights: weights of the final (generalized Dice), local and spatial (sigmoid CE) losses.
         spacing_mm: isotropic input spacing in mm.
         window_hu: CT intensity window (HU) mapped to [-1, 1] (the original: HU / 2048, clamped to [-1, 1]).
-        patch_shape: training patch, voxels (z, y, x); also the sliding-window size at inference.
+        input_sigma_mm: Gaussian smoothing of the CT before resampling to `spacing_mm` (training and inference).
+        label_sigma_voxels: training labels are smoothed per label (Gaussian, voxels of the network grid) and
+            re-assigned by argmax after augmentation.
+        valid_sizes: network input sizes per axis (z, y, x), voxels; the organ box plus `box_extension_mm` is
+            put into the smallest valid size larger than it (training and inference).
+        box_extension_mm: training crops extend the organs' box by this on each side.
+        spacing_tolerance: at inference the spacing grows to (r + tolerance) x `spacing_mm` when the box needs
+            r > 1 - tolerance times the largest valid sizes (training: grows to r x `spacing_mm` when r > 1).
         learning_rate: Adam learning rate.
         ema_decay: decay of the exponential moving average of the weights that is exported.
         label_names: names of labels 1..num_labels-1.
-        spatial_augmentation, intensity_augmentation: random augmentation of training patches (translation
-            in voxels at `spacing_mm`).
+        spatial_augmentation, intensity_augmentation: random augmentation of training crops.
         loss_scale: (initial scale, growth period in steps) of the dynamic loss scale with float16 mixed precision.
         max_iter, test_iter: training iterations, and validation/checkpoint period.
+        placeholder_spacing_mm: at inference a volume with a 1 x 1 x 1 mm spacing (a converter's placeholder) is
+            taken to have this spacing (x, y, z; the FLARE21 training set's mean), as the original does.
         components_per_label: post-processing (an addition, not in the original): connected components
             kept per label 1..num_labels-1 at inference (both kidneys share one label).
     """
@@ -53,12 +61,17 @@ class SCNConfig:
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     spacing_mm: float = 2.0
     window_hu: tuple[float, float] = (-2048.0, 2048.0)
-    patch_shape: tuple[int, int, int] = (96, 128, 128)
+    input_sigma_mm: float = 1.0
+    label_sigma_voxels: float = 1.0
+    valid_sizes: tuple[tuple[int, ...], ...] = ((32, 64, 96, 128, 160), (32, 64, 96, 128), (32, 64, 96, 128, 160))
+    box_extension_mm: float = 32.0
+    spacing_tolerance: float = 0.05
     learning_rate: float = 1e-4
     ema_decay: float = 0.999
     label_names: tuple[str, ...] = ("liver", "kidney", "spleen", "pancreas")
     components_per_label: tuple[int, ...] = (1, 2, 1, 1)
-    spatial_augmentation: SpatialAugmentation = SpatialAugmentation(translation_voxels=20.0)
+    placeholder_spacing_mm: tuple[float, float, float] = (0.814528640267884, 0.814528640267884, 2.52795318268203)
+    spatial_augmentation: SpatialAugmentation = SpatialAugmentation()
     intensity_augmentation: IntensityAugmentation = IntensityAugmentation(
         shift=0.2, scale=0.2, gamma_range=None, noise_std=0.0, clamp=(-1.0, 1.0))
     loss_scale: tuple[float, int] = (2.0 ** 15, 1000)

@@ -4,8 +4,8 @@ member, the traced `geometry` member and the set's manifest (the `localization` 
 
 Usage: python -m scn.export --load_model_base OUT/scn [--load_model_iter N]
        [--model_set_folder saved_models/flare21] [--trained_on TEXT]
-Signature `serving_default`: image float32 [batch, z, y, x, 1] at `spacing_mm`, windowed to [-1, 1], sizes
-multiples of `size_multiple` (windows of `patch_shape` for large crops) -> probabilities float32
+Signature `serving_default`: image float32 [batch, z, y, x, 1] at `spacing_mm` (or larger for large boxes),
+windowed to [-1, 1], sizes from `valid_sizes` (multiples of `size_multiple`) -> probabilities float32
 [batch, z, y, x, L].
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import tensorflow as tf
 from absl import app
 
 from inference.export_tf_utils_module import export_tf_utils_module
-from networks.export import (define_export_flags, export_main, export_member, network_call, restore_model,
-                             write_manifest)
+from networks.export import (define_export_flags, export_main, export_member, network_call, network_grid_metadata,
+                             restore_model, write_manifest)
 from scn.config import SCNConfig
 from scn.model import build_scn_model
 from serving.exporter import Signature
@@ -36,7 +36,8 @@ def scn_metadata(config: SCNConfig) -> dict:
     return {"system": SYSTEM, "role": "segmentation", "labels": label_names(config),
             "spacing_mm": [config.spacing_mm] * 3,
             "normalization": {"kind": "window_hu", "window_hu": list(config.window_hu)},
-            "size_multiple": config.size_multiple, "patch_shape": list(config.patch_shape),
+            **network_grid_metadata(config),
+            "placeholder_spacing_mm": list(config.placeholder_spacing_mm),
             "components_per_label": {str(i): n for i, n in enumerate(config.components_per_label, start=1)},
             "config": dataclasses.asdict(config)}
 

@@ -13,7 +13,8 @@ from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
+from preprocessing.pipeline import (PipelineConfig, RegionCrop, ResampledCaseLoader, StreamShard, fold_cases,
+                                    make_dataset)
 from scn.config import SCNConfig
 from scn.model import build_scn_model
 
@@ -35,14 +36,16 @@ def scn_loss(config: SCNConfig):
 
 def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarray, batch_size: int = 1,
                           overlap: float = 0.5) -> np.ndarray:
-    """Probabilities [z, y, x, L] of a normalised image [z, y, x] of any size (sliding window over patches)."""
+    """Probabilities [z, y, x, L] of a normalised image [z, y, x] of any size (sliding window of the largest valid
+    sizes)."""
     air = intensity.windowed_value(intensity.AIR_HU, config.window_hu)
     padded = pad_to_multiple(image[..., None], config.size_multiple, air)
 
     def predict(batch: np.ndarray) -> np.ndarray:
         return np.asarray(model(batch, training=False)["prediction"])
 
-    probabilities = sliding_window_inference(padded, config.patch_shape, predict, config.num_labels, overlap,
+    window = tuple(max(sizes) for sizes in config.valid_sizes)
+    probabilities = sliding_window_inference(padded, window, predict, config.num_labels, overlap,
                                              batch_size, pad_value=air)
     return probabilities[tuple(slice(0, n) for n in image.shape)]
 
@@ -52,16 +55,17 @@ def train_scn(config: SCNConfig, base_dataset_folder: str, settings: TrainingSet
               strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the SCN; returns the trainer and its last validation metrics.
 
-    Training patches are centred on the organs' bounding box plus a random translation, as the
-    localization stage centres the segmentation crop at inference.
+    Training crops hold the organs' bounding box plus `box_extension_mm` on each side in the smallest valid
+    size (spacing enlarged when it does not fit), as the original.
     """
     keras.utils.set_random_seed(seed)
     train_cases, test_cases = fold_cases(flare21_cases(base_dataset_folder, "training"), cv_folder, fold)
-    loader = ResampledCaseLoader((config.spacing_mm,) * 3)
+    loader = ResampledCaseLoader((config.spacing_mm,) * 3, sigma_mm=config.input_sigma_mm)
     normalize = functools.partial(intensity.window, low=config.window_hu[0], high=config.window_hu[1])
-    pipeline = PipelineConfig(patch_shape=config.patch_shape, batch_size=settings.global_batch,
+    region = RegionCrop("foreground", config.valid_sizes, config.box_extension_mm, zoom_to_fit=True)
+    pipeline = PipelineConfig(region=region, batch_size=settings.global_batch, spacing_mm=config.spacing_mm,
                               spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
-                              cache=cache, seed=seed, center_on_foreground=True)
+                              label_sigma_voxels=config.label_sigma_voxels, cache=cache, seed=seed)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, normalize, pipeline, training=True,

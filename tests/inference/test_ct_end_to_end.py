@@ -17,10 +17,10 @@ from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
 from tests.conftest import PROJECT_PACKAGES, REPO, assert_same_geometry_per_nibabel, run_module
 
-LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--patch_shape", "32,32,32", "--spacing", "12",
+LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--valid_sizes", "16,32/16,32/16,32", "--spacing", "12",
                 "--learning_rate", "1e-3"]
 SCN = ["--local_filters", "4", "--local_levels", "3", "--spatial_filters", "4", "--spatial_levels", "2",
-       "--patch_shape", "32,32,32", "--spacing", "8", "--learning_rate", "1e-3"]
+       "--valid_sizes", "16,32/16,32/16,32", "--spacing", "8", "--learning_rate", "1e-3"]
 
 
 def check(result) -> None:
@@ -32,7 +32,6 @@ def trained(flare21_folder, tmp_path_factory):
     work = tmp_path_factory.mktemp("ct_training")
     data = str(work / "FLARE21")
     shutil.copytree(flare21_folder, data)
-    check(run_module("preprocessing.downsample", "--base_dataset_folder", data, "--spacing", "6"))
     outputs = {"localization": str(work / "localization"), "scn": str(work / "scn")}
     for module, extra in (("localization", LOCALIZATION), ("scn", SCN)):
         check(run_module(f"{module}.train", "--base_dataset_folder", data, "--base_output_folder", outputs[module],
@@ -88,7 +87,13 @@ def test_saved_models_load_and_run_with_tensorflow_only(trained):
         utils = tf.saved_model.load(folder + "/tf_utils_module")
         box = utils.signatures["whole_volume_box"](volume_shape=tf.constant([10, 20, 30]),
                                                    spacing=tf.constant([2.0, 1.0, 1.0]))
-        assert box["end_mm"].numpy().tolist() == [18.0, 19.0, 29.0]
+        assert box["end_mm"].numpy().tolist() == [19.0, 19.5, 29.5]  # voxel edges
+        grid = utils.signatures["network_input"](
+            volume=tf.zeros([10, 20, 30]), spacing=tf.constant([2.0, 1.0, 1.0]), start_mm=box["start_mm"],
+            end_mm=box["end_mm"], base_spacing=tf.constant(2.0), sigma_mm=tf.constant(1.0),
+            window_hu=tf.constant([-2048.0, 2048.0]), valid_sizes=tf.constant([[8, 16]] * 3),
+            spacing_tolerance=tf.constant(0.05), size_multiple=tf.constant(8), fit=tf.constant(True))
+        assert grid["image"].shape == (1, 16, 16, 16, 1) and float(grid["grid_spacing"]) == 2.0
         print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in PROJECT_PACKAGES))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",

@@ -34,58 +34,73 @@ def test_window_starts_cover_axis_with_overlap():
     assert weights[4, 4] == 1.0 and weights.min() > 0
 
 
-def test_network_input_resamples_region_windows_and_pads_to_multiple():
-    volume = tf.constant(np.full((20, 30, 40), 40.0, np.float32))
-    out = tf_utils.network_input(volume, tf.constant([2.5, 0.8, 0.8]), tf.constant([5.0, 4.0, 4.0]),
-                                 tf.constant([30.0, 20.0, 24.0]), tf.constant(2.0), tf.constant([-1000.0, 1000.0]),
-                                 tf.constant(8))
-    assert out["shape"].numpy().tolist() == [13, 9, 11]
-    assert out["image"].shape == (1, 16, 16, 16, 1)
+def network_input(volume, spacing, start, end, base_spacing, valid_sizes, fit=True, sigma=1.0, tolerance=0.05,
+                  multiple=8):
+    return tf_utils.network_input(tf.constant(volume, tf.float32), tf.constant(spacing, tf.float32),
+                                  tf.constant(start, tf.float32), tf.constant(end, tf.float32),
+                                  tf.constant(base_spacing, tf.float32), tf.constant(sigma, tf.float32),
+                                  tf.constant([-1000.0, 1000.0]), tf.constant(valid_sizes, tf.int32),
+                                  tf.constant(tolerance, tf.float32), tf.constant(multiple), tf.constant(fit))
+
+
+def test_network_input_centres_the_region_in_the_smallest_larger_valid_size_on_the_lattice():
+    volume = np.full((20, 30, 40), 40.0, np.float32)
+    spacing = [2.5, 0.8, 0.8]
+    box = tf_utils.whole_volume_box(tf.constant(volume.shape), tf.constant(spacing))
+    np.testing.assert_allclose(box["start_mm"], [-1.25, -0.4, -0.4])
+    np.testing.assert_allclose(box["end_mm"], [48.75, 23.6, 31.6])
+    # extent 50 x 24 x 32 mm at 2 mm: 25, 12, 16 voxels -> valid sizes 32, 16, 32 (strictly larger, as the original).
+    out = network_input(volume, spacing, box["start_mm"], box["end_mm"], 2.0, [[16, 32]] * 3)
+    assert out["image"].shape == (1, 32, 16, 32, 1) and float(out["grid_spacing"]) == 2.0
+    # Lattices of 25 / 12 / 16 voxels centred on the volume centre (23.75, 11.6, 15.6) mm; the grids start 3, 2 and
+    # 8 lattice voxels before them: z -0.25 - 6, y 0.6 - 4, x 0.6 - 16.
+    np.testing.assert_allclose(out["offset_mm"], [-6.25, -3.4, -15.4], atol=1e-5)
     image = out["image"].numpy()[0, ..., 0]
-    np.testing.assert_allclose(image[:13, :9, :11], 0.04, atol=1e-5)
+    # Slices at -6.25 + 2k mm lie in the volume ([-1.25, 48.75) mm) for k = 3..27; air (-1 after windowing) elsewhere.
+    np.testing.assert_allclose(image[3:28, 2:14, 8:24], 0.04, atol=1e-5)
+    assert np.all(image[:3] == -1.0) and np.all(image[28:] == -1.0)
+
+
+def test_network_input_enlarges_the_spacing_to_fit_or_keeps_it_for_a_sliding_window():
+    volume = np.zeros((50, 10, 10), np.float32)
+    box = tf_utils.whole_volume_box(tf.constant(volume.shape), tf.constant([1.0, 1.0, 1.0]))
+    fitted = network_input(volume, [1.0] * 3, box["start_mm"], box["end_mm"], 1.0, [[16, 32]] * 3)
+    # 50 mm needs r = 50 / 32 = 1.5625 largest sizes: spacing 1.0 x (1.5625 + 0.05), 32 voxels.
+    np.testing.assert_allclose(float(fitted["grid_spacing"]), 1.6125, rtol=1e-6)
+    assert fitted["image"].shape == (1, 32, 16, 16, 1)
+    kept = network_input(volume, [1.0] * 3, box["start_mm"], box["end_mm"], 1.0, [[16, 32]] * 3, fit=False)
+    assert float(kept["grid_spacing"]) == 1.0 and kept["image"].shape == (1, 56, 16, 16, 1)
 
 
 def test_bounding_box_of_localization_output_with_margin_and_fallback():
     probabilities = np.zeros((1, 10, 10, 10, 2), np.float32)
     probabilities[..., 0] = 1
     probabilities[0, 3:5, 2:6, 4, 1] = 2
-    box = tf_utils.bounding_box(tf.constant(probabilities), tf.constant([6.0, 6.0, 6.0]), tf.constant(3.0),
-                                tf.constant([40, 60, 60]), tf.constant([1.5, 1.0, 1.0]))
-    np.testing.assert_allclose(box["start_mm"], [15, 9, 21])
-    np.testing.assert_allclose(box["end_mm"], [27, 33, 27])
-    empty = tf_utils.bounding_box(tf.constant(probabilities[..., ::-1] * 0), tf.constant([6.0, 6.0, 6.0]),
-                                  tf.constant(3.0), tf.constant([40, 60, 60]), tf.constant([1.5, 1.0, 1.0]))
-    np.testing.assert_allclose(empty["end_mm"], [58.5, 59, 59])
+    box = tf_utils.bounding_box(tf.constant(probabilities), tf.constant(6.0), tf.constant([-3.0, 0.0, 3.0]),
+                                tf.constant(3.0), tf.constant([40, 60, 60]), tf.constant([1.5, 1.0, 1.0]))
+    # Voxel edges z 3..4, y 2..5, x 4..4 at 6 mm from the offset, grown by the 3 mm margin.
+    np.testing.assert_allclose(box["start_mm"], [-3 + 18 - 3 - 3, 12 - 3 - 3, 3 + 24 - 3 - 3])
+    np.testing.assert_allclose(box["end_mm"], [-3 + 24 + 3 + 3, 30 + 3 + 3, 3 + 24 + 3 + 3])
+    empty = tf_utils.bounding_box(tf.constant(probabilities[..., ::-1] * 0), tf.constant(6.0),
+                                  tf.constant([0.0, 0.0, 0.0]), tf.constant(3.0), tf.constant([40, 60, 60]),
+                                  tf.constant([1.5, 1.0, 1.0]))
+    np.testing.assert_allclose(empty["start_mm"], [-0.75, -0.5, -0.5])
+    np.testing.assert_allclose(empty["end_mm"], [59.25, 59.5, 59.5])
 
 
 def test_labels_on_original_grid_inverts_region_resampling():
     labels = np.zeros((30, 48, 48), np.uint8)
     labels[8:20, 10:30, 12:36] = 1
     labels[12:18, 30:40, 20:30] = 2
-    spacing = tf.constant([3.0, 0.9, 0.9])
-    start, end = tf.constant([15.0, 6.3, 8.1]), tf.constant([66.0, 39.6, 37.8])
-    one_hot = tf.one_hot(labels, 3)
-    region = tf.stack([tf_utils.network_input(one_hot[..., c] * 2000 - 1000, spacing, start, end, tf.constant(1.5),
-                                              tf.constant([-1000.0, 1000.0]), tf.constant(1))["image"][0, ..., 0]
-                       for c in range(3)], axis=-1)
-    region = (region + 1) / 2
-    back = tf_utils.labels_on_original_grid(region, tf.constant([1.5] * 3), start, tf.constant(labels.shape),
-                                            spacing).numpy()
+    spacing = [3.0, 0.9, 0.9]
+    start, end = [15.0, 6.3, 8.1], [66.0, 39.6, 37.8]
+    one_hot = np.eye(3, dtype=np.float32)[labels]
+    inputs = [network_input(one_hot[..., c] * 2000 - 1000, spacing, start, end, 1.5, [[48], [32], [32]], sigma=0.0)
+              for c in range(3)]
+    region = tf.stack([(i["image"][0, ..., 0] + 1) / 2 for i in inputs], axis=-1)
+    assert region.shape == (48, 32, 32, 3)
+    back = tf_utils.labels_on_original_grid(region, inputs[0]["grid_spacing"], inputs[0]["offset_mm"],
+                                            tf.constant(labels.shape), tf.constant(spacing)).numpy()
     assert back.dtype == np.uint8 and back.shape == labels.shape
-    inside = np.zeros(labels.shape, bool)
-    inside[5:23, 7:45, 9:43] = True
-    assert np.mean(back[inside] == labels[inside]) > 0.97
-    assert np.all(back[~inside] == 0)
-
-
-def test_keep_largest_components_respects_count_per_label():
-    labels = np.zeros((10, 20, 20), np.uint8)
-    labels[2:6, 2:8, 2:8] = 1
-    labels[2:3, 15:17, 15:17] = 1
-    labels[2:6, 10:14, 2:5] = 2
-    labels[2:6, 10:14, 15:18] = 2
-    labels[8, 18, 18] = 2
-    out = keep_largest_components(labels, {2: 2})
-    assert (out == 1).sum() == 4 * 6 * 6
-    assert (out == 2).sum() == 4 * 4 * 3 * 2
-    assert not keep_largest_components(np.zeros((3, 3), np.uint8), {}).any()
+    assert np.mean(back[labels > 0] == labels[labels > 0]) > 0.95
+    assert np.mean(back == labels) > 0.98

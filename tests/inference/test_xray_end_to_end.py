@@ -39,7 +39,7 @@ def test_exported_cfcm_segments_any_size_with_tensorflow_only(cfcm_models):
     model = tf.saved_model.load(os.path.join(cfcm_models["saved_models"], "montgomery_cfcm", "cfcm"))
     out = model.signatures["segment"](image=tf.random.uniform((123, 77)) * 255)
     assert out["labels"].shape == (123, 77) and out["labels"].dtype == tf.uint8
-    assert out["probabilities"].shape == (123, 77, 2)
+    assert out["probabilities"].shape == (123, 77, 1), "one sigmoid channel for the merged lungs"
 
 
 def test_entrypoint_writes_png_masks_at_original_size_and_reports_bad_inputs(cfcm_models, montgomery_folder, tmp_path):

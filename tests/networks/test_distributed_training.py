@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO, run_module
 
-LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--patch_shape", "32,32,32", "--spacing", "12",
+LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--valid_sizes", "16,32/16,32/16,32", "--spacing", "12",
                 "--learning_rate", "1e-3", "--dropout", "0", "--cv", "0", "--cache", ""]
 
 
@@ -63,7 +63,7 @@ def test_two_workers_train_and_the_chief_exports_a_set_the_entrypoint_runs(data,
     scn_output = str(tmp_path / "scn")
     assert run_module("scn.train", "--base_dataset_folder", data, "--base_output_folder", scn_output, "--cv", "0",
                       "--max_iter", "1", "--test_iter", "1", "--local_filters", "4", "--local_levels", "3",
-                      "--spatial_filters", "4", "--spatial_levels", "2", "--patch_shape", "32,32,32",
+                      "--spatial_filters", "4", "--spatial_levels", "2", "--valid_sizes", "16,32/16,32/16,32",
                       "--spacing", "8").returncode == 0
     for module, folder in (("localization.export", output), ("scn.export", scn_output)):
         result = run_module(module, "--load_model_base", folder, "--model_set_folder", str(saved / "flare21"))

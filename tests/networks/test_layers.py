@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from networks.losses import dice_per_label, generalized_dice_loss
+from networks.losses import dice_per_image, generalized_dice_loss
 from networks.resize import Upsampling3D
 from networks.unet import UNetAvgLinear3D
 
@@ -42,5 +42,15 @@ def test_generalized_dice_loss_zero_for_perfect_and_high_for_wrong():
     labels = tf.one_hot(tf.constant(np.random.default_rng(0).integers(0, 3, (1, 6, 6, 6))), 3)
     assert float(generalized_dice_loss(labels, labels)) == pytest.approx(0.0, abs=1e-4)
     assert float(generalized_dice_loss(labels, tf.roll(labels, 1, axis=-1))) > 0.9
-    np.testing.assert_allclose(dice_per_label(labels, labels).numpy(), 1.0, atol=1e-5)
+    np.testing.assert_allclose(dice_per_image(labels, labels).numpy(), 1.0 + 1e-7, atol=1e-6)
+
+
+def test_cfcm_dice_per_image_on_hand_values_squared_and_not():
+    """Two 1 x 2 images, one channel: t = (1, 1), p = (0.5, 0.5) and t = (1, 0), p = (1, 0.5).
+    Squared (the original): 2 x 1 / (2 + 0.5) = 0.8 and 2 x 1 / (1 + 1.25) = 0.8889; plain: 2 / 3 and 2 / 2.5."""
+    labels = tf.constant([[[1.0], [1.0]], [[1.0], [0.0]]])
+    probabilities = tf.constant([[[0.5], [0.5]], [[1.0], [0.5]]])
+    np.testing.assert_allclose(dice_per_image(labels, probabilities).numpy()[:, 0], [0.8, 2 / 2.25], atol=1e-6)
+    np.testing.assert_allclose(dice_per_image(labels, probabilities, squared=False).numpy()[:, 0], [2 / 3, 0.8],
+                               atol=1e-6)
     assert keras.__version__.startswith("3.")

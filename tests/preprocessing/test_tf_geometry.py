@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from preprocessing import tf_geometry
+from preprocessing import network_grid, tf_geometry
 from preprocessing.geometry import crop_or_pad as np_crop_or_pad
 from preprocessing.geometry import resample, resample_to_spacing
 from preprocessing.image_geometry import ImageGeometry
@@ -27,21 +27,15 @@ def random_smooth_volume(shape, seed=0) -> np.ndarray:
     ((0.8, 0.75, 2.5), (6.0, 6.0, 6.0)),
     ((2.0, 3.0, 5.0), (1.1, 1.3, 1.7)),
 ])
-def test_tf_resampler_matches_simpleitk(spacing, target):
+def test_unsmoothed_lattice_resampling_matches_simpleitk(spacing, target):
     volume = random_smooth_volume((23, 37, 41))
     geometry = ImageGeometry((41, 37, 23), spacing, (10.0, -3.0, 5.0), (1, 0, 0, 0, 1, 0, 0, 0, 1))
     expected, target_geometry = resample_to_spacing(volume, geometry, target, "linear")
-    result = tf_geometry.resample_to_spacing(volume, spacing[::-1], target[::-1]).numpy()
+    shape = network_grid.lattice_size(volume.shape, spacing[::-1], target[::-1])
+    offset = network_grid.lattice_offset(volume.shape, spacing[::-1], target[::-1])
+    result = network_grid.smooth_and_resample(volume, spacing[::-1], shape, target[::-1], offset, 0.0, 0.0).numpy()
     assert result.shape == target_geometry.shape
     np.testing.assert_allclose(result, expected, atol=1e-2 * np.abs(volume).max())
-    expected_nearest = resample(volume, geometry, target_geometry, "nearest")
-    nearest = tf_geometry.resample_to_spacing(volume, spacing[::-1], target[::-1], "nearest").numpy()
-    ties = np.zeros(target_geometry.shape, bool)
-    for axis, (old, new) in enumerate(zip(spacing[::-1], target[::-1])):
-        coordinate = np.arange(target_geometry.shape[axis]) * new / old
-        tie = np.abs(coordinate - np.floor(coordinate) - 0.5) < 1e-4
-        ties |= tie.reshape([-1 if a == axis else 1 for a in range(3)])
-    np.testing.assert_array_equal(nearest[~ties], expected_nearest[~ties])
 
 
 def test_resample_to_grid_maps_crop_back_to_original_grid():
@@ -49,7 +43,9 @@ def test_resample_to_grid_maps_crop_back_to_original_grid():
     geometry = ImageGeometry((24, 20, 12), (1.0, 1.0, 3.0), (0.0, 0.0, 0.0), (1, 0, 0, 0, 1, 0, 0, 0, 1))
     coarse, coarse_geometry = resample_to_spacing(volume, geometry, (2.0, 2.0, 2.0))
     back_sitk = resample(coarse, coarse_geometry, geometry, "linear")
-    back_tf = tf_geometry.resample_to_grid(coarse, (2.0, 2.0, 2.0), geometry.shape, geometry.array_spacing).numpy()
+    original_in_coarse = -network_grid.lattice_offset(geometry.shape, geometry.array_spacing, 2.0)
+    back_tf = tf_geometry.resample_to_grid(coarse, (2.0, 2.0, 2.0), geometry.shape, geometry.array_spacing,
+                                           original_in_coarse).numpy()
     np.testing.assert_allclose(back_tf, back_sitk, atol=1e-2 * np.abs(volume).max())
 
 
@@ -79,7 +75,9 @@ def test_traced_resampler_saves_and_reloads_with_dynamic_shapes(tmp_path):
         @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.float32), tf.TensorSpec([3], tf.float32),
                                       tf.TensorSpec([3], tf.float32)])
         def resample(self, volume, spacing, target_spacing):
-            return tf_geometry.resample_to_spacing(volume, spacing, target_spacing)
+            shape = network_grid.lattice_size(tf.shape(volume), spacing, target_spacing)
+            offset = network_grid.lattice_offset(tf.shape(volume), spacing, target_spacing)
+            return network_grid.smooth_and_resample(volume, spacing, shape, target_spacing, offset, 1.0, 0.0)
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.float32), tf.TensorSpec([3], tf.int32),
                                       tf.TensorSpec([3], tf.int32)])
@@ -93,7 +91,7 @@ def test_traced_resampler_saves_and_reloads_with_dynamic_shapes(tmp_path):
         module = tf.saved_model.load({path!r})
         for shape in [(5, 6, 7), (9, 4, 12)]:
             out = module.resample(tf.ones(shape), tf.constant([2.0, 1.0, 1.0]), tf.constant([1.0, 2.0, 2.0]))
-            expected = [int(np.floor(n * s / t + 0.5)) for n, s, t in zip(shape, (2, 1, 1), (1, 2, 2))]
+            expected = [int(np.ceil(n * s / t)) for n, s, t in zip(shape, (2, 1, 1), (1, 2, 2))]
             assert list(out.shape) == expected, (out.shape, expected)
         crop = module.crop(tf.ones((5, 6, 7)), tf.constant([-1, 0, 2]), tf.constant([4, 4, 8]))
         assert crop.shape == (4, 4, 8) and float(tf.reduce_sum(crop)) == 3 * 4 * 5

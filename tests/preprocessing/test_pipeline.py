@@ -1,17 +1,13 @@
-"""tf.data pipelines over the real layouts, and the downsample script."""
+"""tf.data pipelines over the real layouts: fixed patches, region crops, sharding and resuming."""
 import functools
-import os
-import shutil
 
 import numpy as np
-import tensorflow as tf
 
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases, montgomery_cases, read_label
 from preprocessing.cross_validation import ensure_folds
 from preprocessing.image_io import read_image
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, make_dataset
-from tests.conftest import run_module
+from preprocessing.pipeline import PipelineConfig, RegionCrop, ResampledCaseLoader, StreamShard, make_dataset
 
 CT_WINDOW = functools.partial(intensity.window, low=-1000.0, high=1000.0)
 
@@ -59,25 +55,25 @@ def test_2d_pipeline_on_montgomery_layout(montgomery_folder):
     assert set(np.unique(reference)) == {0, 1}
 
 
-def test_downsample_script_writes_small_folders_and_skips_done(flare21_folder, tmp_path):
-    base = str(tmp_path / "FLARE21")
-    shutil.copytree(flare21_folder, base)
-    command = ["--base_dataset_folder", base, "--spacing", "9"]
-    first = run_module("preprocessing.downsample", *command)
-    assert first.returncode == 0, first.stderr[-2000:]
-    assert "downsampled 5 cases" in first.stdout
-    small = flare21_cases(base, small=True)
-    assert len(small) == 5
-    image, geometry = read_image(small[0].image_path)
-    label, label_geometry = read_label(small[0])
-    _, original = read_image(flare21_cases(base)[0].image_path)
-    assert geometry == label_geometry
-    assert all(s == max(o, 9.0) for s, o in zip(geometry.spacing, original.spacing))
-    assert set(np.unique(label)) <= {0, 1, 2, 3, 4} and 1 in label
-    second = run_module("preprocessing.downsample", *command)
-    assert "skipped 5 already done" in second.stdout
-    assert not [n for n in os.listdir(os.path.join(base, "TrainingImg_small")) if n.startswith(".")]
-    assert tf.is_tensor(CT_WINDOW(image))
+def test_region_crops_take_the_smallest_larger_valid_size_of_the_organ_box(flare21_folder):
+    cases = flare21_cases(flare21_folder)[:2]
+    loader = ResampledCaseLoader((8.0, 8.0, 8.0))
+    valid_sizes = ((8, 16, 24, 32), (8, 16, 24, 32, 40), (8, 16, 24, 32, 40))
+    crop = RegionCrop("foreground", valid_sizes, extension_mm=16.0)
+    config = PipelineConfig(region=crop, batch_size=2, spacing_mm=8.0, spatial=None, intensity=None, seed=2)
+    image, label = next(make_dataset(cases, loader, CT_WINDOW, config, training=True).as_numpy_iterator())
+    expected = []
+    for case in cases:
+        _, full_label = loader(case)
+        points = np.argwhere(full_label > 0)
+        voxels = np.ceil(((points.max(0) - points.min(0)) * 8.0 + 32.0) / 8.0 - 1e-3).astype(int)
+        expected.append([min([v for v in sizes if v > n] or [max(sizes)]) for n, sizes in zip(voxels, valid_sizes)])
+    assert image.shape[1:4] == tuple(np.max(expected, axis=0)), "a replica batch is padded to its largest crop"
+    assert label.dtype == np.uint8 and 1 in label
+    for element, shape in enumerate(expected):
+        outside = np.ones(image.shape[1:4], bool)
+        outside[tuple(slice(0, n) for n in shape)] = False
+        assert np.all(label[element][outside] == 0) and np.all(image[element][outside] == CT_WINDOW(-1024.0))
 
 
 def test_training_stream_shards_and_resumes_without_changing_the_global_batches(flare21_folder):
