@@ -51,18 +51,15 @@ def cfcm_loss(config: CFCMConfig):
         del training
         logits = tf.cast(outputs, tf.float32)
         target = tf.one_hot(tf.cast(labels, tf.int32), config.num_labels)
-        if config.head == "sigmoid":
-            target = target[..., 1:]
         probabilities = probabilities_of(logits, config)
-        foreground = probabilities if config.head == "sigmoid" else probabilities[..., 1:]
-        foreground_target = target if config.head == "sigmoid" else target[..., 1:]
+        sigmoid = config.head == "sigmoid"
+        foreground = probabilities if sigmoid else probabilities[..., 1:]
         losses = {}
         if config.loss in ("dice", "dice_ce"):
-            losses["loss_dice"] = tf.reduce_mean(1.0 - dice_per_image(foreground_target, foreground))
+            losses["loss_dice"] = tf.reduce_mean(1.0 - dice_per_image(target[..., 1:], foreground))
         if config.loss in ("cross_entropy", "dice_ce"):
-            losses["loss_ce"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(target, logits)
-                                               if config.head == "sigmoid"
-                                               else tf.nn.softmax_cross_entropy_with_logits(target, logits))
+            losses["loss_ce"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(target[..., 1:], logits)
+                                               if sigmoid else tf.nn.softmax_cross_entropy_with_logits(target, logits))
         return losses
     return loss
 

@@ -1,9 +1,9 @@
 """The training loop every system uses, on any tf.distribute strategy.
 
 A system supplies the model (a builder, called inside the strategy's scope), a loss function, a dataset
-function and optionally a validation hook; the trainer does the rest: Adam with global-norm gradient
-clipping at 5x the running norm average (SCN / EfficientSCN training code), an exponential moving average
-(EMA) of the weights that is what gets validated and exported, optional mixed precision, checkpoints via
+function and optionally a validation hook; the trainer does the rest: Adam with (optional) global-norm
+gradient clipping at 5x the running norm average (SCN / EfficientSCN training code), an exponential moving
+average (EMA) of the weights that is what gets validated and exported, optional mixed precision, checkpoints via
 `tf.train.CheckpointManager` with resume from the latest, TensorBoard summaries, CSV logs and a tqdm bar.
 
 Distribution: the batch is the global batch, split across replicas; each replica's loss is divided by

@@ -112,8 +112,6 @@ class PipelineConfig:
         label_sigma_voxels: smooth the training labels per label and re-assign by argmax (0: off).
         cache: '' caches loaded cases in memory, a folder path caches them on disk (.npz), None disables.
         seed: base seed of the case order and of augmentation; the same seed gives the same batches.
-        center_on_foreground: (with `patch_shape`) centre training patches on the bounding box of the
-            labelled voxels instead of a uniformly random position.
     """
 
     patch_shape: tuple[int, ...] | None = None
@@ -125,7 +123,6 @@ class PipelineConfig:
     label_sigma_voxels: float = 0.0
     cache: str | None = None
     seed: int = 0
-    center_on_foreground: bool = False
 
 
 def _random_center(seed: tf.Tensor, shape: tf.Tensor, patch: tf.Tensor) -> tf.Tensor:
@@ -268,10 +265,7 @@ def _training_crop(image: tf.Tensor, label: tf.Tensor, seeds: tf.Tensor, config:
         center, shape, zoom = region_crop_grid(label, config.region, config.spacing_mm)
     else:
         shape, zoom = tf.constant(config.patch_shape, tf.int32), 1.0
-        if config.center_on_foreground:
-            center = _foreground_box(label)[0]
-        else:
-            center = _random_center(seeds[0], tf.shape(label), shape)
+        center = _random_center(seeds[0], tf.shape(label), shape)
     center = tf.cast(snapped_start(center, shape), tf.float32) + (tf.cast(shape, tf.float32) - 1.0) / 2.0
     image, label = random_spatial_transform(image, label, seeds[1], config.spatial, shape, center, image_default,
                                             config.spacing_mm, zoom)
