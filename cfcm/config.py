@@ -27,6 +27,8 @@ class CFCMConfig:
         base_filters: filters of the first level (64; bottleneck networks use base_filters / 4 per block
             with 4x expansion); doubled on each of the four levels.
         memory_activation: activation of the ConvLSTM cell input and output ('relu' as in the original).
+        batch_norm_decay: decay of the batch-normalisation moving statistics used at inference (TF-slim's 0.999;
+            a short run needs less, e.g. 0.99 for a few hundred steps, or they stay near their initial values).
         num_labels: labels including background (2: lungs merged; 3: left = 1, right = 2).
         head: 'sigmoid' (one channel per foreground label, the original) or 'softmax' (background + labels,
             an addition).
@@ -48,6 +50,7 @@ class CFCMConfig:
     memory: bool = True
     base_filters: int = 64
     memory_activation: str = "relu"
+    batch_norm_decay: float = 0.999
     num_labels: int = 2
     head: str = "sigmoid"
     image_size: int = 256

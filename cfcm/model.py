@@ -3,7 +3,8 @@ level to the finest; the memory's final state is decoded to the segmentation at 
 
 Channels-last 2D tensors [batch, y, x, channels]. Layers as CFCM-2D builds them with TF-slim defaults
 (`cfcm/zoo/tf_resnet.py`): every convolution with Xavier (Glorot uniform) weights and a bias, batch
-normalisation without scale (gamma), decay 0.999, epsilon 0.001; transposed convolutions followed by ReLU.
+normalisation without scale (gamma), epsilon 0.001, decay `CFCMConfig.batch_norm_decay` (slim's 0.999);
+transposed convolutions followed by ReLU.
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def slim_transposed_conv(filters: int, name: str) -> keras.layers.Conv2DTranspos
                                         name=name)
 
 
-def slim_batch_norm(name: str) -> keras.layers.BatchNormalization:
-    """TF-slim's `batch_norm` default: no scale (gamma), decay 0.999, epsilon 0.001."""
-    return keras.layers.BatchNormalization(momentum=0.999, epsilon=0.001, scale=False, name=name)
+def slim_batch_norm(decay: float, name: str) -> keras.layers.BatchNormalization:
+    """TF-slim's `batch_norm` default: no scale (gamma), epsilon 0.001; moving statistics with `decay`."""
+    return keras.layers.BatchNormalization(momentum=decay, epsilon=0.001, scale=False, name=name)
 
 
 @keras.saving.register_keras_serializable(package="cfcm")
@@ -38,14 +39,16 @@ class PreActivationBlock(keras.layers.Layer):
     Input (B, Y, X, C) -> output (B, Y, X, filters) (basic) or (B, Y, X, 4 * filters) (bottleneck).
     """
 
-    def __init__(self, filters: int, bottleneck: bool = False, projection: bool = False, **kwargs):
+    def __init__(self, filters: int, bottleneck: bool = False, projection: bool = False,
+                 batch_norm_decay: float = 0.999, **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
         self.bottleneck = bottleneck
+        self.batch_norm_decay = batch_norm_decay
         self.out_channels = 4 * filters if bottleneck else filters
         kernels = (1, 3, 1) if bottleneck else (3, 3)
         widths = (filters, filters, 4 * filters) if bottleneck else (filters, filters)
-        self.norms = [slim_batch_norm(f"bn{i}") for i in range(len(kernels))]
+        self.norms = [slim_batch_norm(batch_norm_decay, f"bn{i}") for i in range(len(kernels))]
         self.convs = [slim_conv(w, k, f"conv{i}") for i, (w, k) in enumerate(zip(widths, kernels))]
         self.projection = slim_conv(self.out_channels, 1, "projection") if projection else None
 
@@ -60,7 +63,7 @@ class PreActivationBlock(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "bottleneck": self.bottleneck,
-                "projection": self.projection is not None}
+                "projection": self.projection is not None, "batch_norm_decay": self.batch_norm_decay}
 
 
 @keras.saving.register_keras_serializable(package="cfcm")
@@ -118,7 +121,7 @@ def encoder(image: tf.Tensor, config: CFCMConfig) -> list[list[tf.Tensor]]:
         outputs = []
         for block in range(count):
             node = PreActivationBlock(per_block * 2 ** level, kind == "bottleneck", projection=block == 0,
-                                      name=f"encoder{level}_{block}")(node)
+                                      batch_norm_decay=config.batch_norm_decay, name=f"encoder{level}_{block}")(node)
             outputs.append(node if block == 0 else keras.layers.ReLU(name=f"encoder{level}_{block}_relu")(node))
         levels.append(outputs)
     return levels
@@ -153,7 +156,7 @@ def resnet_decoder(levels: list[list[tf.Tensor]], config: CFCMConfig) -> tf.Tens
             if index > 0 or level < len(levels) - 1:
                 node = keras.layers.Concatenate(name=f"decoder{level}_{index}_concat")([node, skip])
             node = PreActivationBlock(per_block, kind == "bottleneck", projection=True,
-                                      name=f"decoder{level}_{index}")(node)
+                                      batch_norm_decay=config.batch_norm_decay, name=f"decoder{level}_{index}")(node)
         target = filters[level - 1] if level > 0 else filters[0]
         node = slim_transposed_conv(target, f"decoder_up{level}")(node)
     return node

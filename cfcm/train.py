@@ -1,7 +1,7 @@
 """Trains CFCM (or the plain ResNet ablation with --nomemory) on a Montgomery-layout folder.
 
 Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1]
-       [--resnet_depth 34] [--memory|--nomemory] [--epochs 150] [--batch_size 16] [--learning_rate 1e-5]
+       [--resnet_depth 34] [--memory|--nomemory] [--batch_norm_decay 0.999] [--epochs 150] [--batch_size 16] [--learning_rate 1e-5]
        [--image_size 256] [--loss dice] [--separate_labels] [--mixed_precision]
        additions to the original: [--head softmax] [--resize letterbox] [--normalization percentile] [--augment]
        [--ema_decay 0.999] [--clip_gradients]
@@ -30,6 +30,8 @@ flags.DEFINE_string("cv_folder", None, "Fold files folder (default: <base_datase
 flags.DEFINE_enum("resnet_depth", str(DEFAULTS.resnet_depth), ["18", "34", "50", "101"], "ResNet encoder depth.")
 flags.DEFINE_bool("memory", DEFAULTS.memory, "Use the ConvLSTM context memory (CFCM); --nomemory: plain ResNet.")
 flags.DEFINE_integer("base_filters", DEFAULTS.base_filters, "Filters of the first encoder level.")
+flags.DEFINE_float("batch_norm_decay", DEFAULTS.batch_norm_decay,
+                   "Decay of the batch-normalisation moving statistics used at inference.")
 flags.DEFINE_integer("epochs", DEFAULTS.epochs, "Training epochs.")
 flags.DEFINE_integer("batch_size", CFCMTraining("").batch_size, "Images per global batch (split across replicas).")
 flags.DEFINE_float("learning_rate", DEFAULTS.learning_rate, "Adam learning rate.")
@@ -58,6 +60,7 @@ def main(argv: list[str]) -> None:
     labels = ("left_lung", "right_lung") if FLAGS.separate_labels else ("lungs",)
     config = dataclasses.replace(
         DEFAULTS, resnet_depth=int(FLAGS.resnet_depth), memory=FLAGS.memory, base_filters=FLAGS.base_filters,
+        batch_norm_decay=FLAGS.batch_norm_decay,
         epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate, image_size=FLAGS.image_size, loss=FLAGS.loss,
         num_labels=len(labels) + 1, label_names=labels, head=FLAGS.head, resize=FLAGS.resize,
         normalization=FLAGS.normalization,

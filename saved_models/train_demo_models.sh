@@ -19,7 +19,8 @@ $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WO
 [ -d "$WORK/Montgomery/CXR_png" ] || \
   $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
 $PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \
-  --epochs 200 --batch_size 4 --resnet_depth 18 --base_filters 16 --image_size 256 --learning_rate 1e-3 --cache ""
+  --epochs 200 --batch_size 4 --resnet_depth 18 --base_filters 16 --batch_norm_decay 0.99 --image_size 256 \
+  --learning_rate 1e-3 --cache ""
 CT_DATA="synthetic phantoms (preprocessing.synthetic flare21: 12 CT volumes, seed 100); demo only, never seen a real scan"
 XR_DATA="synthetic phantoms (preprocessing.synthetic montgomery: 24 chest X-rays, seed 7); demo only, never seen a real radiograph"
 $PY -m localization.export --load_model_base "$WORK/localization" --model_set_folder "$OUT/flare21"

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cfcm import model as cfcm_model
 from cfcm.config import RESNET_BLOCKS, CFCMConfig
-from cfcm.model import ConvLSTMCell2D, build_cfcm_model, level_filters
+from cfcm.model import ConvLSTMCell2D, PreActivationBlock, build_cfcm_model, level_filters
 from cfcm.segment import labels_of, network_input, network_label, non_zero_box, to_image
 
 
@@ -60,7 +59,6 @@ def test_level_filters_follow_resnet_widths():
     assert level_filters(CFCMConfig(resnet_depth=50)) == [64, 128, 256, 512]
     with pytest.raises(ValueError, match="resnet_depth"):
         CFCMConfig(resnet_depth=20)
-    assert cfcm_model.resnet_decoder is not None
 
 
 def test_layers_have_the_original_slim_settings_and_first_block_outputs_feed_the_memory_raw():
@@ -106,3 +104,12 @@ def test_letterbox_frame_round_trip(shape):
     back = labels_of(to_image(one_hot, frame, tf.constant(shape)), config).numpy()
     assert back.shape == shape
     assert np.mean(back == image) > 0.98
+
+
+@pytest.mark.parametrize("memory", [True, False])
+def test_batch_norm_decay_reaches_every_normalisation_and_survives_serialisation(memory):
+    model = build_cfcm_model(CFCMConfig(resnet_depth=18, memory=memory, base_filters=4, batch_norm_decay=0.99))
+    blocks = [layer for layer in model.layers if isinstance(layer, PreActivationBlock)]
+    assert blocks and all(norm.momentum == 0.99 for block in blocks for norm in block.norms)
+    rebuilt = PreActivationBlock.from_config(blocks[0].get_config())
+    assert all(norm.momentum == 0.99 for norm in rebuilt.norms)
