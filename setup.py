@@ -1,15 +1,15 @@
 """Installs the segmentation toolkit: serving (the SavedModel contract), preprocessing, evaluation, networks, the
-systems (localization + scn, cfcm) and inference."""
+systems (localization + scn, cfcm, rstn) and inference."""
 from setuptools import find_packages, setup
 
 setup(
     name="medseg-tf",
     version="0.1.0",
     description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
-    "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray).",
+    "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray, RSTN for the pancreas).",
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
-                                    "cfcm*", "inference*"]),
+                                    "cfcm*", "rstn*", "inference*"]),
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",
