@@ -5,6 +5,8 @@ Layouts (exactly as the public datasets ship):
   `ValidationImg/validation_XXX_0000.nii.gz` (optional `ValidationMask/validation_XXX.nii.gz`).
 - Montgomery County chest X-ray set: `CXR_png/MCUCXR_XXXX_Y.png` with masks of the same name in
   `ManualMask/leftMask/` and `ManualMask/rightMask/` (0 / 255).
+- NIH Pancreas-CT (TCIA): `Pancreas-CT/PANCREAS_XXXX/<study>/<series>/*.dcm` (or `DOI/` instead of
+  `Pancreas-CT/`) with labels `TCIA_pancreas_labels-<date>/labelXXXX.nii.gz`.
 - Generic (nnU-Net style): `CASE_0000.nii.gz` images with `CASE.nii.gz` label maps, in one folder or a
   separate label folder.
 """
@@ -95,6 +97,44 @@ def montgomery_cases(base_folder: str) -> list[Case]:
         if missing:
             raise FileNotFoundError(f"{missing[0]}: lung mask missing for image {os.path.join(image_folder, name)}")
         cases.append(Case(case_name(name), os.path.join(image_folder, name), masks))
+    return cases
+
+
+NIH_CASE = re.compile(r"^PANCREAS_(\d{4})$")
+NIH_IMAGE_FOLDERS = ("Pancreas-CT", "DOI")
+NIH_LABEL_FOLDER = re.compile(r"^TCIA_pancreas_labels")
+
+
+def _largest_file_folder(folder: str) -> str:
+    """The folder under `folder` (itself included) holding the most files: a case's DICOM series."""
+    best, most = folder, -1
+    for directory, _, files in os.walk(folder):
+        count = sum(1 for name in files if not name.startswith("."))
+        if count > most:
+            best, most = directory, count
+    return best
+
+
+def nih_pancreas_cases(base_folder: str) -> list[Case]:
+    """Cases of the NIH Pancreas-CT release, sorted by case number: image_path = the case's DICOM series
+    folder, label_paths = (labelXXXX.nii.gz,). Every case needs its label."""
+    image_root = next((os.path.join(base_folder, name) for name in NIH_IMAGE_FOLDERS
+                       if os.path.isdir(os.path.join(base_folder, name))), None)
+    if image_root is None:
+        raise FileNotFoundError(f"{base_folder}: no {' or '.join(NIH_IMAGE_FOLDERS)} folder (NIH Pancreas-CT layout)")
+    label_roots = sorted(name for name in os.listdir(base_folder) if NIH_LABEL_FOLDER.match(name)
+                         and os.path.isdir(os.path.join(base_folder, name)))
+    if not label_roots:
+        raise FileNotFoundError(f"{base_folder}: no TCIA_pancreas_labels-* folder (NIH Pancreas-CT layout)")
+    cases = []
+    for name in sorted(os.listdir(image_root)):
+        match = NIH_CASE.match(name)
+        if not match:
+            continue
+        label = os.path.join(base_folder, label_roots[0], f"label{match.group(1)}.nii.gz")
+        if not os.path.exists(label):
+            raise FileNotFoundError(f"{label}: label missing for {os.path.join(image_root, name)}")
+        cases.append(Case(name, _largest_file_folder(os.path.join(image_root, name)), (label,)))
     return cases
 
 

@@ -22,22 +22,35 @@ def _read_lines(path: str) -> list[str]:
         return [line.strip() for line in handle if line.strip()]
 
 
-def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: int = 0) -> None:
-    """Writes folds 0..num_folds for `case_ids` (shuffled with `seed`) into `cv_folder`.
+def contiguous_blocks(count: int, num_folds: int) -> list[range]:
+    """Index ranges of `num_folds` contiguous test blocks over `count` cases, the later blocks one larger when
+    `count` does not divide (OrganSegRSTN's `in_training_set`: 82 cases -> 1-20, 21-40, 41-61, 62-82)."""
+    remainder_start = num_folds - count % num_folds
+    size = count // num_folds
+    return [range(size * f + max(0, f - remainder_start), size * (f + 1) + max(0, f + 1 - remainder_start))
+            for f in range(num_folds)]
+
+
+def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: int = 0,
+                contiguous: bool = False) -> None:
+    """Writes folds 0..num_folds for `case_ids` into `cv_folder`: shuffled with `seed` and dealt round-robin,
+    or (`contiguous`) in the given order cut into `contiguous_blocks`, fold k holding out block k - 1.
 
     With fewer cases than folds only fold 0 (all cases) is written.
     """
-    ids = sorted(case_ids)
-    random.Random(seed).shuffle(ids)
-    _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(ids))
+    _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(case_ids))
     _write_lines(os.path.join(cv_folder, "0", "test.txt"), [])
-    if len(ids) < num_folds:
+    if len(case_ids) < num_folds:
         return
-    for fold in range(1, num_folds + 1):
-        test = sorted(ids[fold - 1::num_folds])
-        train = sorted(set(ids) - set(test))
-        _write_lines(os.path.join(cv_folder, str(fold), "test.txt"), test)
-        _write_lines(os.path.join(cv_folder, str(fold), "train.txt"), train)
+    if contiguous:
+        tests = [[case_ids[i] for i in block] for block in contiguous_blocks(len(case_ids), num_folds)]
+    else:
+        ids = sorted(case_ids)
+        random.Random(seed).shuffle(ids)
+        tests = [ids[fold::num_folds] for fold in range(num_folds)]
+    for fold, test in enumerate(tests, start=1):
+        _write_lines(os.path.join(cv_folder, str(fold), "test.txt"), sorted(test))
+        _write_lines(os.path.join(cv_folder, str(fold), "train.txt"), sorted(set(case_ids) - set(test)))
 
 
 def load_fold(cv_folder: str, fold: int) -> tuple[list[str], list[str]]:
@@ -50,10 +63,10 @@ def load_fold(cv_folder: str, fold: int) -> tuple[list[str], list[str]]:
 
 
 def ensure_folds(case_ids: list[str], cv_folder: str, fold: int, num_folds: int = 4,
-                 seed: int = 0) -> tuple[list[str], list[str]]:
-    """Loads `fold`, writing all folds first if `cv_folder` has none; checks the ids exist."""
+                 seed: int = 0, contiguous: bool = False) -> tuple[list[str], list[str]]:
+    """Loads `fold`, writing all folds first (`write_folds`) if `cv_folder` has none; checks the ids exist."""
     if not os.path.isdir(os.path.join(cv_folder, "0")):
-        write_folds(case_ids, cv_folder, num_folds, seed)
+        write_folds(case_ids, cv_folder, num_folds, seed, contiguous)
     train, test = load_fold(cv_folder, fold)
     unknown = sorted(set(train + test) - set(case_ids))
     if unknown:

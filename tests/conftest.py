@@ -83,3 +83,19 @@ def run_module(module: str, *args: str, timeout: int = 600):
 
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, encoding="utf-8",
                           errors="replace", timeout=timeout, cwd=REPO)
+
+
+NIH_TEST_CONFIG_KWARGS = {"in_plane_size": 40, "slice_thickness_mm": (5.0, 6.0), "axial_extent_mm": (240.0, 280.0)}
+
+
+@pytest.fixture(scope="session")
+def nih_folder(tmp_path_factory) -> str:
+    """Three small cases in the NIH Pancreas-CT layout (DICOM series + TCIA label files), seed 11."""
+    import dataclasses
+
+    from preprocessing.synthetic import nih_pancreas
+
+    folder = str(tmp_path_factory.mktemp("NIH"))
+    config = dataclasses.replace(nih_pancreas.nih_config(), **NIH_TEST_CONFIG_KWARGS)
+    nih_pancreas.write_dataset(folder, num_cases=3, seed=11, config=config, progress=False)
+    return folder

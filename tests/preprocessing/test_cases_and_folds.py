@@ -103,4 +103,4 @@ def test_synthetic_cli_writes_layouts(tmp_path):
     assert len(flare21_cases(str(tmp_path / "flare21"))) == 2
     assert len(montgomery_cases(str(tmp_path / "montgomery"))) == 2
     bad = run_module("preprocessing.synthetic", "lidc", "--output_folder", str(tmp_path))
-    assert bad.returncode != 0 and "flare21 or montgomery" in bad.stderr
+    assert bad.returncode != 0 and "flare21, montgomery, nih_pancreas" in bad.stderr

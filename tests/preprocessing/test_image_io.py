@@ -1,7 +1,6 @@
 """Image I/O: geometry kept exactly (checked with nibabel), DICOM series order, clear errors on bad input."""
 import gzip
 import os
-import shutil
 
 import nibabel as nib
 import numpy as np
@@ -10,6 +9,7 @@ import SimpleITK as sitk
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import ImageReadError, case_name, read_image, write_image
+from preprocessing.synthetic.dicom import write_ct_series
 from tests.conftest import oblique_geometry
 
 
@@ -66,27 +66,12 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path):
     assert read_image(path)[0].shape == geometry.shape
 
 
-def write_dicom_series(folder: str, array: np.ndarray, spacing_xyz, origin, shuffle_names: bool) -> None:
-    """Writes `array` (z, y, x) as one CT slice file per z, with positions along +z."""
-    os.makedirs(folder, exist_ok=True)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
+def write_dicom_series(folder: str, array: np.ndarray, spacing_xyz, origin, shuffle_names: bool,
+                       uid_suffix: str = "1", prefix: str = "slice") -> None:
+    """Writes `array` (z, y, x, HU) as one CT slice file per z, with positions along +z."""
+    geometry = ImageGeometry(array.shape[::-1], spacing_xyz, origin, (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
     order = np.random.default_rng(0).permutation(len(array)) if shuffle_names else np.arange(len(array))
-    for z in range(len(array)):
-        slice_image = sitk.GetImageFromArray(array[z:z + 1])
-        slice_image.SetSpacing(spacing_xyz)
-        position = (origin[0], origin[1], origin[2] + z * spacing_xyz[2])
-        slice_image.SetOrigin(position)
-        tags = {
-            "0008|0060": "CT", "0020|000d": "1.2.826.0.1.3680043.2.1125.1", "0020|000e": "1.2.826.0.1.3680043.2.1125.2",
-            "0020|0032": "\\".join(f"{v:.4f}" for v in position), "0020|0037": "1\\0\\0\\0\\1\\0",
-            "0020|0013": str(z + 1), "0008|0018": f"1.2.826.0.1.3680043.2.1125.3.{z + 1}",
-            "0028|0030": f"{spacing_xyz[1]}\\{spacing_xyz[0]}", "0018|0050": str(spacing_xyz[2]),
-        }
-        for key, value in tags.items():
-            slice_image.SetMetaData(key, value)
-        writer.SetFileName(os.path.join(folder, f"slice_{order[z]:03d}.dcm"))
-        writer.Execute(slice_image)
+    write_ct_series(folder, array, geometry, "PATIENT", uid_suffix, [f"{prefix}_{i:03d}.dcm" for i in order])
 
 
 def test_dicom_series_is_read_in_slice_position_order_with_geometry(tmp_path):
@@ -198,17 +183,8 @@ def test_case_name_strips_double_suffixes():
 def test_folder_with_two_series_reads_the_larger(tmp_path):
     folder = str(tmp_path / "mixed")
     write_dicom_series(folder, np.zeros((5, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False)
-    other = str(tmp_path / "other")
-    write_dicom_series(other, np.ones((2, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False)
-    for name in os.listdir(other):
-        image = sitk.ReadImage(os.path.join(other, name))
-        image.SetMetaData("0020|000e", "1.2.826.0.1.3680043.2.1125.9")
-        image.SetMetaData("0008|0018", image.GetMetaData("0008|0018") + "9")
-        writer = sitk.ImageFileWriter()
-        writer.KeepOriginalImageUIDOn()
-        writer.SetFileName(os.path.join(folder, "b_" + name))
-        writer.Execute(image)
-    shutil.rmtree(other)
+    write_dicom_series(folder, np.ones((2, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False,
+                       uid_suffix="2", prefix="other")
     volume, _ = read_image(folder, ndim=3)
     assert volume.shape[0] == 5
 
