@@ -4,7 +4,8 @@ A system supplies the model (a builder, called inside the strategy's scope), a l
 function and optionally a validation hook; the trainer does the rest: Adam with (optional) global-norm
 gradient clipping at 5x the running norm average (SCN / EfficientSCN training code), an exponential moving
 average (EMA) of the weights that is what gets validated and exported, optional mixed precision, checkpoints via
-`tf.train.CheckpointManager` with resume from the latest, TensorBoard summaries, CSV logs and a tqdm bar.
+`tf.train.CheckpointManager` with resume from the latest, TensorBoard summaries, CSV logs and a tqdm bar. A
+system may bring its own optimizer (RSTN: SGD with parameter groups, `networks.optimizers.GroupedSGD`).
 
 Distribution: the batch is the global batch, split across replicas; each replica's loss is divided by
 the number of replicas, so the summed gradient is that of the mean over the global batch. Gradients are
@@ -34,6 +35,7 @@ from tqdm import tqdm
 from networks.distribution import is_chief
 
 LossFn = Callable[[dict, tf.Tensor, bool], dict]
+OptimizerFn = Callable[[keras.Model], keras.optimizers.Optimizer]
 ValidateFn = Callable[[], dict]
 DatasetFn = Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]
 
@@ -91,11 +93,13 @@ class TrainingSettings:
 
 
 class Trainer:
-    """Trains the model of `build_model()` with `loss_fn(outputs, labels, training) -> {name: scalar}` (summed
-    to the loss) under `strategy` (default: the default strategy)."""
+    """Trains the model of `build_model()` (built: its variables exist) with `loss_fn(outputs, labels, training)
+    -> {name: scalar}` (summed to the loss) under `strategy` (default: the default strategy), with Adam at
+    `settings.learning_rate` or the optimizer `optimizer_fn(model)` makes."""
 
     def __init__(self, build_model: Callable[[], keras.Model], loss_fn: LossFn, settings: TrainingSettings,
-                 mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None):
+                 mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None,
+                 optimizer_fn: OptimizerFn | None = None):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.loss_fn = loss_fn
         self.settings = settings
@@ -104,7 +108,7 @@ class Trainer:
             self.model = build_model()
             # Loss scaling is needed for float16 only; bfloat16 has float32's exponent range.
             self.mixed_precision = mixed_precision and keras.mixed_precision.dtype_policy().name == "mixed_float16"
-            optimizer = keras.optimizers.Adam(settings.learning_rate)
+            optimizer = optimizer_fn(self.model) if optimizer_fn else keras.optimizers.Adam(settings.learning_rate)
             self.optimizer = keras.optimizers.LossScaleOptimizer(
                 optimizer, initial_scale=settings.loss_scale[0], dynamic_growth_steps=settings.loss_scale[1]) \
                 if self.mixed_precision else optimizer
