@@ -8,8 +8,8 @@ Layout of a cache folder::
     slices_X.csv ...      one row per slice of each case and plane: case_id, slice, pixels (of the target organ),
                           row_min, row_max, col_min, col_max (its box in the plane image, -1 when absent),
                           mean_window (mean of the slice clipped to the window, HU)
-    cases.json            {case_id: {"image": source path, "label": source path, "shape": [z, y, x]}} and
-                          the organ ids and window the lists were made with
+    cases.json            {"cases": {case_id: {"image": source path, "label": source path, "shape": [z, y, x]}},
+                          "organ_ids", "window_hu": what the lists were made with, "cv_folder": the folds}
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def write_case(cache_folder: str, case: Case, organ_ids: tuple[int, ...], window
 
 def write_index(cache_folder: str, statistics: dict[str, dict[str, np.ndarray]], cases: dict[str, Case],
                 shapes: dict[str, tuple[int, ...]], organ_ids: tuple[int, ...],
-                window_hu: tuple[float, float]) -> None:
+                window_hu: tuple[float, float], cv_folder: str) -> None:
     """Writes `slices_<plane>.csv` and `cases.json` for the cases in `statistics` (in their order)."""
     for plane in PLANES:
         with atomic_path(os.path.join(cache_folder, f"slices_{plane}.csv")) as temp, \
@@ -96,7 +96,7 @@ def write_index(cache_folder: str, statistics: dict[str, dict[str, np.ndarray]],
             for case_id, per_plane in statistics.items():
                 for row in per_plane[plane]:
                     writer.writerow([case_id, *(int(v) for v in row[:6]), f"{row[6]:.3f}"])
-    index = {"organ_ids": list(organ_ids), "window_hu": list(window_hu),
+    index = {"organ_ids": list(organ_ids), "window_hu": list(window_hu), "cv_folder": os.path.abspath(cv_folder),
              "cases": {case_id: {"image": cases[case_id].image_path, "label": cases[case_id].label_paths[0],
                                  "shape": list(shapes[case_id])} for case_id in statistics}}
     with atomic_path(os.path.join(cache_folder, "cases.json")) as temp, open(temp, "w") as handle:
@@ -129,3 +129,12 @@ def active_slices(pixels: np.ndarray, threshold: float) -> np.ndarray:
             return np.zeros(pixels.shape, bool)
         minimum = np.sort(pixels, kind="stable")[-last]
     return (pixels >= minimum) & (pixels > 0)
+
+
+def read_index(cache_folder: str) -> dict:
+    """The cache's `cases.json`."""
+    path = os.path.join(cache_folder, "cases.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: not found; run `python -m rstn.prepare` first")
+    with open(path) as handle:
+        return json.load(handle)

@@ -56,8 +56,8 @@ def main(argv: list[str]) -> None:
         except ImageReadError as error:
             tqdm.write(f"{case.case_id}: {error}", file=sys.stderr)
             failures.append(case.case_id)
-    write_index(FLAGS.cache_folder, statistics, {c.case_id: c for c in cases}, shapes, organ_ids, window)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.dataset_folder, "setup", "cv")
+    write_index(FLAGS.cache_folder, statistics, {c.case_id: c for c in cases}, shapes, organ_ids, window, cv_folder)
     write_folds([case.case_id for case in cases], cv_folder, FLAGS.num_folds, FLAGS.seed, contiguous=FLAGS.layout == "nih")
     print(f"cached {len(statistics)} case(s) in {FLAGS.cache_folder}; folds in {cv_folder}")
     if failures:
