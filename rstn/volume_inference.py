@@ -1,0 +1,148 @@
+"""RSTN over a whole volume, one plane at a time, as TensorFlow functions (traced into the exported SavedModels
+and run eagerly by the testing stages): every stack of three adjacent slices through a network, each output
+channel added to the slice it predicts, the sum divided by the number of stacks predicting the slice (the
+original's `coarse_testing.py` / `coarse2fine_testing.py`).
+
+Volumes are [z, y, x] in canonical orientation; HU in, probabilities float32 out on the same grid.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from rstn.config import RSTNConfig
+from rstn.model import RSTN
+from rstn.planes import PLANE_AXES
+
+StackFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+def windowed(volume: tf.Tensor, config: RSTNConfig) -> tf.Tensor:
+    """HU clipped to the window and scaled to [0, 1] (float32)."""
+    low, high = config.window_hu
+    return (tf.clip_by_value(tf.cast(volume, tf.float32), low, high) - low) / (high - low)
+
+
+def to_plane(volume: tf.Tensor, plane: str) -> tf.Tensor:
+    """[z, y, x] -> [slice, rows, columns] of `plane` (`rstn.planes.plane_view`)."""
+    return tf.transpose(volume, PLANE_AXES[plane])
+
+
+def from_plane(view: tf.Tensor, plane: str) -> tf.Tensor:
+    return tf.transpose(view, np.argsort(PLANE_AXES[plane]).tolist())
+
+
+def _stacks(view: tf.Tensor, indices: tf.Tensor, thickness: int) -> tf.Tensor:
+    """[B, rows, columns, 3] stacks around slices `indices` of a plane view (ends repeated)."""
+    count = tf.shape(view)[0]
+    if thickness == 1:
+        neighbours = tf.stack([indices] * 3, axis=1)
+    else:
+        neighbours = tf.stack([tf.maximum(indices - 1, 0), indices, tf.minimum(indices + 1, count - 1)], axis=1)
+    return tf.transpose(tf.gather(view, neighbours), [0, 2, 3, 1])
+
+
+def _targets(indices: tf.Tensor, thickness: int) -> tf.Tensor:
+    """[B, 3] rows of a buffer with one extra slice at each end that each output channel adds to: slice j - 1 + c
+    plus one (thickness 3; the ends' repeated channels land on the extra slices), or only the middle channel on
+    j + 1 (thickness 1; the others on row 0)."""
+    if thickness == 1:
+        return tf.stack([tf.zeros_like(indices), indices + 1, tf.zeros_like(indices)], axis=1)
+    return tf.stack([indices, indices + 1, indices + 2], axis=1)
+
+
+def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNConfig, slice_batch: tf.Tensor,
+                        active: tf.Tensor | None = None) -> tf.Tensor:
+    """Averaged probabilities [slice, rows, columns] of one plane.
+
+    Args:
+        views: plane views [slice, rows, columns] whose stacks are cut at the same slices (the image first).
+        stack_fn: (stacks of each view concatenated on channels [B, R, C, 3 x len(views)], slice indices [B])
+            -> probabilities [B, R, C, 3] of the three slices of each stack.
+        slice_batch: stacks per call.
+        active: optional bool [slice]: stacks centred on inactive slices are skipped (they add 0, as the
+            original's skipped stacks; the divisor stays the number of stacks predicting a slice).
+    """
+    image = views[0]
+    count = tf.shape(image)[0]
+    indices = tf.range(count) if active is None else tf.cast(tf.where(active)[:, 0], tf.int32)
+    total = tf.shape(indices)[0]
+    buffer = tf.zeros(tf.concat([[count + 2], tf.shape(image)[1:]], axis=0), tf.float32)
+    batch = tf.maximum(tf.cast(slice_batch, tf.int32), 1)
+
+    def body(start: tf.Tensor, accumulated: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        chosen = indices[start:tf.minimum(start + batch, total)]
+        stacks = tf.concat([_stacks(view, chosen, config.slice_thickness) for view in views], axis=-1)
+        probabilities = tf.transpose(tf.cast(stack_fn(stacks, chosen), tf.float32), [0, 3, 1, 2])
+        targets = tf.reshape(_targets(chosen, config.slice_thickness), [-1, 1])
+        values = tf.reshape(probabilities, tf.concat([[-1], tf.shape(image)[1:]], axis=0))
+        return start + batch, tf.tensor_scatter_nd_add(accumulated, targets, values)
+
+    _, buffer = tf.while_loop(lambda start, _: start < total, body, [tf.constant(0), buffer])
+    return buffer[1:-1] / _counts(count, config.slice_thickness)[:, tf.newaxis, tf.newaxis]
+
+
+def _counts(count: tf.Tensor, thickness: int) -> tf.Tensor:
+    """`rstn.planes.stack_counts` in TensorFlow: 3 inside, 2 at the ends (thickness 3), 1 (thickness 1)."""
+    index = tf.range(count)
+    if thickness == 1:
+        return tf.ones([count], tf.float32)
+    interior = tf.fill([count], 3.0)
+    ends = tf.where((index == 0) | (index == count - 1), 2.0, interior)
+    return tf.where(tf.equal(count, 1), tf.ones([count]), ends)
+
+
+def _active_stacks(mask_view: tf.Tensor, thickness: int) -> tf.Tensor:
+    """bool [slice]: stacks whose slices show some of the mask (the original skips the others)."""
+    present = tf.reduce_any(mask_view > 0, axis=[1, 2])
+    if thickness == 1:
+        return present
+    before = tf.concat([present[:1], present[:-1]], axis=0)
+    after = tf.concat([present[1:], present[-1:]], axis=0)
+    return present | before | after
+
+
+def coarse_probabilities(volume: tf.Tensor, plane: str, network: Callable[[tf.Tensor], tf.Tensor],
+                         config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
+    """Coarse stage of one plane: [z, y, x] HU -> organ probabilities [z, y, x] (`network`: stacks -> logits)."""
+    view = to_plane(windowed(volume, config), plane)
+    probabilities = plane_probabilities([view], lambda stacks, _: tf.sigmoid(network(stacks)), config, slice_batch)
+    return from_plane(probabilities, plane)
+
+
+def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN,
+                       config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
+    """One fine round of one plane (the original's TEST 'F'): per stack, the saliency of the previous round's
+    fused probabilities `score` times the image, cropped to the box of `mask` (previous round) plus the margin,
+    through the fine network and pasted back; stacks without mask are skipped. With slice_batch > 1 the stacks
+    of a call share one box (the union; each zeroed outside its own), as the original trains batches."""
+    views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(score, tf.float32), plane),
+             to_plane(tf.cast(mask, tf.float32), plane)]
+    margins = tf.fill([4], config.crop_margin)
+
+    def stack_fn(stacks: tf.Tensor, _: tf.Tensor) -> tf.Tensor:
+        image, saliency_input, box_mask = tf.split(stacks, 3, axis=-1)
+        logits, _ = model.fine_logits(image, saliency_input, box_mask >= 0.5, margins)
+        return tf.sigmoid(logits)
+
+    active = _active_stacks(views[2], config.slice_thickness)
+    return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active), plane)
+
+
+def oracle_probabilities(volume: tf.Tensor, label: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,
+                         slice_batch: tf.Tensor) -> tf.Tensor:
+    """Oracle testing of one plane (the original's TEST 'O'): the fine stage with the box of the ground truth
+    `label` (organ mask) and the saliency of the stack's own coarse output; stacks without label are skipped."""
+    views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(label, tf.float32), plane)]
+    margins = tf.fill([4], config.crop_margin)
+
+    def stack_fn(stacks: tf.Tensor, _: tf.Tensor) -> tf.Tensor:
+        image, box_mask = tf.split(stacks, 2, axis=-1)
+        coarse = tf.sigmoid(model.coarse(image))
+        logits, _ = model.fine_logits(image, coarse, box_mask >= 0.5, margins)
+        return tf.sigmoid(logits)
+
+    active = _active_stacks(views[1], config.slice_thickness)
+    return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active), plane)

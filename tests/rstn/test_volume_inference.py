@@ -1,0 +1,77 @@
+"""RSTN over whole volumes: the coarse pass of each plane equals the original's slice loop written out in NumPy
+on its (row, column, slice) array (independent of our plane bookkeeping), for any slice batch; the fine pass
+skips stacks without mask and is 0 outside the box."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rstn.config import RSTNConfig
+from rstn.training import build_rstn
+from rstn.volume_inference import coarse_probabilities, fine_probabilities, windowed
+
+
+def fake_network(stacks: tf.Tensor) -> tf.Tensor:
+    """Logits that depend on each input channel and on the position: 4 (x - 0.5) + column / 10."""
+    columns = tf.cast(tf.range(tf.shape(stacks)[2]), tf.float32)[tf.newaxis, tf.newaxis, :, tf.newaxis]
+    return 4.0 * (stacks - 0.5) + columns / 10.0
+
+
+def original_coarse_loop(image: np.ndarray, plane: str) -> np.ndarray:
+    """The original's coarse_testing.py loop (slice thickness 3) on its array [rows, columns, slices]."""
+    pred = np.zeros(image.shape, np.float32)
+    max_r = image.shape["XYZ".index(plane)]
+    for j in range(max_r):
+        s = [max(0, j - 1), j, min(max_r - 1, j + 1)]
+        if plane == "X":
+            stack = image[s, :, :]
+        elif plane == "Y":
+            stack = image[:, s, :].transpose(1, 0, 2)
+        else:
+            stack = image[:, :, s].transpose(2, 0, 1)
+        out = tf.sigmoid(fake_network(tf.constant(stack.transpose(1, 2, 0)[np.newaxis]))).numpy()[0].transpose(2, 0, 1)
+        if plane == "X":
+            view = pred
+        elif plane == "Y":
+            view = pred.transpose(1, 0, 2)
+        else:
+            view = pred.transpose(2, 0, 1)
+        if j == 0:
+            view[j:j + 2] += out[1:3]
+        elif j == max_r - 1:
+            view[j - 1:j + 1] += out[0:2]
+        else:
+            view[j - 1:j + 2] += out
+    view = {"X": pred, "Y": pred.transpose(1, 0, 2), "Z": pred.transpose(2, 0, 1)}[plane]
+    view[0] /= 2
+    view[1:-1] /= 3
+    view[-1] /= 2
+    return pred
+
+
+@pytest.mark.parametrize("plane", ["X", "Y", "Z"])
+@pytest.mark.parametrize("slice_batch", [1, 4])
+def test_coarse_pass_equals_the_original_loop(plane, slice_batch):
+    config = RSTNConfig()
+    volume = np.random.default_rng(0).uniform(-200, 300, (5, 6, 7)).astype(np.float32)
+    ours = coarse_probabilities(tf.constant(volume), plane, fake_network, config, tf.constant(slice_batch)).numpy()
+    original_array = windowed(volume, config).numpy().transpose(1, 2, 0)  # [y, x, z] = (row, column, slice)
+    expected = original_coarse_loop(original_array, plane).transpose(2, 0, 1)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_fine_pass_skips_stacks_without_mask_and_is_zero_outside_the_box():
+    config = RSTNConfig(base_filters=4, fc_filters=8, crop_margin=1)
+    model = build_rstn(config)
+    for name in ("score_fr", "score_pool4", "score_pool3"):
+        kernel = model.fine.get_layer(name).kernel
+        kernel.assign(tf.random.normal(kernel.shape, seed=1))
+    volume = tf.random.uniform((8, 12, 10), -100, 240, seed=2)
+    mask = np.zeros((8, 12, 10), np.uint8)
+    mask[3:5, 4:7, 3:6] = 1
+    fine = fine_probabilities(volume, tf.constant(mask, tf.float32) * 0.8, tf.constant(mask), "Z", model, config,
+                              tf.constant(1)).numpy()
+    # Stacks 2..5 see the mask (slices 3, 4) and predict slices 1..6; stack 2's box comes from slice 3.
+    assert not fine[:1].any() and not fine[7:].any() and fine[1].any() and fine[6].any()
+    assert fine[3, 4:7, 3:6].min() > 0
+    assert not fine[3, :3].any() and not fine[3, 8:].any(), "zero outside the box (mask rows 4-6 plus 1)"
+    assert not fine[3, :, :2].any() and not fine[3, :, 7:].any()
