@@ -1,6 +1,7 @@
 """Segmentation metrics on binary masks with physical spacing: Dice, normalized surface Dice, HD95.
 
-Surfaces are the mask voxels that touch the background (face connectivity); distances are Euclidean
+Surfaces are the mask voxels that touch the background (face connectivity), the space outside the image
+counting as background (an organ cut by the image border has a surface there); distances are Euclidean
 in mm between surface voxel centres (SimpleITK's Maurer distance transform with image spacing).
 Conventions for empty masks: both empty -> Dice 1, NSD 1, HD95 0; exactly one empty -> Dice 0,
 NSD 0, HD95 NaN.
@@ -22,7 +23,8 @@ def dice(prediction: np.ndarray, reference: np.ndarray) -> float:
 
 def _surface_and_distance(mask: np.ndarray, spacing_zyx: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(surface voxels of `mask`, distance in mm from every voxel to the nearest surface voxel)."""
-    image = sitk.GetImageFromArray(mask.astype(np.uint8))
+    inside = tuple(slice(1, -1) for _ in range(mask.ndim))
+    image = sitk.GetImageFromArray(np.pad(mask.astype(np.uint8), 1))
     image.SetSpacing(tuple(float(s) for s in spacing_zyx[::-1]))
     surface = sitk.GetArrayFromImage(sitk.BinaryContour(image, fullyConnected=False, backgroundValue=0,
                                                         foregroundValue=1)).astype(bool)
@@ -30,6 +32,7 @@ def _surface_and_distance(mask: np.ndarray, spacing_zyx: tuple[float, ...]) -> t
     surface_image.CopyInformation(image)
     distance = np.abs(sitk.GetArrayFromImage(sitk.SignedMaurerDistanceMap(
         surface_image, insideIsPositive=False, squaredDistance=False, useImageSpacing=True)))
+    surface, distance = surface[inside], distance[inside]
     distance[surface] = 0.0
     return surface, distance
 

@@ -14,9 +14,17 @@ from inference.inputs import CaseInput
 from preprocessing.atomic import atomic_path
 
 
+@dataclasses.dataclass(frozen=True)
+class CaseReport:
+    """What processing a case reports: seconds per stage, and other per-case figures (e.g. RSTN's rounds)."""
+
+    timings: dict[str, float]
+    figures: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
 @dataclasses.dataclass
 class CaseResult:
-    """Outcome of one input: status 'ok', 'skipped' or 'failed' (with `error`), seconds per stage."""
+    """Outcome of one input: status 'ok', 'skipped' or 'failed' (with `error`), seconds per stage, figures."""
 
     name: str
     input_path: str
@@ -24,6 +32,7 @@ class CaseResult:
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     peak_rss_mb: float = 0.0
     error: str = ""
+    figures: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def peak_rss_mb() -> float:
@@ -32,8 +41,8 @@ def peak_rss_mb() -> float:
 
 
 def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[CaseInput], str],
-              process: Callable[[CaseInput, str], dict[str, float]], overwrite: bool = False) -> list[CaseResult]:
-    """Runs `process(case, output_base) -> timings` for each case; one failure does not stop the rest.
+              process: Callable[[CaseInput, str], CaseReport], overwrite: bool = False) -> list[CaseResult]:
+    """Runs `process(case, output_base) -> CaseReport` for each case; one failure does not stop the rest.
 
     Outputs are `<output_folder>/<case name><suffix(case)>`; existing outputs are skipped unless `overwrite`.
     A failure is recorded as one line '<input>: <problem>' and printed when it happens.
@@ -48,9 +57,9 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
             continue
         start = time.perf_counter()
         try:
-            timings = process(case, output_base)
-            timings["total"] = time.perf_counter() - start
-            results.append(CaseResult(case.name, path, "ok", timings, peak_rss_mb()))
+            report = process(case, output_base)
+            timings = {**report.timings, "total": time.perf_counter() - start}
+            results.append(CaseResult(case.name, path, "ok", timings, peak_rss_mb(), figures=report.figures))
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             if not message.startswith(path):
@@ -61,12 +70,15 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
 
 
 def summary_lines(results: list[CaseResult]) -> list[str]:
-    """A per-case table (seconds per stage, peak RSS) and the list of failures."""
+    """A per-case table (seconds per stage, peak RSS, then the other figures) and the list of failures."""
     stages = sorted({stage for r in results for stage in r.timings}, key=lambda s: (s == "total", s))
-    lines = [f"{'case':<28} {'status':<8} " + " ".join(f"{s:>11}" for s in stages) + f" {'peak MB':>9}"]
+    figures = sorted({name for r in results for name in r.figures})
+    lines = [f"{'case':<28} {'status':<8} " + " ".join(f"{s + ' s':>11}" for s in stages) + f" {'peak MB':>9}"
+             + "".join(f" {f:>11}" for f in figures)]
     for r in results:
         cells = " ".join(f"{r.timings[s]:>11.2f}" if s in r.timings else f"{'':>11}" for s in stages)
-        lines.append(f"{r.name:<28} {r.status:<8} {cells} {r.peak_rss_mb:>9.0f}")
+        extra = "".join(f" {r.figures[f]:>11.4g}" if f in r.figures else f" {'':>11}" for f in figures)
+        lines.append(f"{r.name:<28} {r.status:<8} {cells} {r.peak_rss_mb:>9.0f}{extra}")
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
     lines.append(f"{counts['ok']} ok, {counts['skipped']} skipped (already done), {counts['failed']} failed")
@@ -77,9 +89,11 @@ def summary_lines(results: list[CaseResult]) -> list[str]:
 def write_summary_csv(results: list[CaseResult], path: str) -> None:
     """Writes the per-case results as CSV, atomically."""
     stages = sorted({stage for r in results for stage in r.timings})
+    figures = sorted({name for r in results for name in r.figures})
     with atomic_path(path) as temp, open(temp, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["case", "input", "status"] + [f"{s}_s" for s in stages] + ["peak_rss_mb", "error"])
+        writer.writerow(["case", "input", "status"] + [f"{s}_s" for s in stages] + figures + ["peak_rss_mb", "error"])
         for r in results:
             writer.writerow([r.name, r.input_path, r.status] + [f"{r.timings.get(s, float('nan')):.3f}" for s in stages]
+                            + [f"{r.figures.get(f, float('nan')):.6g}" for f in figures]
                             + [f"{r.peak_rss_mb:.0f}", r.error])

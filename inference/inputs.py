@@ -3,7 +3,8 @@ with side inputs (e.g. clicks) found by case name, and the reading of a case's c
 
 Channel files follow the nnU-Net convention: `CASE_0000.nii.gz`, `CASE_0001.nii.gz`, ... are the channels
 0, 1, ... of case `CASE` (FLARE21's `validation_000_0000.nii.gz` is the single channel of
-`validation_000`). Any other file or DICOM series folder is a one-channel case named after it.
+`validation_000`). Any other file, and every DICOM series folder (NIH's `PANCREAS_0001` too), is a one-channel
+case named after it.
 """
 from __future__ import annotations
 
@@ -58,18 +59,23 @@ def list_inputs(input_path: str) -> list[str]:
     raise FileNotFoundError(f"{input_path}: input folder is empty")
 
 
+def _channel_file(path: str) -> re.Match | None:
+    """The channel-file match of a file name (None for other names and for folders)."""
+    return None if os.path.isdir(path) else CHANNEL_FILE.match(case_name(path))
+
+
 def output_name(input_path: str) -> str:
-    """The case name of an input: 'validation_000_0000.nii.gz' -> 'validation_000', 'x.png' -> 'x'."""
-    name = case_name(input_path)
-    match = CHANNEL_FILE.match(name)
-    return match.group("case") if match else name
+    """The case name of an input: 'validation_000_0000.nii.gz' -> 'validation_000', 'x.png' -> 'x', a series
+    folder 'PANCREAS_0001' -> 'PANCREAS_0001'."""
+    match = _channel_file(input_path)
+    return match.group("case") if match else case_name(input_path)
 
 
 def group_cases(paths: list[str]) -> list[CaseInput]:
     """Groups input paths into cases: channel files of one case together, ordered by channel number."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for path in paths:
-        match = CHANNEL_FILE.match(case_name(path))
+        match = _channel_file(path)
         channel = int(match.group("channel")) if match else 0
         groups.setdefault(output_name(path), []).append((channel, path))
     return [CaseInput(name, tuple(path for _, path in sorted(members))) for name, members in sorted(groups.items())]
@@ -77,8 +83,7 @@ def group_cases(paths: list[str]) -> list[CaseInput]:
 
 def missing_channels(case: CaseInput) -> list[int]:
     """Channel numbers below the highest one that the case lacks (channel files must be numbered 0..n-1)."""
-    present = {int(CHANNEL_FILE.match(case_name(p)).group("channel")) for p in case.channels
-               if CHANNEL_FILE.match(case_name(p))}
+    present = {int(_channel_file(p).group("channel")) for p in case.channels if _channel_file(p)}
     return sorted(set(range(max(present) + 1)) - present) if present else []
 
 

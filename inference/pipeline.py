@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from inference.batch import CaseReport
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
@@ -69,8 +70,9 @@ class Pipeline:
         """The result of one case on its input grid (with seconds per stage in `timings`)."""
         raise NotImplementedError
 
-    def run(self, case: CaseInput, output_base: str) -> dict[str, float]:
-        """Reads, predicts and writes one case as `<output_base><output_suffix>`; returns seconds per stage."""
+    def run(self, case: CaseInput, output_base: str) -> CaseReport:
+        """Reads, predicts and writes one case as `<output_base><output_suffix>`; returns seconds per stage and
+        the result's figures."""
         start = time.perf_counter()
         images = self.read(case)
         canonical, reorientation = canonical_images(images)
@@ -81,4 +83,5 @@ class Pipeline:
                                          geometry=images.geometry)
         start = time.perf_counter()
         write_result(result, output_base, self.output_suffix)
-        return {"read": read_seconds, **result.timings, "write": time.perf_counter() - start}
+        return CaseReport({"read": read_seconds, **result.timings, "write": time.perf_counter() - start},
+                          result.figures)

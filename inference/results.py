@@ -20,13 +20,14 @@ from preprocessing.image_io import OPENCV_SUFFIXES, write_image
 @dataclasses.dataclass(frozen=True)
 class LabelMap:
     """Labels (uint8, array order) on `geometry` (the input's grid), the set's label names, seconds per stage,
-    and the network input shapes that were run."""
+    the network input shapes that were run, and other per-case figures for the summary (e.g. RSTN's rounds)."""
 
     labels: np.ndarray
     geometry: ImageGeometry
     label_names: dict[int, str]
     timings: dict[str, float]
     network_inputs: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    figures: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 import os
 import sys
 
-from inference.batch import run_batch, summary_lines, write_summary_csv
+from inference.batch import CaseReport, run_batch, summary_lines, write_summary_csv
 from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
 from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set, find_model_sets
 from inference.pipeline import Pipeline, RunOptions
@@ -83,7 +83,7 @@ def run(request: RunRequest) -> int:
         chosen = assignment[case.name]
         return pipelines[chosen.name].output_suffix if isinstance(chosen, ModelSet) else ""
 
-    def process(case: CaseInput, output_base: str) -> dict[str, float]:
+    def process(case: CaseInput, output_base: str) -> CaseReport:
         chosen = assignment[case.name]
         if not isinstance(chosen, ModelSet):
             raise ValueError(chosen)

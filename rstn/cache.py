@@ -8,7 +8,8 @@ Layout of a cache folder::
     slices_X.csv ...      one row per slice of each case and plane: case_id, slice, pixels (of the target organ),
                           row_min, row_max, col_min, col_max (its box in the plane image, -1 when absent),
                           mean_window (mean of the slice clipped to the window, HU)
-    cases.json            {"cases": {case_id: {"image": source path, "label": source path, "shape": [z, y, x]}},
+    cases.json            {"cases": {case_id: {"image": source path, "label": source path, "shape": [z, y, x],
+                                     "spacing_mm": [z, y, x]}},
                           "organ_ids", "window_hu": what the lists were made with, "cv_folder": the folds}
 """
 from __future__ import annotations
@@ -30,9 +31,9 @@ SLICE_COLUMNS = ("case_id", "slice", "pixels", "row_min", "row_max", "col_min", 
 GEOMETRY_TOLERANCE_MM = 1e-3
 
 
-def read_case(case: Case) -> tuple[np.ndarray, np.ndarray]:
-    """(HU int16, labels uint8) of a case in canonical orientation. Raises ImageReadError naming the file when
-    either cannot be read or the label's grid differs from the image's."""
+def read_case(case: Case) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """(HU int16, labels uint8, spacing mm (z, y, x)) of a case in canonical orientation. Raises ImageReadError
+    naming the file when either cannot be read or the label's grid differs from the image's."""
     image, geometry = read_image(case.image_path, ndim=3)
     label, label_geometry = read_label(case, ndim=3)
     if not label_geometry.same_grid(geometry, GEOMETRY_TOLERANCE_MM):
@@ -43,7 +44,8 @@ def read_case(case: Case) -> tuple[np.ndarray, np.ndarray]:
                              f"{tuple(round(o, 2) for o in geometry.origin)}")
     canonical, canonical_geometry, reorientation = to_canonical(image, geometry)
     labels = np.ascontiguousarray(reorientation.apply(label)) if not reorientation.is_identity else label
-    return np.clip(canonical, -32768, 32767).astype(np.int16), labels.astype(np.uint8)
+    return (np.clip(canonical, -32768, 32767).astype(np.int16), labels.astype(np.uint8),
+            tuple(float(v) for v in canonical_geometry.array_spacing))
 
 
 def slice_statistics(image: np.ndarray, target: np.ndarray, plane: str, window_hu: tuple[float, float]
@@ -75,18 +77,20 @@ def _save_array(path: str, array: np.ndarray) -> None:
 
 
 def write_case(cache_folder: str, case: Case, organ_ids: tuple[int, ...], window_hu: tuple[float, float]
-               ) -> dict[str, np.ndarray]:
-    """Reads one case, writes its arrays into the cache and returns its slice statistics per plane."""
-    image, labels = read_case(case)
+               ) -> tuple[dict[str, np.ndarray], dict]:
+    """Reads one case, writes its arrays into the cache; returns its slice statistics per plane and its
+    cases.json entry."""
+    image, labels, spacing = read_case(case)
     _save_array(os.path.join(cache_folder, "images", f"{case.case_id}.npy"), image)
     _save_array(os.path.join(cache_folder, "labels", f"{case.case_id}.npy"), labels)
     target = np.isin(labels, organ_ids)
-    return {plane: slice_statistics(image, target, plane, window_hu) for plane in PLANES}
+    entry = {"image": case.image_path, "label": case.label_paths[0], "shape": list(image.shape),
+             "spacing_mm": list(spacing)}
+    return {plane: slice_statistics(image, target, plane, window_hu) for plane in PLANES}, entry
 
 
-def write_index(cache_folder: str, statistics: dict[str, dict[str, np.ndarray]], cases: dict[str, Case],
-                shapes: dict[str, tuple[int, ...]], organ_ids: tuple[int, ...],
-                window_hu: tuple[float, float], cv_folder: str) -> None:
+def write_index(cache_folder: str, statistics: dict[str, dict[str, np.ndarray]], entries: dict[str, dict],
+                organ_ids: tuple[int, ...], window_hu: tuple[float, float], cv_folder: str) -> None:
     """Writes `slices_<plane>.csv` and `cases.json` for the cases in `statistics` (in their order)."""
     for plane in PLANES:
         with atomic_path(os.path.join(cache_folder, f"slices_{plane}.csv")) as temp, \
@@ -97,8 +101,7 @@ def write_index(cache_folder: str, statistics: dict[str, dict[str, np.ndarray]],
                 for row in per_plane[plane]:
                     writer.writerow([case_id, *(int(v) for v in row[:6]), f"{row[6]:.3f}"])
     index = {"organ_ids": list(organ_ids), "window_hu": list(window_hu), "cv_folder": os.path.abspath(cv_folder),
-             "cases": {case_id: {"image": cases[case_id].image_path, "label": cases[case_id].label_paths[0],
-                                 "shape": list(shapes[case_id])} for case_id in statistics}}
+             "cases": {case_id: entries[case_id] for case_id in statistics}}
     with atomic_path(os.path.join(cache_folder, "cases.json")) as temp, open(temp, "w") as handle:
         json.dump(index, handle, indent=2)
 

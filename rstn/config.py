@@ -20,6 +20,7 @@ class RSTNConfig:
 
     Attributes:
         organ_ids: label values that make the target organ (the original's ORGAN_ID; several are merged).
+        organ_name: name of the segmented organ (label 1 of the outputs).
         window_hu: CT intensities clipped to (low, high) HU and scaled to [0, 1].
         slice_thickness: adjacent slices per network input (3; 1 repeats the slice three times).
         slice_threshold: training slices are those whose organ area is at least the area at this rank among the
@@ -52,6 +53,7 @@ class RSTNConfig:
     """
 
     organ_ids: tuple[int, ...] = (1,)
+    organ_name: str = "pancreas"
     window_hu: tuple[float, float] = (-100.0, 240.0)
     slice_thickness: int = 3
     slice_threshold: float = 0.98

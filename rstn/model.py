@@ -63,7 +63,8 @@ def build_fcn8s(config: RSTNConfig, name: str) -> keras.Model:
     """FCN-8s on a VGG-16 trunk: slice stack [B, R, C, 3] -> logits [B, R, C, 3] (float32).
 
     Trunk layers are named as Keras' VGG-16 (`block1_conv1` ...) so that its weights can be loaded by name;
-    they start from Glorot uniform (the original starts from PASCAL FCN-8s weights), the score layers from 0.
+    from scratch they start from He normal, which keeps the activations' scale through the 15 ReLU layers (the
+    original starts from PASCAL FCN-8s weights); the score layers start from 0 as in the original.
     """
     image = keras.Input((None, None, CHANNELS), name="image")
     node = keras.layers.ZeroPadding2D(config.input_padding, name="input_padding")(image)
@@ -72,13 +73,15 @@ def build_fcn8s(config: RSTNConfig, name: str) -> keras.Model:
         filters = config.base_filters * 2 ** min(block - 1, 3)
         for conv in range(1, convs + 1):
             padding = "valid" if block == 1 and conv == 1 else "same"
-            node = keras.layers.Conv2D(filters, 3, padding=padding, activation="relu",
+            node = keras.layers.Conv2D(filters, 3, padding=padding, activation="relu", kernel_initializer="he_normal",
                                        name=f"block{block}_conv{conv}")(node)
         node = keras.layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(node)
         pools.append(node)
-    node = keras.layers.Conv2D(config.fc_filters, 7, activation="relu", name="fc6")(node)
+    node = keras.layers.Conv2D(config.fc_filters, 7, activation="relu", kernel_initializer="he_normal",
+                               name="fc6")(node)
     node = keras.layers.SpatialDropout2D(config.dropout, name="drop6")(node)
-    node = keras.layers.Conv2D(config.fc_filters, 1, activation="relu", name="fc7")(node)
+    node = keras.layers.Conv2D(config.fc_filters, 1, activation="relu", kernel_initializer="he_normal",
+                               name="fc7")(node)
     node = keras.layers.SpatialDropout2D(config.dropout, name="drop7")(node)
     score = keras.layers.Conv2D(CHANNELS, 1, kernel_initializer="zeros", name="score_fr")(node)
     upscore2 = _upsampling(4, 2, "upscore2")(score)

@@ -48,16 +48,15 @@ def main(argv: list[str]) -> None:
         sys.exit(f"{FLAGS.dataset_folder}: no cases found in the {FLAGS.layout} layout")
     organ_ids = tuple(int(v) for v in FLAGS.organ_ids)
     window = (float(FLAGS.window_hu[0]), float(FLAGS.window_hu[1]))
-    statistics, shapes, failures = {}, {}, []
+    statistics, entries, failures = {}, {}, []
     for case in tqdm(cases, desc="prepare"):
         try:
-            statistics[case.case_id] = write_case(FLAGS.cache_folder, case, organ_ids, window)
-            shapes[case.case_id] = tuple(int(statistics[case.case_id][p].shape[0]) for p in ("Z", "X", "Y"))
+            statistics[case.case_id], entries[case.case_id] = write_case(FLAGS.cache_folder, case, organ_ids, window)
         except ImageReadError as error:
             tqdm.write(f"{case.case_id}: {error}", file=sys.stderr)
             failures.append(case.case_id)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.dataset_folder, "setup", "cv")
-    write_index(FLAGS.cache_folder, statistics, {c.case_id: c for c in cases}, shapes, organ_ids, window, cv_folder)
+    write_index(FLAGS.cache_folder, statistics, entries, organ_ids, window, cv_folder)
     write_folds([case.case_id for case in cases], cv_folder, FLAGS.num_folds, FLAGS.seed, contiguous=FLAGS.layout == "nih")
     print(f"cached {len(statistics)} case(s) in {FLAGS.cache_folder}; folds in {cv_folder}")
     if failures:

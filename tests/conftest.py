@@ -99,3 +99,20 @@ def nih_folder(tmp_path_factory) -> str:
     config = dataclasses.replace(nih_pancreas.nih_config(), **NIH_TEST_CONFIG_KWARGS)
     nih_pancreas.write_dataset(folder, num_cases=3, seed=11, config=config, progress=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def rstn_trained(nih_folder, tmp_path_factory) -> dict[str, str]:
+    """The NIH phantoms prepared (3 folds) and a tiny RSTN trained on fold 1 for the three planes:
+    {'cache', 'cv', 'train'}."""
+    work = tmp_path_factory.mktemp("rstn")
+    paths = {name: str(work / name) for name in ("cache", "cv", "train")}
+    steps = [("rstn.prepare", "--dataset_folder", nih_folder, "--cache_folder", paths["cache"], "--cv_folder",
+              paths["cv"], "--num_folds", "3"),
+             ("rstn.train", "--cache_folder", paths["cache"], "--base_output_folder", paths["train"], "--plane", "A",
+              "--fold", "1", "--base_filters", "4", "--fc_filters", "8", "--epochs", "1,0,1", "--learning_rate",
+              "1e-4")]
+    for module, *args in steps:
+        result = run_module(module, *args)
+        assert result.returncode == 0, f"{module}: {result.stderr[-3000:]}"
+    return paths

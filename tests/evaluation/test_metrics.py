@@ -52,3 +52,12 @@ def test_label_metrics_and_empty_conventions():
     assert metrics[1] == {"dice": 1.0, "nsd": 1.0, "hd95": 0.0}
     assert metrics[2]["dice"] == 0.0 and metrics[2]["nsd"] == 0.0 and np.isnan(metrics[2]["hd95"])
     assert metrics[3] == {"dice": 1.0, "nsd": 1.0, "hd95": 0.0}
+
+
+def test_a_mask_cut_by_the_image_border_has_a_surface_there():
+    full = np.ones((4, 5, 6), bool)
+    assert normalized_surface_dice(full, full, (1.0, 1.0, 1.0)) == 1.0
+    assert hausdorff_95(full, full, (1.0, 1.0, 1.0)) == 0.0
+    half = np.zeros((4, 5, 6), bool)
+    half[:, :, :3] = True
+    assert hausdorff_95(full, half, (1.0, 1.0, 1.0)) == 3.0, "the far border is 3 voxels from the cut face"

@@ -18,6 +18,14 @@ def test_channel_files_group_into_cases_in_channel_order(tmp_path):
     assert [c.side_inputs for c in with_clicks] == [{}, {"clicks": str(tmp_path / "b.json")}, {}, {}]
 
 
+def test_a_series_folder_named_like_a_channel_file_is_its_own_case(tmp_path):
+    for name in ("PANCREAS_0001", "PANCREAS_0002"):
+        (tmp_path / name).mkdir()
+    cases = group_cases([str(tmp_path / "PANCREAS_0001"), str(tmp_path / "PANCREAS_0002")])
+    assert [c.name for c in cases] == ["PANCREAS_0001", "PANCREAS_0002"]
+    assert all(missing_channels(c) == [] for c in cases)
+
+
 def model_set(name: str, modality: str, dimensionality: int) -> ModelSet:
     return ModelSet(name, f"/sets/{name}", {"modality": modality, "dimensionality": dimensionality})
 
