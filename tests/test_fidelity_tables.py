@@ -14,11 +14,12 @@ from cfcm.config import CFCMConfig
 from cfcm.training import CFCMTraining
 from localization.config import LocalizationConfig
 from networks.losses import generalized_dice_loss
+from rstn.config import RSTNConfig
 from scn.config import SCNConfig
 from tests.conftest import REPO
 
 CONFIGS = {"LocalizationConfig": LocalizationConfig(), "SCNConfig": SCNConfig(), "CFCMConfig": CFCMConfig(),
-           "CFCMTraining": CFCMTraining("")}
+           "CFCMTraining": CFCMTraining(""), "RSTNConfig": RSTNConfig()}
 
 
 def table_rows() -> list[dict[str, str]]:
@@ -44,7 +45,7 @@ def config_value(field: str):
 
 
 def test_tables_are_found():
-    assert len(FIELD_ROWS) >= 80
+    assert len(FIELD_ROWS) >= 105
 
 
 @pytest.mark.parametrize("row", FIELD_ROWS, ids=[row["setting"] for row in FIELD_ROWS])
