@@ -25,9 +25,8 @@ class RSTNPipeline(Pipeline):
         batch = tf.constant(max(1, self.options.batch_size), tf.int32)
         timings = {}
         start = time.perf_counter()
-        coarse = []
-        for plane, member in self.members.items():
-            coarse.append(member.signatures["coarse"](volume=volume, slice_batch=batch)["probabilities"].numpy())
+        coarse = [member.signatures["coarse"](volume=volume, slice_batch=batch)["probabilities"].numpy()
+                  for member in self.members.values()]
         timings["coarse"] = time.perf_counter() - start
 
         def fine(score: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
+from evaluation.metrics import dice
 from rstn.fusion import FUSION_SUM_THRESHOLDS
 from rstn.testing import load_probabilities
-from evaluation.metrics import dice
 from tests.conftest import run_module
 
 
