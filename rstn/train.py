@@ -2,6 +2,7 @@
 
 Usage: python -m rstn.train --cache_folder CACHE --base_output_folder OUT/rstn --plane X|Y|Z|A --fold N
        [--cv_folder DIR] [--init_weights VGG16.weights.h5] [--mixed_precision] [--seed 0]
+       [--optimizer adam] (an addition, for training from scratch)
        [--distribution default|mirrored|multi_worker] [--devices ...]
        and every RSTNConfig field as a flag, default the original's, e.g. --epochs 2,6,8 --learning_rate 1e-5
        --fine_lr_multiplier 10 --momentum 0.99 --weight_decay 5e-4 --crop_margin 20 --organ_ids 1
@@ -34,6 +35,8 @@ flags.DEFINE_string("init_weights", None, "A Keras VGG-16 weights file for both 
 flags.DEFINE_bool("mixed_precision", False, "float16 (GPU) / bfloat16 (CPU) training; exports stay float32.")
 flags.DEFINE_integer("seed", 0, "Seed of the weights, the epoch orders and the crop margins.")
 flags.DEFINE_integer("log_iter", 10, "Write the losses every this many steps.")
+flags.DEFINE_enum("optimizer", "sgd", ["sgd", "adam"],
+                  "sgd: the original's SGD with parameter groups; adam: an addition for training from scratch.")
 define_config_flags(RSTNConfig)
 define_distribution_flags()
 flags.mark_flags_as_required(["cache_folder", "base_output_folder"])
@@ -55,7 +58,7 @@ def main(argv: list[str]) -> None:
     for plane in PLANES if FLAGS.plane == "A" else (FLAGS.plane,):
         stream = SliceStream.of(FLAGS.cache_folder, plane, config, train_ids, FLAGS.seed)
         run = RSTNTraining(os.path.join(FLAGS.base_output_folder, plane), FLAGS.mixed_precision, FLAGS.seed,
-                           FLAGS.init_weights, FLAGS.log_iter)
+                           FLAGS.init_weights, FLAGS.log_iter, FLAGS.optimizer)
         train_plane(config, stream, run, distribution)
 
 

@@ -28,6 +28,9 @@ class RSTNTraining:
         seed: seed of the weights, the epoch orders and the margins.
         init_weights: a Keras VGG-16 weights file loaded into both trunks (None: from scratch).
         log_iter: write the losses every this many steps.
+        optimizer: 'sgd' (the original's SGD with parameter groups) or 'adam' (an addition: Adam at the base
+            learning rate for every variable, which trains from scratch where the DSC loss's small gradients
+            leave SGD still or, at larger rates, collapsing to empty predictions).
     """
 
     output_folder: str
@@ -35,6 +38,7 @@ class RSTNTraining:
     seed: int = 0
     init_weights: str | None = None
     log_iter: int = 10
+    optimizer: str = "sgd"
 
 
 def build_rstn(config: RSTNConfig, init_weights: str | None = None) -> RSTN:
@@ -74,6 +78,18 @@ def learning_rate_schedule(config: RSTNConfig, steps_per_epoch: int):
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
+def make_optimizer(model: RSTN, config: RSTNConfig, kind: str, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The original's SGD with its parameter groups ('sgd'), or Adam at the same schedule for every variable
+    ('adam', an addition); both follow `learning_rate_schedule`."""
+    schedule = learning_rate_schedule(config, steps_per_epoch)
+    if kind == "adam":
+        return keras.optimizers.Adam(schedule)
+    if kind != "sgd":
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', not {kind!r}")
+    multipliers, decays = parameter_groups(model, config)
+    return GroupedSGD(schedule, config.momentum, multipliers, decays)
+
+
 def rstn_loss(config: RSTNConfig):
     """{'loss_coarse': w x DSC loss of the coarse probabilities, 'loss_fine': (1 - w) x that of the fine ones}."""
     def loss(outputs: dict, labels: tf.Tensor, training: bool) -> dict:
@@ -92,16 +108,12 @@ def train_plane(config: RSTNConfig, stream: SliceStream, run: RSTNTraining,
     settings = TrainingSettings(run.output_folder, stream.total_steps, spe, config.learning_rate, ema_decay=0.0,
                                 log_iter=run.log_iter, global_batch=config.batch_size, clip_gradients=False)
 
-    def optimizer(model: RSTN) -> GroupedSGD:
-        multipliers, decays = parameter_groups(model, config)
-        return GroupedSGD(learning_rate_schedule(config, spe), config.momentum, multipliers, decays)
-
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return stream.dataset(StreamShard.of(context, config.batch_size, first_step))
 
     with precision(run.mixed_precision):
         trainer = Trainer(lambda: build_rstn(config, run.init_weights), rstn_loss(config), settings,
-                          run.mixed_precision, strategy, optimizer)
+                          run.mixed_precision, strategy, lambda model: make_optimizer(model, config, run.optimizer, spe))
         start = trainer.restore()
         if start < stream.total_steps:
             print(f"plane {stream.plane}: {len(stream.slices)} training slices, {spe} steps per epoch, modes "

@@ -15,11 +15,13 @@ from cfcm.training import CFCMTraining
 from localization.config import LocalizationConfig
 from networks.losses import generalized_dice_loss
 from rstn.config import RSTNConfig
+from rstn.training import RSTNTraining
 from scn.config import SCNConfig
 from tests.conftest import REPO
 
 CONFIGS = {"LocalizationConfig": LocalizationConfig(), "SCNConfig": SCNConfig(), "CFCMConfig": CFCMConfig(),
-           "CFCMTraining": CFCMTraining(""), "RSTNConfig": RSTNConfig()}
+           "CFCMTraining": CFCMTraining(""), "RSTNConfig": RSTNConfig(),
+           "RSTNTraining": RSTNTraining("")}
 
 
 def table_rows() -> list[dict[str, str]]:

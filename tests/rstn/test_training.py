@@ -3,13 +3,15 @@ windowing from the cache), the original's four parameter groups, the learning-ra
 values, and a tiny run of `rstn.train` that trains the three modes and resumes."""
 import os
 
+import keras
 import numpy as np
 import pytest
 
+from networks.optimizers import GroupedSGD
 from rstn.cache import read_slices
 from rstn.config import RSTNConfig
 from rstn.data import SliceStream, window
-from rstn.training import build_rstn, learning_rate_schedule, parameter_groups
+from rstn.training import build_rstn, learning_rate_schedule, make_optimizer, parameter_groups
 from tests.conftest import run_module
 
 TINY = RSTNConfig(base_filters=4, fc_filters=8, epochs=(1, 1, 2))
@@ -66,6 +68,17 @@ def test_parameter_groups_are_the_original_four():
     assert groups == {("coarse", "kernel"): {(1.0, 5e-4)}, ("coarse", "bias"): {(2.0, 0.0)},
                       ("fine+saliency", "kernel"): {(10.0, 5e-4)}, ("fine+saliency", "bias"): {(20.0, 0.0)}}
     assert len(multipliers) == 2 * 2 * (13 + 2 + 3) + 2 * 2, "(VGG, fc6/7, scores) x 2 networks + saliency"
+
+
+def test_the_optimizer_is_the_original_sgd_unless_adam_is_asked_for():
+    config = RSTNConfig(base_filters=4, fc_filters=8)
+    model = build_rstn(config)
+    sgd = make_optimizer(model, config, "sgd", 10)
+    assert isinstance(sgd, GroupedSGD) and sgd.momentum == 0.99 and sorted(set(sgd.multipliers)) == [1, 2, 10, 20]
+    adam = make_optimizer(model, config, "adam", 10)
+    assert isinstance(adam, keras.optimizers.Adam) and float(adam.learning_rate) == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="optimizer"):
+        make_optimizer(model, config, "rmsprop", 10)
 
 
 def test_learning_rate_halves_every_two_epochs_of_mode_j():
