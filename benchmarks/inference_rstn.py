@@ -1,0 +1,163 @@
+"""RSTN inference benchmark: seconds and peak RSS per stage (coarse X / Y / Z, fusion, each fine round) for a
+512 x 512 x N CT, at the paper configuration (timing only: weights after one training step) and for a model set.
+
+Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4]
+       [--model_set saved_models/pancreas_rstn] [--max_stacks 0]
+
+The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas
+mask, so their cost is that of a real organ's box. The networks' GFLOPs come from TensorFlow's profiler at the
+shapes run, and the achieved rate is set against this machine's float32 matmul rate measured in the same run.
+With --max_stacks N only N stacks per plane are run and the plane's time is scaled to all its stacks (said so in
+the output); 0 runs everything. The original reports about 25-32 s per volume for coarse-to-fine testing on a
+Titan Xp GPU.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
+from inference.batch import peak_rss_mb  # noqa: E402
+from networks.config_io import config_from_dict  # noqa: E402
+from rstn.config import PLANES, RSTNConfig  # noqa: E402
+from rstn.fusion import fused_mask, mean_of_planes, remove_small_components  # noqa: E402
+from rstn.model import MODE_CODES  # noqa: E402
+from rstn.planes import PLANE_AXES  # noqa: E402
+from rstn.training import build_rstn, make_optimizer, rstn_loss  # noqa: E402
+from rstn.volume_inference import coarse_probabilities, fine_probabilities  # noqa: E402
+
+flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
+flags.DEFINE_integer("rounds", 2, "Fine rounds to time.")
+flags.DEFINE_integer("slice_batch", 4, "Stacks per network call in the coarse stage.")
+flags.DEFINE_string("model_set", None, "Also time this RSTN model set's configuration (its weights).")
+flags.DEFINE_integer("max_stacks", 0, "Run at most this many stacks per plane and scale (0: all).")
+FLAGS = flags.FLAGS
+
+
+def phantom(slices: int) -> tuple[np.ndarray, np.ndarray]:
+    """(HU [z, y, x] float32, pancreas mask uint8) of an NIH-like 512 x 512 x `slices` phantom."""
+    from preprocessing.synthetic.flare21 import Flare21PhantomConfig
+    from preprocessing.synthetic.flare21 import phantom as abdomen
+
+    config = Flare21PhantomConfig(in_plane_size=512, fov_mm=(410.0, 410.0), slice_thickness_mm=(1.0, 1.0),
+                                  axial_extent_mm=(float(slices), float(slices)))
+    image, label, _ = abdomen(np.random.default_rng(slices), config)
+    return image.astype(np.float32), (label == 4).astype(np.uint8)
+
+
+def one_step_model(config: RSTNConfig):
+    """An RSTN after one training step (mode J) on a random stack, so that no layer is still all zeros."""
+    model = build_rstn(config)
+    optimizer = make_optimizer(model, config, "sgd", 1)
+    label = np.zeros((1, 64, 64, 3), np.float32)
+    label[0, 20:40, 20:40] = 1
+    inputs = {"image": tf.random.uniform((1, 64, 64, 3)), "label": tf.constant(label),
+              "mode": tf.constant([MODE_CODES["J"]]), "margins": tf.constant([[20, 20, 20, 20]])}
+    with tf.GradientTape() as tape:
+        loss = tf.add_n(list(rstn_loss(config)(model(inputs, training=True), label, True).values()))
+    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+    return model
+
+
+def limited(volume: np.ndarray, plane: str, max_stacks: int) -> tuple[np.ndarray, float]:
+    """The volume cut to `max_stacks` slices of `plane` (and the factor that scales its time back), or itself."""
+    axis = PLANE_AXES[plane][0]
+    count = volume.shape[axis]
+    if not max_stacks or max_stacks >= count:
+        return volume, 1.0
+    return np.take(volume, np.arange(max_stacks), axis=axis), count / max_stacks
+
+
+VOLUME = tf.TensorSpec([None, None, None], tf.float32)
+MASK = tf.TensorSpec([None, None, None], tf.uint8)
+
+
+def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, dict]:
+    """({plane: coarse(volume)}, {plane: fine(volume, score, mask)}) as traced functions of Keras models."""
+    batch = tf.constant(FLAGS.slice_batch)
+    coarse, fine = {}, {}
+    for plane, model in models.items():
+        coarse[plane] = tf.function(lambda v, m=model, p=plane: coarse_probabilities(
+            v, p, lambda s: m.coarse(s, training=False), config, batch), input_signature=[VOLUME])
+        fine[plane] = tf.function(lambda v, s, k, m=model, p=plane: fine_probabilities(
+            v, s, k, p, m, config, tf.constant(1)), input_signature=[VOLUME, VOLUME, MASK])
+    return coarse, fine
+
+
+def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
+    """The same functions from a model set's SavedModels, and its config."""
+    members = {plane: tf.saved_model.load(os.path.join(model_set, f"plane_{plane}")) for plane in PLANES}
+    metadata = json.loads(members["X"].signatures["metadata"]()["json"].numpy())
+    batch = tf.constant(FLAGS.slice_batch)
+    coarse = {p: (lambda v, m=m: m.signatures["coarse"](volume=v, slice_batch=batch)["probabilities"])
+              for p, m in members.items()}
+    fine = {p: (lambda v, s, k, m=m: m.signatures["fine"](volume=v, score=s, mask=k,
+                                                           slice_batch=tf.constant(1))["probabilities"])
+            for p, m in members.items()}
+    return coarse, fine, config_from_dict(RSTNConfig, metadata["config"])
+
+
+def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict, volume: np.ndarray,
+                mask: np.ndarray, peak_matmul: float) -> None:
+    """Prints seconds, peak RSS and GFLOP per stage, and the coarse stage's rate against the matmul rate."""
+    small = tf.constant(volume[:4, :64, :64])
+    for plane in PLANES:
+        coarse_fns[plane](small)
+        fine_fns[plane](small, tf.zeros_like(small), tf.ones(small.shape, tf.uint8))
+    flop_model = build_rstn(config).coarse
+    rows, coarse, flop_total, network_seconds = [], [], 0.0, 0.0
+    for plane in PLANES:
+        part, scale = limited(volume, plane, FLAGS.max_stacks)
+        start = time.perf_counter()
+        result = coarse_fns[plane](tf.constant(part)).numpy()
+        seconds = (time.perf_counter() - start) * scale
+        view_shape = volume.transpose(PLANE_AXES[plane]).shape
+        gflop = model_gflop(flop_model, (1, *view_shape[1:], 3)) * view_shape[0]
+        flop_total += gflop
+        network_seconds += seconds
+        rows.append((f"coarse {plane}" + (" (scaled)" if scale > 1 else ""), seconds, peak_rss_mb(), gflop))
+        coarse.append(result if scale == 1 else np.zeros(volume.shape, np.float32))
+    start = time.perf_counter()
+    fused_mask(mean_of_planes(coarse), config.fine_threshold)
+    rows.append(("fusion", time.perf_counter() - start, peak_rss_mb(), 0.0))
+    score, previous = mask.astype(np.float32), mask
+    for round_index in range(1, FLAGS.rounds + 1):
+        start = time.perf_counter()
+        score = mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score), tf.constant(previous)).numpy()
+                                for p in PLANES])
+        mask_now = remove_small_components(fused_mask(score, config.fine_threshold), config.postprocess_threshold)
+        previous = mask_now if mask_now.any() else mask
+        rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb(), 0.0))
+    z, y, x = volume.shape
+    print(f"\n{name}: {x}x{y}x{z} volume, coarse slice batch {FLAGS.slice_batch}, fine rounds from the true mask")
+    print(f"{'stage':<26}{'seconds':>10}{'peak RSS MB':>13}{'GFLOP':>10}")
+    for stage, seconds, rss, gflop in rows:
+        print(f"{stage:<26}{seconds:>10.2f}{rss:>13.0f}{gflop:>10.0f}")
+    rate = flop_total / network_seconds
+    print(f"coarse stage: {flop_total:.0f} GFLOP in {network_seconds:.1f} s = {rate:.1f} GFLOP/s, "
+          f"{rate / peak_matmul:.2f} of this machine's matmul rate; all stages {sum(r[1] for r in rows):.1f} s")
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    peak_matmul = matmul_gflops()
+    print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
+    volume, mask = phantom(FLAGS.slices)
+    config = RSTNConfig()
+    coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
+    time_stages("paper configuration (weights after one step)", config, coarse, fine, volume, mask, peak_matmul)
+    if FLAGS.model_set:
+        coarse, fine, set_config = saved_model_stages(FLAGS.model_set)
+        time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine, volume, mask, peak_matmul)
+
+
+if __name__ == "__main__":
+    app.run(main)
