@@ -42,8 +42,8 @@ def read_case(case: Case) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
                              f"{tuple(round(o, 2) for o in label_geometry.origin)} differs from its image's "
                              f"{geometry.size} / {tuple(round(s, 4) for s in geometry.spacing)} / "
                              f"{tuple(round(o, 2) for o in geometry.origin)}")
-    canonical, canonical_geometry, reorientation = to_canonical(image, geometry)
-    labels = np.ascontiguousarray(reorientation.apply(label)) if not reorientation.is_identity else label
+    canonical, canonical_geometry, _ = to_canonical(image, geometry)
+    labels = to_canonical(label, geometry)[0]
     return (np.clip(canonical, -32768, 32767).astype(np.int16), labels.astype(np.uint8),
             tuple(float(v) for v in canonical_geometry.array_spacing))
 

@@ -81,11 +81,12 @@ def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNC
         return start + batch, tf.tensor_scatter_nd_add(accumulated, targets, values)
 
     _, buffer = tf.while_loop(lambda start, _: start < total, body, [tf.constant(0), buffer])
-    return buffer[1:-1] / _counts(count, config.slice_thickness)[:, tf.newaxis, tf.newaxis]
+    return buffer[1:-1] / stack_counts(count, config.slice_thickness)[:, tf.newaxis, tf.newaxis]
 
 
-def _counts(count: tf.Tensor, thickness: int) -> tf.Tensor:
-    """`rstn.planes.stack_counts` in TensorFlow: 3 inside, 2 at the ends (thickness 3), 1 (thickness 1)."""
+def stack_counts(count: tf.Tensor, thickness: int) -> tf.Tensor:
+    """float32 [count]: how many stacks predict each slice, the divisor of the original's average (3 inside, 2 at
+    the ends with thickness 3; 1 with thickness 1). Slices whose stacks were skipped still count."""
     index = tf.range(count)
     if thickness == 1:
         return tf.ones([count], tf.float32)
