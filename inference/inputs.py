@@ -76,14 +76,14 @@ def group_cases(paths: list[str]) -> list[CaseInput]:
     groups: dict[str, list[tuple[int, str]]] = {}
     for path in paths:
         match = _channel_file(path)
-        channel = int(match.group("channel")) if match else 0
-        groups.setdefault(output_name(path), []).append((channel, path))
+        channel, name = (int(match.group("channel")), match.group("case")) if match else (0, case_name(path))
+        groups.setdefault(name, []).append((channel, path))
     return [CaseInput(name, tuple(path for _, path in sorted(members))) for name, members in sorted(groups.items())]
 
 
 def missing_channels(case: CaseInput) -> list[int]:
     """Channel numbers below the highest one that the case lacks (channel files must be numbered 0..n-1)."""
-    present = {int(_channel_file(p).group("channel")) for p in case.channels if _channel_file(p)}
+    present = {int(match.group("channel")) for match in map(_channel_file, case.channels) if match}
     return sorted(set(range(max(present) + 1)) - present) if present else []
 
 
