@@ -21,12 +21,7 @@ from rstn.config import MODES, RSTNConfig
 from rstn.crop import training_margins
 from rstn.model import MODE_CODES
 from rstn.planes import plane_view, stack_indices
-
-
-def window(stack: np.ndarray, window_hu: tuple[float, float]) -> np.ndarray:
-    """float32 HU clipped to the window and scaled to [0, 1] (the original's input scaling)."""
-    low, high = window_hu
-    return (np.clip(stack.astype(np.float32), low, high) - np.float32(low)) / np.float32(high - low)
+from rstn.volume_inference import windowed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,21 +88,22 @@ class SliceStream:
         return plane_view(images, self.plane), plane_view(labels, self.plane)
 
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray, np.int32, np.ndarray]:
-        """(image [R, C, 3] float32 in [0, 1], target [R, C, 3] uint8, mode code, margins) of element `index`."""
+        """(image [R, C, 3] int16 HU, target [R, C, 3] uint8, mode code, margins) of element `index`."""
         case_id, slice_index, mode, margins = self.element(index)
         images, labels = self._arrays(case_id)
         stack = stack_indices(slice_index, images.shape[0], self.config.slice_thickness)
-        image = window(np.moveaxis(images[stack], 0, -1), self.config.window_hu)
+        image = np.moveaxis(images[stack], 0, -1)
         target = np.isin(np.moveaxis(labels[stack], 0, -1), self.config.organ_ids).astype(np.uint8)
         return image, target, np.int32(MODE_CODES[mode]), margins
 
     def dataset(self, shard: StreamShard) -> tf.data.Dataset:
         """Replica batches ({'image', 'label', 'mode', 'margins'}, label) of this pipeline's share of the stream;
-        slices of different sizes in one batch are zero-padded at the end (the original trains one slice per
-        step)."""
+        images windowed to [0, 1] (`rstn.volume_inference.windowed`, as at inference); slices of different sizes in
+        one batch are zero-padded at the end (the original trains one slice per step)."""
         def load(index: tf.Tensor) -> tuple:
             image, target, mode, margins = tf.numpy_function(
-                lambda i: self.load(int(i)), [index], (tf.float32, tf.uint8, tf.int32, tf.int32), stateful=False)
+                lambda i: self.load(int(i)), [index], (tf.int16, tf.uint8, tf.int32, tf.int32), stateful=False)
+            image = windowed(image, self.config)
             image.set_shape([None, None, 3])
             target.set_shape([None, None, 3])
             mode.set_shape([])

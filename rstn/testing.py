@@ -51,10 +51,15 @@ def load_case(cache_folder: str, case_id: str, organ_ids: tuple[int, ...]) -> tu
     return volume, np.isin(labels, organ_ids).astype(np.uint8)
 
 
+def save_volume(path: str, volume: np.ndarray) -> None:
+    """Writes `volume` as a compressed `.npz` (key 'volume'), atomically."""
+    with atomic_path(path) as temp, open(temp, "wb") as handle:
+        np.savez_compressed(handle, volume=volume)
+
+
 def save_probabilities(path: str, probabilities: np.ndarray) -> None:
     """Stores probabilities as the original does: uint8 round(p x 255), compressed."""
-    with atomic_path(path) as temp, open(temp, "wb") as handle:
-        np.savez_compressed(handle, volume=np.round(probabilities * 255).astype(np.uint8))
+    save_volume(path, np.round(probabilities * 255).astype(np.uint8))
 
 
 def load_probabilities(path: str) -> np.ndarray:
@@ -156,8 +161,6 @@ def coarse_to_fine_stage(cache_folder: str, case_ids: list[str], load_model_base
         row["stop_round"] = float(rounds.stop_round)
         row["nsd"] = normalized_surface_dice(final, target, spacings[case_id])
         row["hd95_mm"] = hausdorff_95(final, target, spacings[case_id])
-        with atomic_path(os.path.join(results_folder, "coarse2fine", f"{case_id}.npz")) as temp, \
-                open(temp, "wb") as handle:
-            np.savez_compressed(handle, volume=final)
+        save_volume(os.path.join(results_folder, "coarse2fine", f"{case_id}.npz"), final)
         rows.append(row)
     return write_results(os.path.join(results_folder, "coarse2fine"), rows)

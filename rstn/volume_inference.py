@@ -16,7 +16,7 @@ from rstn.config import RSTNConfig
 from rstn.model import RSTN
 from rstn.planes import PLANE_AXES
 
-StackFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+StackFn = Callable[[tf.Tensor], tf.Tensor]
 
 
 def windowed(volume: tf.Tensor, config: RSTNConfig) -> tf.Tensor:
@@ -59,7 +59,7 @@ def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNC
 
     Args:
         views: plane views [slice, rows, columns] whose stacks are cut at the same slices (the image first).
-        stack_fn: (stacks of each view concatenated on channels [B, R, C, 3 x len(views)], slice indices [B])
+        stack_fn: stacks of each view concatenated on channels [B, R, C, 3 x len(views)]
             -> probabilities [B, R, C, 3] of the three slices of each stack.
         slice_batch: stacks per call.
         active: optional bool [slice]: stacks centred on inactive slices are skipped (they add 0, as the
@@ -75,7 +75,7 @@ def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNC
     def body(start: tf.Tensor, accumulated: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         chosen = indices[start:tf.minimum(start + batch, total)]
         stacks = tf.concat([_stacks(view, chosen, config.slice_thickness) for view in views], axis=-1)
-        probabilities = tf.transpose(tf.cast(stack_fn(stacks, chosen), tf.float32), [0, 3, 1, 2])
+        probabilities = tf.transpose(tf.cast(stack_fn(stacks), tf.float32), [0, 3, 1, 2])
         targets = tf.reshape(_targets(chosen, config.slice_thickness), [-1, 1])
         values = tf.reshape(probabilities, tf.concat([[-1], tf.shape(image)[1:]], axis=0))
         return start + batch, tf.tensor_scatter_nd_add(accumulated, targets, values)
@@ -109,7 +109,7 @@ def coarse_probabilities(volume: tf.Tensor, plane: str, network: Callable[[tf.Te
                          config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
     """Coarse stage of one plane: [z, y, x] HU -> organ probabilities [z, y, x] (`network`: stacks -> logits)."""
     view = to_plane(windowed(volume, config), plane)
-    probabilities = plane_probabilities([view], lambda stacks, _: tf.sigmoid(network(stacks)), config, slice_batch)
+    probabilities = plane_probabilities([view], lambda stacks: tf.sigmoid(network(stacks)), config, slice_batch)
     return from_plane(probabilities, plane)
 
 
@@ -123,7 +123,7 @@ def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, pla
              to_plane(tf.cast(mask, tf.float32), plane)]
     margins = tf.fill([4], config.crop_margin)
 
-    def stack_fn(stacks: tf.Tensor, _: tf.Tensor) -> tf.Tensor:
+    def stack_fn(stacks: tf.Tensor) -> tf.Tensor:
         image, saliency_input, box_mask = tf.split(stacks, 3, axis=-1)
         logits, _ = model.fine_logits(image, saliency_input, box_mask >= 0.5, margins)
         return tf.sigmoid(logits)
@@ -139,7 +139,7 @@ def oracle_probabilities(volume: tf.Tensor, label: tf.Tensor, plane: str, model:
     views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(label, tf.float32), plane)]
     margins = tf.fill([4], config.crop_margin)
 
-    def stack_fn(stacks: tf.Tensor, _: tf.Tensor) -> tf.Tensor:
+    def stack_fn(stacks: tf.Tensor) -> tf.Tensor:
         image, box_mask = tf.split(stacks, 2, axis=-1)
         coarse = tf.sigmoid(model.coarse(image))
         logits, _ = model.fine_logits(image, coarse, box_mask >= 0.5, margins)

@@ -6,12 +6,15 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from networks.optimizers import GroupedSGD
+from preprocessing.pipeline import StreamShard
 from rstn.cache import read_slices
 from rstn.config import RSTNConfig
-from rstn.data import SliceStream, window
+from rstn.data import SliceStream
 from rstn.training import build_rstn, learning_rate_schedule, make_optimizer, parameter_groups
+from rstn.volume_inference import windowed
 from tests.conftest import run_module
 
 TINY = RSTNConfig(base_filters=4, fc_filters=8, epochs=(1, 1, 2))
@@ -51,8 +54,10 @@ def test_a_stream_element_is_the_stack_around_its_slice_windowed(nih_cache):
     labels = np.load(os.path.join(nih_cache, "labels", f"{case_id}.npy"))
     rows = [max(0, index - 1), index, min(volume.shape[1] - 1, index + 1)]
     expected = np.stack([volume[:, r, :].T for r in rows], axis=-1)
-    np.testing.assert_allclose(image, window(expected, (-100.0, 240.0)))
-    assert image.min() >= 0 and image.max() <= 1
+    np.testing.assert_array_equal(image, expected)
+    features, _ = next(iter(stream.dataset(StreamShard())))
+    np.testing.assert_allclose(features["image"][0], windowed(expected, RSTNConfig()), rtol=1e-6)
+    assert float(tf.reduce_min(features["image"])) >= 0 and float(tf.reduce_max(features["image"])) <= 1
     np.testing.assert_array_equal(target[..., 1], labels[:, index, :].T == 1)
     assert mode == "S" and mode_code == 0 and np.array_equal(margins, loaded_margins)
 
