@@ -39,6 +39,8 @@ class ModelSet:
                  + (f"; side inputs: {', '.join(m['side_inputs'])}" if m.get("side_inputs") else ""),
                  f"  labels:     {labels}",
                  f"  outputs:    {', '.join(m['outputs'])}"]
+        if m.get("default", False):
+            lines.append(f"  default:    for {m['dimensionality']}D {m['modality']} inputs when --model is not given")
         if "spacing_mm" in m:
             lines.append(f"  spacing:    {' x '.join(f'{s:g}' for s in m['spacing_mm'])} mm (z, y, x)")
         lines.append(f"  trained on: {m['trained_on']}")
@@ -70,13 +72,18 @@ class ModelChoiceError(ValueError):
 
 
 def choose_model_set(sets: dict[str, ModelSet], dimensionality: int, modality: str | None) -> ModelSet:
-    """The only set that accepts an input of this dimensionality and modality."""
+    """The only set that accepts an input of this dimensionality and modality; when several do, the only one
+    of them whose manifest says `"default": true`."""
     candidates = [s for s in sets.values() if s.accepts(dimensionality, modality)]
+    defaults = [s for s in candidates if s.manifest.get("default", False)]
+    if len(candidates) > 1 and len(defaults) == 1:
+        return defaults[0]
     kind = f"{dimensionality}D" + (f" {modality}" if modality else "")
     if not candidates:
         raise ModelChoiceError(f"no installed model set accepts a {kind} input (installed: "
                                f"{', '.join(sorted(sets)) or 'none'}); choose one with --model")
     if len(candidates) > 1:
+        marked = f" ({len(defaults)} marked default)" if defaults else ""
         raise ModelChoiceError(f"several model sets accept a {kind} input: "
-                               f"{', '.join(sorted(s.name for s in candidates))}; choose one with --model")
+                               f"{', '.join(sorted(s.name for s in candidates))}{marked}; choose one with --model")
     return candidates[0]

@@ -1,8 +1,8 @@
 """From a training output folder to a member of a model set: restore the EMA weights into a float32 Keras
 model and save it through the serving contract (`serving.exporter`), atomically.
 
-Export scripts share the flags `--load_model_base`, `--load_model_iter`, `--model_set_folder` and
-`--trained_on`.
+Export scripts share the flags `--load_model_base`, `--load_model_iter`, `--model_set_folder`,
+`--trained_on` and `--default_set`.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from networks.config_io import read_config
 from networks.train_loop import model_weights
 from preprocessing.atomic import atomic_directory, atomic_path
 from serving.exporter import ExportModule, Signature, save
-from serving.manifest import MANIFEST_NAME, manifest_json
+from serving.manifest import MANIFEST_NAME, manifest_json, read_manifest
 
 
 def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
@@ -34,12 +34,15 @@ def checkpoint_path(load_model_base: str, load_model_iter: int | None) -> str:
 
 
 def define_export_flags(default_model_set_folder: str) -> None:
-    """Defines --load_model_base, --load_model_iter, --model_set_folder and --trained_on."""
+    """Defines --load_model_base, --load_model_iter, --model_set_folder, --trained_on and --default_set."""
     flags.DEFINE_string("load_model_base", None, "Training output folder (config.json, checkpoints/).")
     flags.DEFINE_integer("load_model_iter", None, "Checkpoint iteration; latest if unset.")
     flags.DEFINE_string("model_set_folder", default_model_set_folder,
                         "Model set folder: the member is written into a subfolder, with the set's manifest.")
     flags.DEFINE_string("trained_on", "not stated", "What the weights were trained on (written to the manifest).")
+    flags.DEFINE_bool("default_set", False,
+                      "Mark the set as the default for its modality and dimensionality: chosen when several installed "
+                      "sets accept an input and --model is not given (needs the export that writes the manifest).")
     flags.mark_flag_as_required("load_model_base")
 
 
@@ -48,11 +51,13 @@ ExportFn = Callable[[str, int | None, str, str], None]
 
 def export_main(export: ExportFn) -> Callable[[list[str]], None]:
     """The absl `main` of an export script: `export(load_model_base, load_model_iter, model_set_folder,
-    trained_on)`."""
+    trained_on)`, then the set marked default with `--default_set`."""
     def main(argv: list[str]) -> None:
         del argv
         values = flags.FLAGS
         export(values.load_model_base, values.load_model_iter, values.model_set_folder, values.trained_on)
+        if values.default_set:
+            mark_default(values.model_set_folder)
         print(f"wrote {values.model_set_folder}")
     return main
 
@@ -87,6 +92,14 @@ def write_manifest(set_folder: str, manifest: dict) -> None:
     """Writes `<set_folder>/manifest.json` (validated) atomically."""
     with atomic_path(os.path.join(set_folder, MANIFEST_NAME)) as temp, open(temp, "w", encoding="utf-8") as handle:
         handle.write(manifest_json(manifest))
+
+
+def mark_default(set_folder: str) -> None:
+    """Rewrites the manifest of `set_folder` with `"default": true` (see `serving.manifest`)."""
+    if not os.path.isfile(os.path.join(set_folder, MANIFEST_NAME)):
+        raise FileNotFoundError(f"{set_folder}: no {MANIFEST_NAME} to mark as default; pass --default_set to the "
+                                "export that writes the manifest")
+    write_manifest(set_folder, {**read_manifest(set_folder), "default": True})
 
 
 def network_call(model: keras.Model) -> Callable[[tf.Tensor], object]:

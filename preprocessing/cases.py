@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 from preprocessing.image_geometry import ImageGeometry
-from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, largest_file_folder, read_image
 
 CHANNEL_SUFFIX = "_0000"
 
@@ -105,16 +105,6 @@ NIH_IMAGE_FOLDERS = ("Pancreas-CT", "DOI")
 NIH_LABEL_FOLDER = re.compile(r"^TCIA_pancreas_labels")
 
 
-def _largest_file_folder(folder: str) -> str:
-    """The folder under `folder` (itself included) holding the most files: a case's DICOM series."""
-    best, most = folder, -1
-    for directory, _, files in os.walk(folder):
-        count = sum(1 for name in files if not name.startswith("."))
-        if count > most:
-            best, most = directory, count
-    return best
-
-
 def nih_pancreas_cases(base_folder: str) -> list[Case]:
     """Cases of the NIH Pancreas-CT release, sorted by case number: image_path = the case's DICOM series
     folder, label_paths = (labelXXXX.nii.gz,). Every case needs its label."""
@@ -134,7 +124,7 @@ def nih_pancreas_cases(base_folder: str) -> list[Case]:
         label = os.path.join(base_folder, label_roots[0], f"label{match.group(1)}.nii.gz")
         if not os.path.exists(label):
             raise FileNotFoundError(f"{label}: label missing for {os.path.join(image_root, name)}")
-        cases.append(Case(name, _largest_file_folder(os.path.join(image_root, name)), (label,)))
+        cases.append(Case(name, largest_file_folder(os.path.join(image_root, name)), (label,)))
     return cases
 
 

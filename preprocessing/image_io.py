@@ -72,19 +72,35 @@ def _sorted_series_files(folder: str, files: list[str]) -> list[str]:
     return [path for _, path in keyed]
 
 
+def largest_file_folder(folder: str) -> str:
+    """The folder under `folder` (itself included) holding the most files: where a TCIA download keeps a case's
+    series (`PANCREAS_0001/<study>/<series>/*.dcm`)."""
+    best, most = folder, -1
+    for directory, _, files in os.walk(folder):
+        count = sum(1 for name in files if not name.startswith("."))
+        if count > most:
+            best, most = directory, count
+    return best
+
+
 def read_dicom_series(folder: str) -> sitk.Image:
-    """Reads the DICOM series with the most slices in `folder`, slices sorted by position."""
+    """Reads the DICOM series with the most slices in `folder` (or, when the folder holds none itself, in its
+    subfolder with the most files, as TCIA downloads nest them), slices sorted by position."""
     if not os.path.isdir(folder):
         raise ImageReadError(folder, "not a folder")
     if not os.listdir(folder):
         raise ImageReadError(folder, "empty folder, expected a DICOM series")
     series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(folder)
+    location = folder
+    if not series_ids:
+        location = largest_file_folder(folder)
+        series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(location) if location != folder else ()
     if not series_ids:
         raise ImageReadError(folder, "no DICOM series found in folder")
-    series = {sid: sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder, sid) for sid in series_ids}
+    series = {sid: sitk.ImageSeriesReader.GetGDCMSeriesFileNames(location, sid) for sid in series_ids}
     largest = max(series, key=lambda sid: len(series[sid]))
     try:
-        files = _sorted_series_files(folder, list(series[largest]))
+        files = _sorted_series_files(location, list(series[largest]))
         reader = sitk.ImageSeriesReader()
         reader.SetFileNames(files)
         return reader.Execute()

@@ -24,5 +24,5 @@ $PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder 
 CT_DATA="synthetic phantoms (preprocessing.synthetic flare21: 12 CT volumes, seed 100); demo only, never seen a real scan"
 XR_DATA="synthetic phantoms (preprocessing.synthetic montgomery: 24 chest X-rays, seed 7); demo only, never seen a real radiograph"
 $PY -m localization.export --load_model_base "$WORK/localization" --model_set_folder "$OUT/flare21"
-$PY -m scn.export --load_model_base "$WORK/scn" --model_set_folder "$OUT/flare21" --trained_on "$CT_DATA"
+$PY -m scn.export --load_model_base "$WORK/scn" --model_set_folder "$OUT/flare21" --trained_on "$CT_DATA" --default_set
 $PY -m cfcm.export --load_model_base "$WORK/cfcm" --model_set_folder "$OUT/montgomery_cfcm" --trained_on "$XR_DATA"

@@ -14,6 +14,8 @@ Schema (format version 1)::
       "outputs": ["label_map"],               # what a case produces: label_map, findings
       "labels": {"0": "background", ...},
       "trained_on": "synthetic phantoms ...", # the data the weights saw
+      "default": true,                        # optional: the set chosen when several accept an input
+                                              # and no --model is given (export --default_set)
       "description": "..."
     }
 """
@@ -56,6 +58,7 @@ def validate_manifest(manifest: object, where: str = "manifest") -> dict:
             f"outputs: expected a non-empty list of {', '.join(OUTPUT_KINDS)}")
     labels = manifest.get("labels")
     require(isinstance(labels, dict) and "0" in labels, "labels: expected an object with label 0")
+    require(isinstance(manifest.get("default", False), bool), "default: expected true or false")
     return manifest
 
 

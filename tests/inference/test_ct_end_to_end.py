@@ -40,7 +40,7 @@ def trained(flare21_folder, tmp_path_factory):
     check(run_module("localization.export", "--load_model_base", outputs["localization"],
                      "--model_set_folder", os.path.join(saved, "flare21")))
     check(run_module("scn.export", "--load_model_base", outputs["scn"], "--model_set_folder",
-                     os.path.join(saved, "flare21"), "--trained_on", "test phantoms"))
+                     os.path.join(saved, "flare21"), "--trained_on", "test phantoms", "--default_set"))
     return {"data": data, "saved_models": saved, "set": os.path.join(saved, "flare21"), **outputs}
 
 
@@ -55,6 +55,15 @@ def test_training_writes_checkpoints_tensorboard_and_per_organ_validation_csv(tr
     assert header == ["iteration", "dice_liver", "dice_kidney", "dice_spleen", "dice_pancreas", "dice_mean"]
     with open(os.path.join(trained["scn"], "train.csv")) as handle:
         assert next(csv.reader(handle))[:4] == ["iteration", "loss", "loss_local", "loss_spatial"]
+
+
+def test_export_marks_the_default_set_only_where_a_manifest_is_written(trained, tmp_path):
+    from networks.export import mark_default
+
+    with open(os.path.join(trained["set"], "manifest.json")) as handle:
+        assert json.load(handle)["default"] is True
+    with pytest.raises(FileNotFoundError, match="no manifest.json to mark as default"):
+        mark_default(str(tmp_path))
 
 
 def test_training_resumes_from_latest_checkpoint(trained, tmp_path):

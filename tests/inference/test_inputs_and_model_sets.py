@@ -26,11 +26,12 @@ def test_a_series_folder_named_like_a_channel_file_is_its_own_case(tmp_path):
     assert all(missing_channels(c) == [] for c in cases)
 
 
-def model_set(name: str, modality: str, dimensionality: int) -> ModelSet:
-    return ModelSet(name, f"/sets/{name}", {"modality": modality, "dimensionality": dimensionality})
+def model_set(name: str, modality: str, dimensionality: int, default: bool = False) -> ModelSet:
+    return ModelSet(name, f"/sets/{name}", {"modality": modality, "dimensionality": dimensionality,
+                                            **({"default": True} if default else {})})
 
 
-def test_model_set_is_chosen_only_when_exactly_one_accepts():
+def test_model_set_is_chosen_when_exactly_one_accepts_or_one_of_several_is_the_default():
     sets = {s.name: s for s in (model_set("flare21", "CT", 3), model_set("montgomery_cfcm", "XR", 2))}
     assert choose_model_set(sets, 3, None).name == "flare21"
     assert choose_model_set(sets, 2, "DX").name == "montgomery_cfcm"
@@ -39,6 +40,12 @@ def test_model_set_is_chosen_only_when_exactly_one_accepts():
     sets["pancreas_rstn"] = model_set("pancreas_rstn", "CT", 3)
     with pytest.raises(ModelChoiceError, match="several model sets accept a 3D input: flare21, pancreas_rstn; "
                                                "choose one with --model"):
+        choose_model_set(sets, 3, None)
+    sets["flare21"] = model_set("flare21", "CT", 3, default=True)
+    assert choose_model_set(sets, 3, "CT").name == "flare21"
+    assert choose_model_set(sets, 2, "CR").name == "montgomery_cfcm"
+    sets["pancreas_rstn"] = model_set("pancreas_rstn", "CT", 3, default=True)
+    with pytest.raises(ModelChoiceError, match="flare21, pancreas_rstn \\(2 marked default\\); choose one with --model"):
         choose_model_set(sets, 3, None)
 
 

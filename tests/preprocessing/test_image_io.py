@@ -84,6 +84,20 @@ def test_dicom_series_is_read_in_slice_position_order_with_geometry(tmp_path):
     np.testing.assert_allclose(geometry.origin, (-10.0, 20.0, -300.0), atol=1e-3)
 
 
+def test_a_case_folder_of_a_tcia_download_reads_its_nested_series(tmp_path):
+    array = (np.arange(4)[:, None, None] * 10 + np.zeros((4, 3, 5))).astype(np.int16)
+    case = tmp_path / "PANCREAS_0007"
+    write_dicom_series(str(case / "11-24-2015-PANCREAS0007-Pancreas-1" / "Pancreas-2"), array, (0.8, 0.8, 1.5),
+                       (0.0, 0.0, 0.0), shuffle_names=True)
+    (case / "11-24-2015-PANCREAS0007-Pancreas-1" / "notes").mkdir()
+    (case / "11-24-2015-PANCREAS0007-Pancreas-1" / "notes" / "readme.txt").write_text("not an image")
+    volume, geometry = read_image(str(case), ndim=3)
+    np.testing.assert_array_equal(volume[:, 0, 0], [0, 10, 20, 30])
+    assert geometry.spacing == pytest.approx((0.8, 0.8, 1.5), abs=1e-4)
+    with pytest.raises(ImageReadError, match="notes: no DICOM series found in folder"):
+        read_image(str(case / "11-24-2015-PANCREAS0007-Pancreas-1" / "notes"), ndim=3)
+
+
 def test_real_ct_dicom_series_reads_as_sorted_volume(shared_dicom_series):
     volume, geometry = read_image(shared_dicom_series, ndim=3)
     assert volume.shape == (20, 512, 512)

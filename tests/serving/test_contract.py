@@ -68,6 +68,6 @@ def test_manifest_validation():
     assert validate_manifest(json.loads(json.dumps(manifest))) == manifest
     for change, message in (({"dimensionality": 4}, "dimensionality"), ({"outputs": ["boxes"]}, "outputs"),
                             ({"members": {"segmentation": "../elsewhere"}}, "members"),
-                            ({"input_channels": []}, "input_channels")):
+                            ({"input_channels": []}, "input_channels"), ({"default": "yes"}, "default")):
         with pytest.raises(ManifestError, match=message):
             validate_manifest({**manifest, **change})
