@@ -5,7 +5,8 @@ Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS
 
 Predictions and references are paired by case name (`validation_000.nii.gz` in both folders). A
 Montgomery `ManualMask` folder (with `leftMask/` and `rightMask/`) is accepted as reference for 2D lung
-masks (merged into one lung label, 1). Binary 0/255 masks count as label 1. Geometry must match; spacing
+masks (merged into one lung label, 1); an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.nii.gz` with
+the prediction `PANCREAS_0001.nii.gz` (label 1, pancreas). Binary 0/255 masks count as label 1. Geometry must match; spacing
 comes from the reference (mm), or from --spacing_mm for formats that store none (PNG: 1 pixel otherwise),
 so surface metrics are in mm where the spacing is known.
 """
@@ -18,17 +19,17 @@ import os
 import numpy as np
 from absl import app, flags
 
-from inference.inputs import output_name
 from evaluation.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
 from preprocessing.atomic import atomic_path
-from preprocessing.cases import merge_masks
-from preprocessing.image_io import IMAGE_SUFFIXES, read_image
+from preprocessing.cases import merge_masks, nih_case_of_label
+from preprocessing.image_io import IMAGE_SUFFIXES, case_name, read_image
 
 FLARE21_LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
 
 flags.DEFINE_string("prediction_path", None, "Folder of predicted label maps.")
 flags.DEFINE_string("reference_path", None, "Folder of reference label maps with the same case names.")
-flags.DEFINE_list("labels", None, "label:name pairs to evaluate (default: FLARE21 organs; lungs for ManualMask).")
+flags.DEFINE_list("labels", None, "label:name pairs to evaluate (default: lungs for ManualMask, pancreas for NIH "
+                  "labels, else the FLARE21 organs).")
 flags.DEFINE_float("spacing_mm", None, "Pixel/voxel spacing to use instead of the reference's (e.g. 0.0875 for "
                    "Montgomery PNGs).")
 flags.DEFINE_float("nsd_tolerance_mm", FLARE21_NSD_TOLERANCE_MM, "Normalized surface Dice tolerance in mm.")
@@ -39,10 +40,11 @@ FLAGS = flags.FLAGS
 
 
 MONTGOMERY_LABELS = {1: "lungs"}
+NIH_LABELS = {1: "pancreas"}
 
 
 def _images(folder: str) -> dict[str, str]:
-    return {output_name(name): os.path.join(folder, name) for name in sorted(os.listdir(folder))
+    return {case_name(name): os.path.join(folder, name) for name in sorted(os.listdir(folder))
             if name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")}
 
 
@@ -50,13 +52,28 @@ def is_montgomery_masks(folder: str) -> bool:
     return all(os.path.isdir(os.path.join(folder, side)) for side in ("leftMask", "rightMask"))
 
 
+def is_nih_labels(folder: str) -> bool:
+    names = _images(folder)
+    return bool(names) and all(nih_case_of_label(name) for name in names)
+
+
 def _references(folder: str) -> dict[str, list[str]]:
-    """{case: [mask files]}: one label map per case, or left + right lung masks for a ManualMask folder."""
+    """{case: [mask files]}: one label map per case, or left + right lung masks for a ManualMask folder; NIH
+    label files under their case's name."""
     if is_montgomery_masks(folder):
         left = _images(os.path.join(folder, "leftMask"))
         right = _images(os.path.join(folder, "rightMask"))
         return {case: [left[case], right[case]] for case in left if case in right}
+    if is_nih_labels(folder):
+        return {nih_case_of_label(name): [path] for name, path in _images(folder).items()}
     return {case: [path] for case, path in _images(folder).items()}
+
+
+def default_labels(reference_folder: str) -> dict[int, str]:
+    """The labels evaluated without --labels: lungs (ManualMask), pancreas (NIH labels), else the FLARE21 organs."""
+    if is_montgomery_masks(reference_folder):
+        return MONTGOMERY_LABELS
+    return NIH_LABELS if is_nih_labels(reference_folder) else FLARE21_LABELS
 
 
 def _as_labels(array: np.ndarray) -> np.ndarray:
@@ -111,13 +128,18 @@ def main(argv: list[str]) -> int:
     if FLAGS.labels:
         labels = {int(k): v for k, v in (item.split(":", 1) for item in FLAGS.labels)}
     else:
-        labels = MONTGOMERY_LABELS if is_montgomery_masks(FLAGS.reference_path) else FLARE21_LABELS
+        labels = default_labels(FLAGS.reference_path)
     results = evaluate_folders(FLAGS.prediction_path, FLAGS.reference_path, labels, FLAGS.nsd_tolerance_mm,
                                FLAGS.spacing_mm)
     write_outputs(results, FLAGS.output_csv or os.path.join(FLAGS.prediction_path, "metrics.csv"),
                   FLAGS.output_json or os.path.join(FLAGS.prediction_path, "metrics.json"))
     print(f"{len(results['cases'])} cases evaluated" + (f", missing predictions: {', '.join(results['missing'])}"
                                                          if results["missing"] else ""))
+    names = list(results["mean"])
+    width = max(len(case) for case in results["cases"]) if results["cases"] else 4
+    print(f"{'Dice':<{width}} " + " ".join(f"{name:>9}" for name in names))
+    for case, per_label in results["cases"].items():
+        print(f"{case:<{width}} " + " ".join(f"{per_label[name]['dice']:>9.4f}" for name in names))
     print(f"{'label':<12} {'Dice':>7} {'NSD':>7} {'HD95 mm':>8}")
     for name, m in results["mean"].items():
         print(f"{name:<12} {m['dice']:>7.4f} {m['nsd']:>7.4f} {m['hd95']:>8.2f}")

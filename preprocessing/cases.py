@@ -103,6 +103,13 @@ def montgomery_cases(base_folder: str) -> list[Case]:
 NIH_CASE = re.compile(r"^PANCREAS_(\d{4})$")
 NIH_IMAGE_FOLDERS = ("Pancreas-CT", "DOI")
 NIH_LABEL_FOLDER = re.compile(r"^TCIA_pancreas_labels")
+NIH_LABEL_FILE = re.compile(r"^label(\d{4})$")
+
+
+def nih_case_of_label(name: str) -> str | None:
+    """The NIH case a label file belongs to by its case name: 'label0001' -> 'PANCREAS_0001' (None otherwise)."""
+    match = NIH_LABEL_FILE.match(name)
+    return f"PANCREAS_{match.group(1)}" if match else None
 
 
 def nih_pancreas_cases(base_folder: str) -> list[Case]:

@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import dice, hausdorff_95, label_metrics, normalized_surface_dice
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import write_image
 
 
 def sphere(radius: float, shape=(64, 64, 64), center=(32, 32, 32)) -> np.ndarray:
@@ -61,3 +63,22 @@ def test_a_mask_cut_by_the_image_border_has_a_surface_there():
     half = np.zeros((4, 5, 6), bool)
     half[:, :, :3] = True
     assert hausdorff_95(full, half, (1.0, 1.0, 1.0)) == 3.0, "the far border is 3 voxels from the cut face"
+
+
+def test_evaluate_pairs_nih_label_files_with_their_case_predictions(tmp_path):
+    from inference.evaluate import default_labels, evaluate_folders
+
+    geometry = ImageGeometry((6, 5, 4), (0.8, 0.8, 2.0), (0, 0, 0), (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    reference = np.zeros((4, 5, 6), np.uint8)
+    reference[1:3, 1:4, 1:5] = 1
+    prediction = reference.copy()
+    prediction[1] = 0
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "out").mkdir()
+    write_image(reference, geometry, str(tmp_path / "labels" / "label0002.nii.gz"))
+    write_image(prediction, geometry, str(tmp_path / "out" / "PANCREAS_0002.nii.gz"))
+    labels = default_labels(str(tmp_path / "labels"))
+    assert labels == {1: "pancreas"}
+    results = evaluate_folders(str(tmp_path / "out"), str(tmp_path / "labels"), labels)
+    assert list(results["cases"]) == ["PANCREAS_0002"] and results["missing"] == []
+    assert results["cases"]["PANCREAS_0002"]["pancreas"]["dice"] == pytest.approx(2 * 12 / (24 + 12))
