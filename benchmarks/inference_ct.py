@@ -31,6 +31,7 @@ from inference.sliding_window import window_starts  # noqa: E402
 from localization.config import LocalizationConfig  # noqa: E402
 from localization.model import build_localization_model  # noqa: E402
 from preprocessing.image_io import write_image  # noqa: E402
+from preprocessing.network_grid import largest_valid_size  # noqa: E402
 from scn.config import SCNConfig  # noqa: E402
 from scn.model import build_scn_model  # noqa: E402
 from scn.pipeline import EfficientSCNPipeline  # noqa: E402
@@ -59,7 +60,7 @@ def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tupl
         config = config_from_dict(config_cls, metadata["config"])
         shape = network_inputs[name]
         windows, run_shape = 1, shape
-        window = tuple(max(sizes) for sizes in metadata["valid_sizes"])
+        window = largest_valid_size(metadata["valid_sizes"])
         if name == "segmentation" and any(n > p for n, p in zip(shape, window)):
             windows = int(np.prod([len(window_starts(n, p, 0.5)) for n, p in zip(shape, window)]))
             run_shape = window

@@ -59,6 +59,11 @@ def region_offset(shape: tf.Tensor, spacing: tf.Tensor, center_mm: tf.Tensor, gr
     return offset + tf.cast(start, tf.float32) * grid_spacing
 
 
+def largest_valid_size(valid_sizes) -> tuple[int, ...]:
+    """The largest valid size per axis (z, y, x) in voxels: the window a sliding window uses."""
+    return tuple(int(max(sizes)) for sizes in valid_sizes)
+
+
 def padded_valid_sizes(valid_sizes) -> tf.Tensor:
     """int32 [3, K] from valid sizes per axis (lists of different lengths), rows padded with their largest value."""
     width = max(len(v) for v in valid_sizes)

@@ -15,7 +15,7 @@ from inference.postprocess import keep_largest_components
 from inference.results import LabelMap
 from inference.sliding_window import sliding_window_inference
 from preprocessing.intensity import AIR_HU, windowed_value
-from preprocessing.network_grid import padded_valid_sizes
+from preprocessing.network_grid import largest_valid_size, padded_valid_sizes
 
 
 class EfficientSCNPipeline(Pipeline):
@@ -42,7 +42,7 @@ class EfficientSCNPipeline(Pipeline):
             return serve(image=tf.constant(batch))["probabilities"].numpy()
 
         metadata = self.metadata["segmentation"]
-        window = tuple(max(sizes) for sizes in metadata["valid_sizes"])
+        window = largest_valid_size(metadata["valid_sizes"])
         if all(n <= w for n, w in zip(image.shape[:3], window)):
             return predict(image[None])[0]
         air = windowed_value(AIR_HU, metadata["normalization"]["window_hu"])

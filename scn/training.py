@@ -13,6 +13,7 @@ from networks.train_loop import Trainer, TrainingSettings, precision
 from networks.validation import mean_dice, pad_to_multiple
 from preprocessing import intensity
 from preprocessing.cases import flare21_cases
+from preprocessing.network_grid import largest_valid_size
 from preprocessing.pipeline import (PipelineConfig, RegionCrop, ResampledCaseLoader, StreamShard, fold_cases,
                                     make_dataset)
 from scn.config import SCNConfig
@@ -44,7 +45,7 @@ def predict_probabilities(model: keras.Model, config: SCNConfig, image: np.ndarr
     def predict(batch: np.ndarray) -> np.ndarray:
         return np.asarray(model(batch, training=False)["prediction"])
 
-    window = tuple(max(sizes) for sizes in config.valid_sizes)
+    window = largest_valid_size(config.valid_sizes)
     probabilities = sliding_window_inference(padded, window, predict, config.num_labels, overlap,
                                              batch_size, pad_value=air)
     return probabilities[tuple(slice(0, n) for n in image.shape)]
