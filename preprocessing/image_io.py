@@ -49,27 +49,59 @@ def _first_line(error: Exception) -> str:
     return (detail or (lines[-1] if lines else type(error).__name__))[:200]
 
 
-def _dicom_position_key(reader: sitk.ImageFileReader, normal: np.ndarray) -> float:
-    position = np.array([float(v) for v in reader.GetMetaData("0020|0032").split("\\")])
-    return float(position @ normal)
+# Slice positions may deviate from the series' median spacing by this fraction before the series counts as
+# having a missing, duplicated or damaged slice.
+SLICE_SPACING_TOLERANCE = 0.1
 
 
-def _sorted_series_files(folder: str, files: list[str]) -> list[str]:
-    """Sorts slice files by their position along the slice normal (ImagePositionPatient)."""
-    keyed = []
+def _slice_positions(files: list[str]) -> np.ndarray | None:
+    """Positions (mm) of the slice files along the slice normal (ImagePositionPatient . normal of
+    ImageOrientationPatient); None when a file lacks those tags."""
     reader = sitk.ImageFileReader()
-    normal = None
+    positions, normal = [], None
     for path in files:
         reader.SetFileName(path)
         reader.ReadImageInformation()
         if not reader.HasMetaDataKey("0020|0032") or not reader.HasMetaDataKey("0020|0037"):
-            return list(files)
+            return None
         if normal is None:
             cosines = np.array([float(v) for v in reader.GetMetaData("0020|0037").split("\\")])
             normal = np.cross(cosines[:3], cosines[3:])
-        keyed.append((_dicom_position_key(reader, normal), path))
-    keyed.sort()
-    return [path for _, path in keyed]
+        positions.append(float(np.array([float(v) for v in reader.GetMetaData("0020|0032").split("\\")]) @ normal))
+    return np.array(positions)
+
+
+def check_slice_spacing(files: list[str], positions: np.ndarray) -> None:
+    """Raises ImageReadError naming the two slice files around a gap that differs from the median slice spacing
+    by more than SLICE_SPACING_TOLERANCE (`files` sorted by `positions`, mm)."""
+    steps = np.diff(positions)
+    if len(steps) < 2:
+        return
+    median = float(np.median(steps))
+    bad = np.flatnonzero(np.abs(steps - median) > SLICE_SPACING_TOLERANCE * abs(median))
+    if len(bad):
+        i = int(bad[0])
+        raise ImageReadError(os.path.dirname(files[i]), f"slice positions jump by {steps[i]:.3g} mm between "
+                             f"{os.path.basename(files[i])} and {os.path.basename(files[i + 1])} ({median:.3g} mm "
+                             "elsewhere): a slice is missing, duplicated or unreadable")
+
+
+def _unreadable_slices(folder: str, series: dict[str, tuple[str, ...]]) -> list[str]:
+    """Files of `folder` that are DICOM by suffix or preamble but belong to no readable series (truncated or
+    damaged)."""
+    listed = {os.path.basename(path) for files in series.values() for path in files}
+    unreadable = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name in listed or name.startswith(".") or not os.path.isfile(path):
+            continue
+        if name.lower().endswith(".dcm"):
+            unreadable.append(name)
+            continue
+        with open(path, "rb") as handle:
+            if handle.read(132)[128:] == b"DICM":
+                unreadable.append(name)
+    return unreadable
 
 
 def largest_file_folder(folder: str) -> str:
@@ -84,23 +116,33 @@ def largest_file_folder(folder: str) -> str:
 
 
 def read_dicom_series(folder: str) -> sitk.Image:
-    """Reads the DICOM series with the most slices in `folder` (or, when the folder holds none itself, in its
-    subfolder with the most files, as TCIA downloads nest them), slices sorted by position."""
+    """Reads the DICOM series with the most slices in `folder` (or, when the folder holds no files itself, in its
+    subfolder with the most files, as TCIA downloads nest them), slices sorted by position. A DICOM file that
+    belongs to no readable series, or slice positions with a gap (a missing slice), raise ImageReadError."""
     if not os.path.isdir(folder):
         raise ImageReadError(folder, "not a folder")
     if not os.listdir(folder):
         raise ImageReadError(folder, "empty folder, expected a DICOM series")
-    series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(folder)
-    location = folder
-    if not series_ids:
-        location = largest_file_folder(folder)
-        series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(location) if location != folder else ()
+    has_files = any(os.path.isfile(os.path.join(folder, name)) and not name.startswith(".")
+                    for name in os.listdir(folder))
+    location = folder if has_files else largest_file_folder(folder)
+    series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(location)
     if not series_ids:
         raise ImageReadError(folder, "no DICOM series found in folder")
     series = {sid: sitk.ImageSeriesReader.GetGDCMSeriesFileNames(location, sid) for sid in series_ids}
+    unreadable = _unreadable_slices(location, series)
+    if unreadable:
+        more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+        raise ImageReadError(os.path.join(location, unreadable[0]),
+                             f"DICOM file cannot be read (truncated or damaged){more}")
     largest = max(series, key=lambda sid: len(series[sid]))
     try:
-        files = _sorted_series_files(location, list(series[largest]))
+        files = list(series[largest])
+        positions = _slice_positions(files)
+        if positions is not None:
+            order = np.argsort(positions, kind="stable")
+            files = [files[i] for i in order]
+            check_slice_spacing(files, positions[order])
         reader = sitk.ImageSeriesReader()
         reader.SetFileNames(files)
         return reader.Execute()

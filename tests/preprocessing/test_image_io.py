@@ -215,3 +215,18 @@ def test_single_dicom_xray_reads_as_2d_with_pixel_spacing(tmp_path):
     assert geometry.spacing == pytest.approx((0.143, 0.143))
     assert image_dimension(path) == 2
     assert image_dimension(str(tmp_path)) == 3
+
+
+def test_a_truncated_or_missing_slice_is_one_line_naming_it(tmp_path):
+    array = (np.arange(6)[:, None, None] * 100 + np.zeros((6, 5, 4))).astype(np.int16)
+    folder = tmp_path / "series"
+    write_dicom_series(str(folder), array, (0.7, 0.7, 2.0), (0.0, 0.0, 0.0), shuffle_names=False)
+    (folder / "notes.txt").write_text("not DICOM, ignored")
+    assert read_image(str(folder), ndim=3)[0].shape == (6, 5, 4)
+    os.truncate(folder / "slice_002.dcm", os.path.getsize(folder / "slice_002.dcm") // 2)
+    with pytest.raises(ImageReadError, match=r"slice_002.dcm: DICOM file cannot be read \(truncated or damaged\)$"):
+        read_image(str(folder), ndim=3)
+    os.remove(folder / "slice_002.dcm")
+    with pytest.raises(ImageReadError, match="series: slice positions jump by 4 mm between slice_001.dcm and "
+                                             r"slice_003.dcm \(2 mm elsewhere\): a slice is missing"):
+        read_image(str(folder), ndim=3)

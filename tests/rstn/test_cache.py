@@ -39,9 +39,13 @@ def test_active_slices_drop_the_smallest_two_percent_and_all_empty_ones():
 
 @pytest.fixture(scope="module")
 def broken_copy(nih_folder, tmp_path_factory):
-    """The NIH phantoms with case 2's label moved by 5 mm (another grid than its image)."""
+    """The NIH phantoms with a truncated slice file in case 1 and case 2's label moved by 5 mm (another grid than
+    its image)."""
     folder = tmp_path_factory.mktemp("nih_copy")
-    os.symlink(os.path.join(nih_folder, "Pancreas-CT"), folder / "Pancreas-CT")
+    shutil.copytree(os.path.join(nih_folder, "Pancreas-CT"), folder / "Pancreas-CT")
+    series = nih_pancreas_cases(nih_folder)[0].image_path
+    damaged = os.path.join(str(folder), os.path.relpath(series, nih_folder), sorted(os.listdir(series))[3])
+    os.truncate(damaged, os.path.getsize(damaged) // 2)
     labels = folder / "TCIA_pancreas_labels-02-05-2017"
     shutil.copytree(os.path.join(nih_folder, "TCIA_pancreas_labels-02-05-2017"), labels)
     label, geometry = read_image(str(labels / "label0002.nii.gz"))
@@ -51,13 +55,15 @@ def broken_copy(nih_folder, tmp_path_factory):
     return str(folder)
 
 
-def test_prepare_caches_the_cases_and_reports_a_label_on_another_grid(broken_copy, tmp_path):
+def test_prepare_caches_the_cases_and_reports_a_damaged_slice_and_a_label_on_another_grid(broken_copy, tmp_path):
     cache = str(tmp_path / "cache")
     result = run_module("rstn.prepare", "--dataset_folder", broken_copy, "--cache_folder", cache, "--num_folds", "3")
-    assert result.returncode != 0 and "1 case(s) failed: PANCREAS_0002" in result.stderr
+    assert result.returncode != 0 and "2 case(s) failed: PANCREAS_0001, PANCREAS_0002" in result.stderr
     errors = [line for line in result.stderr.splitlines() if "label0002.nii.gz" in line]
     assert len(errors) == 1 and "differs from its image" in errors[0]
-    assert sorted(os.listdir(os.path.join(cache, "images"))) == ["PANCREAS_0001.npy", "PANCREAS_0003.npy"]
+    errors = [line for line in result.stderr.splitlines() if "PANCREAS_0001" in line and ".dcm" in line]
+    assert len(errors) == 1 and "DICOM file cannot be read (truncated or damaged)" in errors[0]
+    assert os.listdir(os.path.join(cache, "images")) == ["PANCREAS_0003.npy"]
     case = nih_pancreas_cases(broken_copy)[2]
     image, _ = read_image(case.image_path, ndim=3)
     label, _ = read_label(case, ndim=3)
