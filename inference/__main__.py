@@ -7,7 +7,8 @@ Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--sa
 Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
 `CASE_0001`, ... form one case) and each case is run by a model set of `--saved_models_folder`: the one
 named by `--model`, or else the only installed set that accepts the input's dimensionality (2D images,
-3D volumes); when several do, the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
+3D volumes); when several do, the one of them marked default in its manifest, and without exactly one such
+mark the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
 with the input's exact geometry; findings as `<case>.json`). A bad case is reported and skipped; the exit
 code is 1 when any case failed (failures listed at the end) and 2 when nothing could start.
 OUT/summary.csv has per-case timings.
