@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import os
 import resource
+import sys
 import time
 from collections.abc import Callable
 
@@ -52,7 +53,12 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
     for case in tqdm(cases, desc="cases", unit="case"):
         path = case.channels[0]
         output_base = os.path.join(output_folder, case.name)
-        if os.path.exists(output_base + suffix(case)) and not overwrite:
+        output = output_base + suffix(case)
+        if os.path.realpath(output) in {os.path.realpath(channel) for channel in case.channels}:
+            message = f"{path}: its output {output} would overwrite it; choose another output folder"
+            results.append(_failed(case, message))
+            continue
+        if os.path.exists(output) and not overwrite:
             results.append(CaseResult(case.name, path, "skipped"))
             continue
         start = time.perf_counter()
@@ -62,11 +68,14 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
             results.append(CaseResult(case.name, path, "ok", timings, peak_rss_mb(), figures=report.figures))
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            if not message.startswith(path):
-                message = f"{path}: {message}"
-            tqdm.write(f"FAILED {message}")
-            results.append(CaseResult(case.name, path, "failed", peak_rss_mb=peak_rss_mb(), error=message))
+            results.append(_failed(case, message if message.startswith(path) else f"{path}: {message}"))
     return results
+
+
+def _failed(case: CaseInput, message: str) -> CaseResult:
+    """A failed case's result; its one line is printed to stderr at once."""
+    tqdm.write(f"FAILED {message}", file=sys.stderr)
+    return CaseResult(case.name, case.channels[0], "failed", peak_rss_mb=peak_rss_mb(), error=message)
 
 
 def summary_lines(results: list[CaseResult]) -> list[str]:

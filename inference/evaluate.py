@@ -5,10 +5,10 @@ Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS
 
 Predictions and references are paired by case name (`validation_000.nii.gz` in both folders). A
 Montgomery `ManualMask` folder (with `leftMask/` and `rightMask/`) is accepted as reference for 2D lung
-masks (merged into one lung label, 1); an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.nii.gz` with
-the prediction `PANCREAS_0001.nii.gz` (label 1, pancreas). Binary 0/255 masks count as label 1. Geometry must match; spacing
-comes from the reference (mm), or from --spacing_mm for formats that store none (PNG: 1 pixel otherwise),
-so surface metrics are in mm where the spacing is known.
+masks (merged into one lung label, 1); an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.nii.gz`
+with the prediction `PANCREAS_0001.nii.gz` (label 1, pancreas). Binary 0/255 masks count as label 1.
+Geometry must match; spacing comes from the reference (mm), or from --spacing_mm for formats that store
+none (PNG: 1 pixel otherwise), so surface metrics are in mm where the spacing is known.
 """
 from __future__ import annotations
 

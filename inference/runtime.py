@@ -10,6 +10,7 @@ from inference.batch import CaseReport, run_batch, summary_lines, write_summary_
 from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
 from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set, find_model_sets
 from inference.pipeline import Pipeline, RunOptions
+from inference.preflight import option_problems, prepare_output_folder
 from inference.registry import pipeline_class
 from preprocessing.image_io import ImageReadError, image_dimension
 from serving.loading import ModelError
@@ -70,8 +71,17 @@ def plan(request: RunRequest) -> tuple[list[CaseInput], dict[str, ModelSet | str
 
 def run(request: RunRequest) -> int:
     """Runs the request; returns the exit code (0 all ok, 1 a case failed, 2 nothing could start)."""
+    problems = option_problems(request.options)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_SETUP
     try:
         cases, assignment = plan(request)
+        problem = prepare_output_folder(request.output_path, request.input_path)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_SETUP
         pipelines: dict[str, Pipeline] = {}
         for model_set in {s.name: s for s in assignment.values() if isinstance(s, ModelSet)}.values():
             pipelines[model_set.name] = pipeline_class(model_set.manifest["pipeline"])(model_set, request.options)
