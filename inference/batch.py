@@ -46,12 +46,16 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
     """Runs `process(case, output_base) -> CaseReport` for each case; one failure does not stop the rest.
 
     Outputs are `<output_folder>/<case name><suffix(case)>`; existing outputs are skipped unless `overwrite`.
-    A failure is recorded as one line '<input>: <problem>' and printed when it happens.
+    A failure (a case's own `problem` included) is recorded as one line '<input>: <problem>' and printed when it
+    happens.
     """
     os.makedirs(output_folder, exist_ok=True)
     results = []
     for case in tqdm(cases, desc="cases", unit="case"):
         path = case.channels[0]
+        if case.problem:
+            results.append(_failed(case, case.problem))
+            continue
         output_base = os.path.join(output_folder, case.name)
         output = output_base + suffix(case)
         if os.path.realpath(output) in {os.path.realpath(channel) for channel in case.channels}:

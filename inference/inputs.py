@@ -28,11 +28,13 @@ class CaseInput:
         name: the case name; outputs are `<name><suffix>`.
         channels: the channel inputs in order (files or DICOM series folders).
         side_inputs: {side input name: file path} where the case has one (e.g. 'clicks' -> CASE.json).
+        problem: why the case cannot run, found when grouping (one line naming its input), or ''.
     """
 
     name: str
     channels: tuple[str, ...]
     side_inputs: dict[str, str] = dataclasses.field(default_factory=dict)
+    problem: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,13 +74,25 @@ def output_name(input_path: str) -> str:
 
 
 def group_cases(paths: list[str]) -> list[CaseInput]:
-    """Groups input paths into cases: channel files of one case together, ordered by channel number."""
+    """Groups input paths into cases: channel files of one case together, ordered by channel number. Inputs that
+    would give one output name (`x.png` and `x.jpg`; `case_0000.nii.gz` and `case.mha`) are each a case of their
+    own with a problem naming the others, so that none overwrites another's output."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for path in paths:
         match = _channel_file(path)
         channel, name = (int(match.group("channel")), match.group("case")) if match else (0, case_name(path))
         groups.setdefault(name, []).append((channel, path))
-    return [CaseInput(name, tuple(path for _, path in sorted(members))) for name, members in sorted(groups.items())]
+    cases = []
+    for name, members in sorted(groups.items()):
+        channels = [channel for channel, _ in members]
+        if len(set(channels)) == len(channels):
+            cases.append(CaseInput(name, tuple(path for _, path in sorted(members))))
+            continue
+        for _, path in sorted(members, key=lambda member: member[1]):
+            others = ", ".join(os.path.basename(p) for _, p in sorted(members, key=lambda m: m[1]) if p != path)
+            cases.append(CaseInput(name, (path,), problem=f"{path}: gives the output name '{name}' as {others} "
+                                                          "does; rename one so that neither output overwrites the other"))
+    return cases
 
 
 def missing_channels(case: CaseInput) -> list[int]:

@@ -57,8 +57,8 @@ def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> 
     return choose_model_set(sets, dimensionality, None)
 
 
-def plan(request: RunRequest) -> tuple[list[CaseInput], dict[str, ModelSet | str]]:
-    """(cases, {case name: model set or problem}); raises for what stops the whole run."""
+def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], ModelSet | str]]:
+    """(cases, {case channels: model set or problem}); raises for what stops the whole run."""
     sets = find_model_sets(request.saved_models_folder)
     if request.model is not None and request.model not in sets:
         raise ModelChoiceError(f"{request.saved_models_folder}: no model set '{request.model}' "
@@ -66,7 +66,7 @@ def plan(request: RunRequest) -> tuple[list[CaseInput], dict[str, ModelSet | str
     cases = group_cases(list_inputs(request.input_path))
     for name, folder in request.side_inputs.items():
         cases = with_side_inputs(cases, name, folder)
-    return cases, {case.name: _assign(case, sets, request) for case in cases}
+    return cases, {case.channels: _assign(case, sets, request) for case in cases}
 
 
 def run(request: RunRequest) -> int:
@@ -90,11 +90,11 @@ def run(request: RunRequest) -> int:
         return EXIT_SETUP
 
     def suffix(case: CaseInput) -> str:
-        chosen = assignment[case.name]
+        chosen = assignment[case.channels]
         return pipelines[chosen.name].output_suffix if isinstance(chosen, ModelSet) else ""
 
     def process(case: CaseInput, output_base: str) -> CaseReport:
-        chosen = assignment[case.name]
+        chosen = assignment[case.channels]
         if not isinstance(chosen, ModelSet):
             raise ValueError(chosen)
         return pipelines[chosen.name].run(case, output_base)

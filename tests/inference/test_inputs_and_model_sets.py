@@ -18,6 +18,18 @@ def test_channel_files_group_into_cases_in_channel_order(tmp_path):
     assert [c.side_inputs for c in with_clicks] == [{}, {"clicks": str(tmp_path / "b.json")}, {}, {}]
 
 
+def test_inputs_that_would_share_an_output_are_each_a_failed_case_naming_the_others():
+    cases = group_cases(["/in/xr.png", "/in/xr.jpg", "/in/c_0000.nii.gz", "/in/c.mha", "/in/ok.png"])
+    assert [(c.name, c.channels) for c in cases] == [
+        ("c", ("/in/c.mha",)), ("c", ("/in/c_0000.nii.gz",)), ("ok", ("/in/ok.png",)), ("xr", ("/in/xr.jpg",)),
+        ("xr", ("/in/xr.png",))]
+    assert cases[0].problem == ("/in/c.mha: gives the output name 'c' as c_0000.nii.gz does; rename one so that "
+                                "neither output overwrites the other")
+    assert cases[3].problem.startswith("/in/xr.jpg: gives the output name 'xr' as xr.png does")
+    assert cases[4].problem.startswith("/in/xr.png: gives the output name 'xr' as xr.jpg does")
+    assert cases[2].problem == ""
+
+
 def test_a_series_folder_named_like_a_channel_file_is_its_own_case(tmp_path):
     for name in ("PANCREAS_0001", "PANCREAS_0002"):
         (tmp_path / name).mkdir()

@@ -40,10 +40,11 @@ def test_read_only_output_folder_is_refused(tmp_path):
     assert "cannot be written: Permission denied" in prepare_output_folder(str(folder), str(tmp_path / "in"))
 
 
-def test_an_output_that_would_be_its_input_fails_that_case_only(tmp_path):
+def test_an_output_that_would_be_its_input_or_a_grouping_problem_fails_that_case_only(tmp_path):
     for name in ("x.png", "y.jpg"):
         (tmp_path / name).write_bytes(b"image")
-    cases = [CaseInput("x", (str(tmp_path / "x.png"),)), CaseInput("y", (str(tmp_path / "y.jpg"),))]
+    cases = [CaseInput("x", (str(tmp_path / "x.png"),)), CaseInput("y", (str(tmp_path / "y.jpg"),)),
+             CaseInput("z", ("/in/z.png",), problem="/in/z.png: clash")]
     done = []
 
     def process(case, output_base):
@@ -51,7 +52,8 @@ def test_an_output_that_would_be_its_input_fails_that_case_only(tmp_path):
         return CaseReport({})
 
     results = run_batch(cases, str(tmp_path), lambda case: ".png", process, overwrite=True)
-    assert [r.status for r in results] == ["failed", "ok"] and done == ["y"]
+    assert [r.status for r in results] == ["failed", "ok", "failed"] and done == ["y"]
+    assert results[2].error == "/in/z.png: clash"
     image = tmp_path / "x.png"
     assert results[0].error == f"{image}: its output {image} would overwrite it; choose another output folder"
     assert (tmp_path / "x.png").read_bytes() == b"image"
