@@ -12,6 +12,7 @@ from collections.abc import Callable
 from tqdm import tqdm
 
 from inference.inputs import CaseInput
+from preprocessing.image_io import display_path
 from preprocessing.atomic import atomic_path
 
 
@@ -52,7 +53,7 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
     os.makedirs(output_folder, exist_ok=True)
     results = []
     for case in tqdm(cases, desc="cases", unit="case"):
-        path = case.channels[0]
+        path = display_path(case.channels[0])
         if case.problem:
             results.append(_failed(case, case.problem))
             continue
@@ -63,15 +64,15 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
             results.append(_failed(case, message))
             continue
         if os.path.exists(output) and not overwrite:
-            results.append(CaseResult(case.name, path, "skipped"))
+            results.append(CaseResult(display_path(case.name), path, "skipped"))
             continue
         start = time.perf_counter()
         try:
             report = process(case, output_base)
             timings = {**report.timings, "total": time.perf_counter() - start}
-            results.append(CaseResult(case.name, path, "ok", timings, peak_rss_mb(), figures=report.figures))
+            results.append(CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures))
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
             results.append(_failed(case, message if message.startswith(path) else f"{path}: {message}"))
     return results
 
@@ -79,7 +80,8 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
 def _failed(case: CaseInput, message: str) -> CaseResult:
     """A failed case's result; its one line is printed to stderr at once."""
     tqdm.write(f"FAILED {message}", file=sys.stderr)
-    return CaseResult(case.name, case.channels[0], "failed", peak_rss_mb=peak_rss_mb(), error=message)
+    return CaseResult(display_path(case.name), display_path(case.channels[0]), "failed", peak_rss_mb=peak_rss_mb(),
+                      error=message)
 
 
 def summary_lines(results: list[CaseResult]) -> list[str]:

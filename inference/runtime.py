@@ -46,6 +46,8 @@ class RunRequest:
 
 def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> ModelSet | str:
     """The model set of a case, or the one-line problem that keeps it from having one."""
+    if case.problem:
+        return case.problem
     if request.model is not None:
         return sets[request.model]
     try:

@@ -8,6 +8,7 @@ Every failure to read raises `ImageReadError` whose message names the file and t
 from __future__ import annotations
 
 import os
+import stat
 
 import cv2
 import numpy as np
@@ -119,6 +120,8 @@ def read_dicom_series(folder: str) -> sitk.Image:
     """Reads the DICOM series with the most slices in `folder` (or, when the folder holds no files itself, in its
     subfolder with the most files, as TCIA downloads nest them), slices sorted by position. A DICOM file that
     belongs to no readable series, or slice positions with a gap (a missing slice), raise ImageReadError."""
+    if display_path(folder) != folder:
+        raise ImageReadError(display_path(folder), "folder name is not valid UTF-8; rename the folder")
     if not os.path.isdir(folder):
         raise ImageReadError(folder, "not a folder")
     if not os.listdir(folder):
@@ -160,6 +163,33 @@ def _read_opencv(path: str) -> sitk.Image:
     return sitk.GetImageFromArray(array)
 
 
+def display_path(path: str) -> str:
+    """`path` printable and writable as UTF-8: bytes of a file name that are not valid UTF-8 as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_image_file(path: str) -> None:
+    """Raises ImageReadError unless `path` names an existing, regular, readable, non-empty file whose name is
+    valid UTF-8 (the native readers crash on other names, and block on FIFOs)."""
+    if display_path(path) != path:
+        raise ImageReadError(display_path(path), "file name is not valid UTF-8; rename the file")
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
+    except PermissionError:
+        raise ImageReadError(path, "permission denied") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ImageReadError(path, "not a regular file (a FIFO, socket or device)")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise ImageReadError(path, "permission denied") from None
+    if status.st_size == 0:
+        raise ImageReadError(path, "empty file (0 bytes)")
+
+
 def read_sitk(path: str) -> sitk.Image:
     """Reads `path` (file or DICOM series folder) as a scalar SimpleITK image.
 
@@ -168,10 +198,7 @@ def read_sitk(path: str) -> sitk.Image:
     """
     if os.path.isdir(path):
         return read_dicom_series(path)
-    if not os.path.exists(path):
-        raise ImageReadError(path, "file not found")
-    if os.path.getsize(path) == 0:
-        raise ImageReadError(path, "empty file (0 bytes)")
+    check_image_file(path)
     if full_suffix(path).lower() in OPENCV_SUFFIXES:
         return _read_opencv(path)
     try:
@@ -211,10 +238,9 @@ def image_dimension(path: str) -> int:
     a 3D file with a single slice: 2). Raises `ImageReadError` if the header cannot be read."""
     if os.path.isdir(path):
         return 3
+    check_image_file(path)
     if full_suffix(path).lower() in OPENCV_SUFFIXES:
         return 2
-    if not os.path.exists(path):
-        raise ImageReadError(path, "file not found")
     reader = sitk.ImageFileReader()
     reader.SetFileName(path)
     try:
