@@ -10,8 +10,9 @@ named by `--model`, or else the only installed set that accepts the input's dime
 3D volumes); when several do, the one of them marked default in its manifest, and without exactly one such
 mark the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
 with the input's exact geometry; findings as `<case>.json`). A bad case is reported and skipped; the exit
-code is 1 when any case failed (failures listed at the end) and 2 when nothing could start.
-OUT/summary.csv has per-case timings.
+code is 1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output
+folder unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM
+stopped the batch. OUT/summary.csv has per-case timings and statuses.
 """
 from __future__ import annotations
 

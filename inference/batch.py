@@ -16,6 +16,9 @@ from preprocessing.image_io import display_path
 from preprocessing.atomic import atomic_path
 
 
+INTERRUPTED = "interrupted"
+
+
 @dataclasses.dataclass(frozen=True)
 class CaseReport:
     """What processing a case reports: seconds per stage, and other per-case figures (e.g. RSTN's rounds)."""
@@ -26,7 +29,8 @@ class CaseReport:
 
 @dataclasses.dataclass
 class CaseResult:
-    """Outcome of one input: status 'ok', 'skipped' or 'failed' (with `error`), seconds per stage, figures."""
+    """Outcome of one input: status 'ok', 'skipped', 'failed' (with `error`) or INTERRUPTED, seconds per stage,
+    figures."""
 
     name: str
     input_path: str
@@ -48,33 +52,41 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
 
     Outputs are `<output_folder>/<case name><suffix(case)>`; existing outputs are skipped unless `overwrite`.
     A failure (a case's own `problem` included) is recorded as one line '<input>: <problem>' and printed when it
-    happens.
+    happens. An interrupt (SIGINT, or SIGTERM where the runtime maps it) abandons the current case, whose
+    atomic write leaves nothing, and marks it and the rest INTERRUPTED.
     """
     os.makedirs(output_folder, exist_ok=True)
     results = []
-    for case in tqdm(cases, desc="cases", unit="case"):
-        path = display_path(case.channels[0])
-        if case.problem:
-            results.append(_failed(case, case.problem))
-            continue
-        output_base = os.path.join(output_folder, case.name)
-        output = output_base + suffix(case)
-        if os.path.realpath(output) in {os.path.realpath(channel) for channel in case.channels}:
-            message = f"{path}: its output {output} would overwrite it; choose another output folder"
-            results.append(_failed(case, message))
-            continue
-        if os.path.exists(output) and not overwrite:
-            results.append(CaseResult(display_path(case.name), path, "skipped"))
-            continue
-        start = time.perf_counter()
-        try:
-            report = process(case, output_base)
-            timings = {**report.timings, "total": time.perf_counter() - start}
-            results.append(CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures))
-        except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-            message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
-            results.append(_failed(case, message if message.startswith(path) else f"{path}: {message}"))
+    try:
+        for case in tqdm(cases, desc="cases", unit="case"):
+            results.append(_run_case(case, output_folder, suffix, process, overwrite))
+    except KeyboardInterrupt:
+        tqdm.write("interrupted: the case being written was abandoned (no partial output); the rest not run",
+                   file=sys.stderr)
+        results += [CaseResult(display_path(case.name), display_path(case.channels[0]), INTERRUPTED)
+                    for case in cases[len(results):]]
     return results
+
+
+def _run_case(case: CaseInput, output_folder: str, suffix: Callable[[CaseInput], str],
+              process: Callable[[CaseInput, str], CaseReport], overwrite: bool) -> CaseResult:
+    path = display_path(case.channels[0])
+    if case.problem:
+        return _failed(case, case.problem)
+    output_base = os.path.join(output_folder, case.name)
+    output = output_base + suffix(case)
+    if os.path.realpath(output) in {os.path.realpath(channel) for channel in case.channels}:
+        return _failed(case, f"{path}: its output {output} would overwrite it; choose another output folder")
+    if os.path.exists(output) and not overwrite:
+        return CaseResult(display_path(case.name), path, "skipped")
+    start = time.perf_counter()
+    try:
+        report = process(case, output_base)
+    except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
+        message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
+        return _failed(case, message if message.startswith(path) else f"{path}: {message}")
+    timings = {**report.timings, "total": time.perf_counter() - start}
+    return CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures)
 
 
 def _failed(case: CaseInput, message: str) -> CaseResult:
@@ -95,8 +107,9 @@ def summary_lines(results: list[CaseResult]) -> list[str]:
         extra = "".join(f" {r.figures[f]:>11.4g}" if f in r.figures else f" {'':>11}" for f in figures)
         lines.append(f"{r.name:<28} {r.status:<8} {cells} {r.peak_rss_mb:>9.0f}{extra}")
     failed = [r for r in results if r.status == "failed"]
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
-    lines.append(f"{counts['ok']} ok, {counts['skipped']} skipped (already done), {counts['failed']} failed")
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", INTERRUPTED)}
+    lines.append(f"{counts['ok']} ok, {counts['skipped']} skipped (already done), {counts['failed']} failed"
+                 + (f", {counts[INTERRUPTED]} interrupted" if counts[INTERRUPTED] else ""))
     lines += [f"  {r.error}" for r in failed]
     return lines
 

@@ -1,12 +1,14 @@
 """Checks that stop a run before anything is computed, each problem one line: the run's options, and the output
 folder (not empty, a folder, creatable, writable, not inside the input folder where outputs would be read back
-as inputs)."""
+as inputs, not being written by another run)."""
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 
 from inference.pipeline import RunOptions
+from preprocessing.atomic import TEMP_PREFIX
 
 
 def option_problems(options: RunOptions) -> list[str]:
@@ -36,9 +38,22 @@ def prepare_output_folder(output_path: str, input_path: str) -> str | None:
         return f"{output_path}: exists and is not a folder"
     try:
         os.makedirs(output, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=output)
+        handle, probe = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}write-check.", suffix=".tmp", dir=output)
         os.close(handle)
         os.remove(probe)
     except OSError as error:
         return f"{output_path}: output folder cannot be written: {error.strerror or error}"
     return None
+
+
+def lock_output_folder(output_path: str) -> int | None:
+    """An exclusive lock on the output folder (flock on the folder itself: no lock file, released when the
+    process ends, however it ends): its file descriptor, to keep open for the run, or None when another run
+    holds it."""
+    descriptor = os.open(output_path, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor

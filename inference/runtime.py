@@ -2,21 +2,26 @@
 loaded before any case is computed, the batch, the summary."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
-from inference.batch import CaseReport, run_batch, summary_lines, write_summary_csv
+from inference.batch import INTERRUPTED, CaseReport, run_batch, summary_lines, write_summary_csv
 from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
 from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set, find_model_sets
 from inference.pipeline import Pipeline, RunOptions
-from inference.preflight import option_problems, prepare_output_folder
+from inference.preflight import lock_output_folder, option_problems, prepare_output_folder
 from inference.registry import pipeline_class
+from preprocessing.atomic import remove_temporaries
 from preprocessing.image_io import ImageReadError, image_dimension
 from serving.loading import ModelError
 from serving.manifest import ManifestError
 
-EXIT_OK, EXIT_CASES_FAILED, EXIT_SETUP = 0, 1, 2
+EXIT_OK, EXIT_CASES_FAILED, EXIT_SETUP, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +77,8 @@ def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], Mo
 
 
 def run(request: RunRequest) -> int:
-    """Runs the request; returns the exit code (0 all ok, 1 a case failed, 2 nothing could start)."""
+    """Runs the request; returns the exit code (0 all ok, 1 a case failed, 2 nothing could start, 130 interrupted
+    by SIGINT or SIGTERM: the summary so far is written)."""
     problems = option_problems(request.options)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -83,6 +89,11 @@ def run(request: RunRequest) -> int:
         problem = prepare_output_folder(request.output_path, request.input_path)
         if problem:
             print(f"error: {problem}", file=sys.stderr)
+            return EXIT_SETUP
+        lock = lock_output_folder(request.output_path)
+        if lock is None:
+            print(f"error: {request.output_path}: another inference run is writing into this folder; wait for it "
+                  "to end or choose another output folder", file=sys.stderr)
             return EXIT_SETUP
         pipelines: dict[str, Pipeline] = {}
         for model_set in {s.name: s for s in assignment.values() if isinstance(s, ModelSet)}.values():
@@ -101,10 +112,41 @@ def run(request: RunRequest) -> int:
             raise ValueError(chosen)
         return pipelines[chosen.name].run(case, output_base)
 
-    results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
-    write_summary_csv(results, os.path.join(request.output_path, "summary.csv"))
+    try:
+        removed = remove_temporaries(request.output_path)
+        if removed:
+            print(f"removed {len(removed)} temporary file(s) an interrupted run left in {request.output_path}",
+                  file=sys.stderr)
+        with _termination_as_interrupt():
+            results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
+    finally:
+        os.close(lock)
+    summary = os.path.join(request.output_path, "summary.csv")
+    try:
+        write_summary_csv(results, summary)
+    except OSError as error:
+        print(f"error: {summary}: not written: {error.strerror or error}", file=sys.stderr)
     print("\n".join(summary_lines(results)))
+    if any(r.status == INTERRUPTED for r in results):
+        return EXIT_INTERRUPTED
     return EXIT_CASES_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _termination_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`docker stop`) interrupts like SIGINT (Ctrl-C) while the block runs in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def list_models(saved_models_folder: str) -> int:

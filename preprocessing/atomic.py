@@ -1,4 +1,9 @@
-"""Atomic file and directory writes: a temporary path beside the target, renamed onto it on success."""
+"""Atomic file and directory writes: a temporary path beside the target, renamed onto it on success.
+
+Temporaries are named `.tmp-<target name>.<random>.tmp<suffix>` (directories: `...tmp`, replaced ones
+`...old`), so that a run killed mid-write leaves something `remove_temporaries` recognises. Files and folders
+get the permissions the process umask gives new ones (0644 / 0755 under the usual 022), not mkstemp's 0600.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +13,27 @@ import tempfile
 from collections.abc import Iterator
 
 _DOUBLE_SUFFIXES = (".nii.gz", ".tar.gz")
+TEMP_PREFIX = ".tmp-"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_temporaries(folder: str) -> list[str]:
+    """Removes the temporaries an interrupted write left directly in `folder`; returns their names."""
+    if not os.path.isdir(folder):
+        return []
+    names = sorted(name for name in os.listdir(folder) if name.startswith(TEMP_PREFIX))
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    return names
 
 
 def full_suffix(path: str) -> str:
@@ -29,10 +55,11 @@ def atomic_path(path: str) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=f".tmp{full_suffix(path)}", dir=folder)
+        prefix=f"{TEMP_PREFIX}{os.path.basename(path)}.", suffix=f".tmp{full_suffix(path)}", dir=folder)
     os.close(handle)
     try:
         yield temp
+        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
@@ -48,12 +75,12 @@ def atomic_directory(path: str) -> Iterator[str]:
     """
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    temp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
-    os.chmod(temp, 0o755)
+    temp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+    os.chmod(temp, 0o777 & ~_umask())
     try:
         yield temp
         if os.path.isdir(path):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
+            old = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.path.basename(path)}.", suffix=".old", dir=parent)
             os.replace(path, os.path.join(old, "previous"))
             os.replace(temp, path)
             shutil.rmtree(old)

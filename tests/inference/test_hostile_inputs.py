@@ -1,8 +1,14 @@
 """Hostile inputs in one batch with a valid X-ray (shipped montgomery_cfcm set): each bad input is one line naming
-it, the valid case is still segmented, the exit code is 1, nothing is left behind and no input is touched."""
+it, the valid case is still segmented, the exit code is 1, nothing is left behind and no input is touched. Runs
+stopped by SIGTERM or kill -9, and a second run into a folder being written."""
+import csv
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -53,3 +59,81 @@ def test_a_fifo_never_blocks_the_reader(tmp_path):
     for read in (image_dimension, read_image):
         with pytest.raises(ImageReadError, match="not a regular file"):
             read(str(tmp_path / "fifo.nii.gz"))
+
+
+def _xray_batch(montgomery_folder: str, folder, copies: int) -> None:
+    folder.mkdir()
+    images = os.path.join(montgomery_folder, "CXR_png")
+    source = os.path.join(images, sorted(os.listdir(images))[0])
+    for index in range(copies):
+        shutil.copy(source, folder / f"xr_{index:03d}.png")
+
+
+def _start(inputs, outputs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "inference", "--input_path", str(inputs), "--output_path",
+                             str(outputs), "--saved_models_folder", os.path.join(REPO, "saved_models")],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_first_output(process: subprocess.Popen, outputs) -> None:
+    deadline = time.monotonic() + 120
+    while not (outputs.is_dir() and any(n.endswith(".png") and not n.startswith(".") for n in os.listdir(outputs))):
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended before its first output"
+        time.sleep(0.02)
+
+
+def test_sigterm_stops_between_cases_and_writes_the_summary_so_far(montgomery_folder, tmp_path):
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    _xray_batch(montgomery_folder, inputs, 60)
+    process = _start(inputs, outputs)
+    _wait_for_first_output(process, outputs)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    rows = list(csv.DictReader(open(outputs / "summary.csv")))
+    statuses = [row["status"] for row in rows]
+    assert len(rows) == 60 and statuses[0] == "ok" and statuses[-1] == "interrupted"
+    assert set(statuses) == {"ok", "interrupted"} and "interrupted" in stdout.splitlines()[-1]
+    written = sorted(n for n in os.listdir(outputs) if n.endswith(".png"))
+    assert written == [row["case"] + ".png" for row in rows if row["status"] == "ok"], "no partial output"
+    assert not [n for n in os.listdir(outputs) if n.startswith(".")]
+
+
+def test_kill_9_then_a_rerun_completes_and_leaves_no_temporary_file(montgomery_folder, tmp_path):
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    _xray_batch(montgomery_folder, inputs, 30)
+    process = _start(inputs, outputs)
+    _wait_for_first_output(process, outputs)
+    process.kill()
+    process.communicate(timeout=60)
+    (outputs / ".tmp-xr_029.png.abc123.tmp.png").write_bytes(b"half a file")
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
+                        "--saved_models_folder", os.path.join(REPO, "saved_models"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "temporary file(s) an interrupted run left" in result.stderr
+    assert sorted(os.listdir(outputs)) == sorted([f"xr_{i:03d}.png" for i in range(30)] + ["summary.csv"])
+    modes = {stat.S_IMODE(os.stat(outputs / name).st_mode) for name in os.listdir(outputs)}
+    assert modes == {0o666 & ~_umask()}, "outputs get the process umask's permissions"
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(montgomery_folder, tmp_path):
+    from inference.preflight import lock_output_folder
+
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    _xray_batch(montgomery_folder, inputs, 1)
+    outputs.mkdir()
+    lock = lock_output_folder(str(outputs))
+    try:
+        assert lock is not None and lock_output_folder(str(outputs)) is None
+        second = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
+                            "--saved_models_folder", os.path.join(REPO, "saved_models"))
+    finally:
+        os.close(lock)
+    assert second.returncode == 2 and "another inference run is writing into this folder" in second.stderr
+    assert os.listdir(outputs) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
