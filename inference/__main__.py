@@ -35,6 +35,8 @@ flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
 flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap.")
 flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's spacing to fit a large region; "
                   "slide a window over it instead (the original enlarges the spacing).")
+flags.DEFINE_float("max_extent_mm", 2000.0, "Refuse volumes longer than this along an axis (mm): implausible "
+                   "for a scan, usually a wrong spacing in the header.")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
 FLAGS = flags.FLAGS
 
@@ -50,7 +52,8 @@ def main(argv: list[str]) -> int:
         return EXIT_SETUP
     request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
                          DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
-                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing), FLAGS.overwrite)
+                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing, FLAGS.max_extent_mm),
+                         FLAGS.overwrite)
     return run(request)
 
 

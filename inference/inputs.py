@@ -113,8 +113,9 @@ def with_side_inputs(cases: list[CaseInput], name: str, folder: str, suffix: str
     return result
 
 
-def read_case(case: CaseInput, ndim: int, channel_names: list[str]) -> CaseImages:
-    """Reads the channels of `case` (expected: one per name in `channel_names`, all on one grid)."""
+def read_case(case: CaseInput, ndim: int, channel_names: list[str], max_extent_mm: float | None = None) -> CaseImages:
+    """Reads the channels of `case` (expected: one per name in `channel_names`, all on one grid); a volume longer
+    than `max_extent_mm` along an axis (size x spacing) is refused as physically implausible."""
     if len(case.channels) != len(channel_names):
         raise ImageReadError(case.channels[0], f"case '{case.name}' has {len(case.channels)} channel file(s), "
                              f"the model set expects {len(channel_names)} ({', '.join(channel_names)})")
@@ -129,4 +130,9 @@ def read_case(case: CaseInput, ndim: int, channel_names: list[str]) -> CaseImage
             raise ImageReadError(path, f"channel grid differs from {case.channels[0]}")
         arrays.append(array)
         geometry = geometry or channel_geometry
+    extent = np.array(geometry.size) * np.array(geometry.spacing)
+    if max_extent_mm is not None and geometry.ndim == 3 and (extent > max_extent_mm).any():
+        raise ImageReadError(case.channels[0], f"extent {' x '.join(f'{e:.0f}' for e in extent)} mm (x, y, z) "
+                             f"exceeds {max_extent_mm:g} mm along an axis: implausible for a scan "
+                             "(--max_extent_mm allows it)")
     return CaseImages(tuple(arrays), geometry)

@@ -71,6 +71,10 @@ class ModelChoiceError(ValueError):
     """No installed model set, or more than one, accepts an input; the message names the candidates."""
 
 
+class NoModelSetError(ModelChoiceError):
+    """No installed model set accepts an input (a problem of that input, not of the installation)."""
+
+
 def choose_model_set(sets: dict[str, ModelSet], dimensionality: int, modality: str | None) -> ModelSet:
     """The only set that accepts an input of this dimensionality and modality; when several do, the only one
     of them whose manifest says `"default": true`."""
@@ -80,7 +84,7 @@ def choose_model_set(sets: dict[str, ModelSet], dimensionality: int, modality: s
         return defaults[0]
     kind = f"{dimensionality}D" + (f" {modality}" if modality else "")
     if not candidates:
-        raise ModelChoiceError(f"no installed model set accepts a {kind} input (installed: "
+        raise NoModelSetError(f"no installed model set accepts a {kind} input (installed: "
                                f"{', '.join(sorted(sets)) or 'none'}); choose one with --model")
     if len(candidates) > 1:
         marked = f" ({len(defaults)} marked default)" if defaults else ""

@@ -30,11 +30,14 @@ class RunOptions:
         overlap: sliding-window overlap, 0 <= overlap < 1.
         keep_spacing: never enlarge a network's spacing to fit a large region into its largest input; run a
             sliding window over the region instead (an addition; the original enlarges the spacing).
+        max_extent_mm: volumes longer than this along an axis (mm) are refused as implausible (a wrong spacing
+            in the header would otherwise cost many times the time and memory).
     """
 
     batch_size: int = 1
     overlap: float = 0.5
     keep_spacing: bool = False
+    max_extent_mm: float = 2000.0
 
 
 def canonical_images(images: CaseImages) -> tuple[CaseImages, Reorientation | None]:
@@ -64,7 +67,7 @@ class Pipeline:
     def read(self, case: CaseInput) -> CaseImages:
         """The case's channels, on one grid, as the manifest describes them."""
         manifest = self.model_set.manifest
-        return read_case(case, manifest["dimensionality"], manifest["input_channels"])
+        return read_case(case, manifest["dimensionality"], manifest["input_channels"], self.options.max_extent_mm)
 
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> LabelMap:
         """The result of one case on its input grid (with seconds per stage in `timings`)."""

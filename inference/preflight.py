@@ -12,12 +12,14 @@ from preprocessing.atomic import TEMP_PREFIX
 
 
 def option_problems(options: RunOptions) -> list[str]:
-    """One line per option outside its range (batch size >= 1, 0 <= overlap < 1)."""
+    """One line per option outside its range (batch size >= 1, 0 <= overlap < 1, max extent > 0)."""
     problems = []
     if options.batch_size < 1:
         problems.append(f"--batch_size must be at least 1 (got {options.batch_size})")
     if not 0.0 <= options.overlap < 1.0:
         problems.append(f"--overlap must be in [0, 1) (got {options.overlap:g})")
+    if not options.max_extent_mm > 0:
+        problems.append(f"--max_extent_mm must be positive (got {options.max_extent_mm:g})")
     return problems
 
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from inference.batch import INTERRUPTED, CaseReport, run_batch, summary_lines, write_summary_csv
 from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
-from inference.model_sets import ModelChoiceError, ModelSet, choose_model_set, find_model_sets
+from inference.model_sets import ModelChoiceError, ModelSet, NoModelSetError, choose_model_set, find_model_sets
 from inference.pipeline import Pipeline, RunOptions
 from inference.preflight import lock_output_folder, option_problems, prepare_output_folder
 from inference.registry import pipeline_class
 from preprocessing.atomic import remove_temporaries
-from preprocessing.image_io import ImageReadError, image_dimension
+from preprocessing.image_io import ImageReadError, image_dimension, image_modality
 from serving.loading import ModelError
 from serving.manifest import ManifestError
 
@@ -57,11 +57,18 @@ def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> 
         return sets[request.model]
     try:
         dimensionality = image_dimension(case.channels[0])
+        modality = image_modality(case.channels[0]) if dimensionality == 2 else None
     except ImageReadError as error:
         return str(error)
     if request.dimensionality is not None and dimensionality != request.dimensionality:
         return f"{case.channels[0]}: is {dimensionality}D, the requested pipeline takes {request.dimensionality}D"
-    return choose_model_set(sets, dimensionality, None)
+    if dimensionality == 2 and modality is None:
+        return (f"{case.channels[0]}: a 2D image that is neither PNG / JPEG nor a DICOM file stating its modality, "
+                "so not known to be a radiograph; choose a model set with --model")
+    try:
+        return choose_model_set(sets, dimensionality, modality)
+    except NoModelSetError as error:
+        return f"{case.channels[0]}: {error}"
 
 
 def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], ModelSet | str]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import SimpleITK as sitk
 
 from preprocessing.atomic import atomic_path, full_suffix
+from preprocessing.file_integrity import file_problem
 from preprocessing.image_geometry import ImageGeometry
 
 OPENCV_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -199,12 +201,19 @@ def read_sitk(path: str) -> sitk.Image:
     if os.path.isdir(path):
         return read_dicom_series(path)
     check_image_file(path)
-    if full_suffix(path).lower() in OPENCV_SUFFIXES:
-        return _read_opencv(path)
-    try:
-        image = sitk.ReadImage(path)
-    except RuntimeError as error:
-        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    with ThreadPoolExecutor(1) as pool:
+        # The completeness check (for .nii.gz a second decompression) runs beside the reader on another core.
+        check = pool.submit(file_problem, path, full_suffix(path).lower())
+        try:
+            image = _read_opencv(path) if full_suffix(path).lower() in OPENCV_SUFFIXES else sitk.ReadImage(path)
+        except RuntimeError as error:
+            image, read_error = None, error
+        problem = check.result()
+    if problem:
+        raise ImageReadError(path, problem)
+    if image is None:
+        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(read_error)}") \
+            from read_error
     if image.GetNumberOfComponentsPerPixel() > 1:
         gray = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image).mean(axis=-1).astype(np.float32))
         gray.CopyInformation(image)
@@ -251,6 +260,22 @@ def image_dimension(path: str) -> int:
     return 2 if len(size) == 2 or (len(size) == 3 and size[2] == 1) else len(size)
 
 
+def image_modality(path: str) -> str | None:
+    """'XR' for PNG / JPEG files, a DICOM file's Modality (0008,0060), else None (not stated by the format)."""
+    suffix = full_suffix(path).lower()
+    if suffix in OPENCV_SUFFIXES:
+        return "XR"
+    if suffix != ".dcm" or os.path.isdir(path):
+        return None
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as error:
+        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    return reader.GetMetaData("0008|0060").strip() or None if reader.HasMetaDataKey("0008|0060") else None
+
+
 def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeometry]:
     """Reads an image file or DICOM series folder.
 
@@ -262,9 +287,20 @@ def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeo
     Returns:
         (array, geometry): the array in (z, y, x) or (y, x) order with the file's pixel type, and
         its geometry in ITK's (x, y, z) order (spacing and origin in mm).
+
+    Raises:
+        ImageReadError: besides unreadable files, a spacing that is not positive and finite, and NaN or
+            infinite voxels (refused rather than replaced: a value we would invent is not a measurement).
     """
     image = _check_dimension(path, read_sitk(path), ndim)
-    return sitk.GetArrayFromImage(image), ImageGeometry.of(image)
+    array, geometry = sitk.GetArrayFromImage(image), ImageGeometry.of(image)
+    spacing = np.array(geometry.spacing, np.float64)
+    if not (np.isfinite(spacing).all() and (spacing > 0).all()):
+        raise ImageReadError(path, f"voxel spacing {', '.join(f'{v:g}' for v in spacing)} mm is not positive "
+                                   "and finite")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ImageReadError(path, f"{int(np.size(array) - np.isfinite(array).sum())} voxel(s) are NaN or infinite")
+    return array, geometry
 
 
 def to_sitk(array: np.ndarray, geometry: ImageGeometry) -> sitk.Image:

@@ -10,12 +10,39 @@ import subprocess
 import sys
 import time
 
+import nibabel as nib
+import numpy as np
 import pytest
 
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import write_image
 from tests.conftest import REPO, run_module
+
+
+
+def _volume(path: str, dtype=np.int16, spacing=(0.8, 0.8, 2.5), slices: int = 8, nan: bool = False,
+            truncate: bool = False, zero_spacing: bool = False) -> None:
+    array = np.random.default_rng(0).integers(-1000, 1000, (slices, 32, 32)).astype(dtype)
+    if nan:
+        array[2, 3, 4] = np.nan
+    write_image(array, ImageGeometry((32, 32, slices), spacing, (0, 0, 0), (1, 0, 0, 0, 1, 0, 0, 0, 1)), path)
+    if zero_spacing:
+        image = nib.load(path)
+        image = nib.Nifti1Image(np.asarray(image.dataobj), image.affine, image.header)
+        image.header["pixdim"][3] = 0.0
+        nib.save(image, path)
+    if truncate:
+        os.truncate(path, os.path.getsize(path) // 2)
+
 
 # name -> (how to make it in the input folder, the one line expected)
 ROWS = {
+    "truncated.nii.gz": (lambda path: _volume(path, truncate=True), "compressed data is truncated"),
+    "zero_spacing.nii.gz": (lambda path: _volume(path, zero_spacing=True), "voxel spacing 0.8, 0.8, 0 mm"),
+    "nan.nii.gz": (lambda path: _volume(path, np.float32, nan=True), "1 voxel(s) are NaN or infinite"),
+    "ct_slice.nii.gz": (lambda path: _volume(path, slices=1), "not known to be a radiograph; choose a model set"),
+    "long.nii.gz": (lambda path: _volume(path, spacing=(0.8, 0.8, 50.0), slices=64),
+                    "extent 26 x 26 x 3200 mm (x, y, z) exceeds 2000 mm along an axis"),
     "fifo.png": (lambda path: os.mkfifo(path), "not a regular file (a FIFO, socket or device)"),
     b"bad\xffname.png": (lambda path: open(path, "wb").write(b"x" * 10), "file name is not valid UTF-8"),
     "empty.png": (lambda path: open(path, "wb").close(), "empty file (0 bytes)"),

@@ -172,8 +172,8 @@ def _corrupt_png(tmp_path) -> str:
 
 @pytest.mark.parametrize("make_input, ndim, problem", [
     (lambda t: str(t / "missing.nii.gz"), 3, "file not found"),
-    (_truncated_nifti, 3, "cannot be read"),
-    (_text_as_nifti, 3, "cannot be read"),
+    (_truncated_nifti, 3, "compressed data is truncated"),
+    (_text_as_nifti, 3, "not a NIfTI file (too short for a NIfTI header: 12 bytes)"),
     (_flat_png, 3, "is a 2D image"),
     (_empty_folder, 3, "empty folder"),
     (_corrupt_png, 2, "cannot be decoded"),
@@ -230,3 +230,43 @@ def test_a_truncated_or_missing_slice_is_one_line_naming_it(tmp_path):
     with pytest.raises(ImageReadError, match="series: slice positions jump by 4 mm between slice_001.dcm and "
                                              r"slice_003.dcm \(2 mm elsewhere\): a slice is missing"):
         read_image(str(folder), ndim=3)
+
+
+def _volume(tmp_path, name: str, array=None, spacing=(0.8, 0.8, 2.5)) -> str:
+    path = str(tmp_path / name)
+    array = np.arange(4 * 30 * 40, dtype=np.int16).reshape(4, 30, 40) if array is None else array
+    write_image(array, ImageGeometry(array.shape[::-1], spacing, (0, 0, 0), (1, 0, 0, 0, 1, 0, 0, 0, 1)), path)
+    return path
+
+
+def test_truncated_files_are_refused(tmp_path):
+    import cv2
+
+    for name in ("v.nii.gz", "v.nii"):
+        path = _volume(tmp_path, name)
+        assert read_image(path)[0].shape == (4, 30, 40)
+        os.truncate(path, os.path.getsize(path) * 2 // 3)
+        with pytest.raises(ImageReadError, match="truncated"):
+            read_image(path)
+    for name in ("x.png", "x.jpg"):
+        path = str(tmp_path / name)
+        cv2.imwrite(path, np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
+        assert read_image(path)[0].shape == (64, 64)
+        os.truncate(path, os.path.getsize(path) // 2)
+        with pytest.raises(ImageReadError):
+            read_image(path)
+
+
+def test_zero_spacing_nan_voxels_are_refused(tmp_path):
+    path = _volume(tmp_path, "zero.nii.gz")
+    header = nib.load(path)
+    image = nib.Nifti1Image(np.asarray(header.dataobj), header.affine, header.header)
+    image.header["pixdim"][3] = 0.0
+    nib.save(image, path)
+    with pytest.raises(ImageReadError, match="zero.nii.gz: voxel spacing 0.8, 0.8, 0 mm in the header is not positive"):
+        read_image(path)
+    nan = np.zeros((4, 30, 40), np.float32)
+    nan[1, 2, 3], nan[2, 0, 0] = np.nan, np.inf
+    for name in ("nan.mha", "nan.nii.gz", "nan.nii"):
+        with pytest.raises(ImageReadError, match=f"{name}: 2 voxel\\(s\\) are NaN or infinite"):
+            read_image(_volume(tmp_path, name, nan))
