@@ -3,7 +3,7 @@
 # GPU: docker build --build-arg EXTRAS=gpu -t medseg-gpu . && docker run --gpus all ... medseg-gpu
 FROM python:3.11-slim
 ARG EXTRAS=""
-ENV PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+ENV PYTHONUNBUFFERED=1
 WORKDIR /opt/medseg
 COPY setup.py README.md ./
 COPY serving serving

@@ -11,6 +11,8 @@ images. Interrupted runs resume from the latest checkpoint.
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import dataclasses
 import os
 

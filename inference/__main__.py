@@ -16,6 +16,8 @@ stopped the batch. OUT/summary.csv has per-case timings and statuses.
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import sys
 
 from absl import app, flags

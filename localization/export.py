@@ -8,6 +8,8 @@ Writes <model_set_folder>/localization. Signature `serving_default`: image float
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import dataclasses
 import os
 

@@ -7,6 +7,8 @@ Interrupted runs resume from the latest checkpoint in --base_output_folder.
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import dataclasses
 import os
 

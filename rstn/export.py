@@ -15,6 +15,8 @@ The rounds (fusion of the planes, thresholds, post-processing, stopping) run out
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import dataclasses
 import os
 

@@ -8,6 +8,8 @@ Results: <results_folder>/<stage>[_<plane>]/results.csv and summary.txt (mean, s
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import os
 
 from absl import app, flags

@@ -12,6 +12,8 @@ Interrupted runs resume from the latest checkpoint.
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import os
 
 from absl import app, flags

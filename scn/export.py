@@ -10,6 +10,8 @@ windowed to [-1, 1], sizes from `valid_sizes` (multiples of `size_multiple`) -> 
 """
 from __future__ import annotations
 
+import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
+
 import dataclasses
 import os
 

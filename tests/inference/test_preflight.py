@@ -72,3 +72,16 @@ def test_entrypoint_refuses_bad_flags_and_outputs_before_loading_models(tmp_path
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
         assert "Traceback" not in result.stderr
     assert os.listdir(inputs) == ["x.png"]
+
+
+def test_runs_are_quiet_unless_verbose(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "inference", "--list_models", "--saved_models_folder",
+               os.path.join(REPO, "saved_models")]
+    quiet = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert quiet.returncode == 0 and quiet.stderr == "" and "montgomery_cfcm" in quiet.stdout
+    verbose = subprocess.run(command + ["--verbose"], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert verbose.returncode == 0 and "oneDNN" in verbose.stderr
