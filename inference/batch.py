@@ -21,10 +21,12 @@ INTERRUPTED = "interrupted"
 
 @dataclasses.dataclass(frozen=True)
 class CaseReport:
-    """What processing a case reports: seconds per stage, and other per-case figures (e.g. RSTN's rounds)."""
+    """What processing a case reports: seconds per stage, other per-case figures (e.g. RSTN's rounds) and a
+    note for the summary (e.g. 'empty: no region found')."""
 
     timings: dict[str, float]
     figures: dict[str, float] = dataclasses.field(default_factory=dict)
+    note: str = ""
 
 
 @dataclasses.dataclass
@@ -39,6 +41,7 @@ class CaseResult:
     peak_rss_mb: float = 0.0
     error: str = ""
     figures: dict[str, float] = dataclasses.field(default_factory=dict)
+    note: str = ""
 
 
 def peak_rss_mb() -> float:
@@ -86,7 +89,8 @@ def _run_case(case: CaseInput, output_folder: str, suffix: Callable[[CaseInput],
         message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
         return _failed(case, message if message.startswith(path) else f"{path}: {message}")
     timings = {**report.timings, "total": time.perf_counter() - start}
-    return CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures)
+    return CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures,
+                      note=report.note)
 
 
 def _failed(case: CaseInput, message: str) -> CaseResult:
@@ -105,7 +109,8 @@ def summary_lines(results: list[CaseResult]) -> list[str]:
     for r in results:
         cells = " ".join(f"{r.timings[s]:>11.2f}" if s in r.timings else f"{'':>11}" for s in stages)
         extra = "".join(f" {r.figures[f]:>11.4g}" if f in r.figures else f" {'':>11}" for f in figures)
-        lines.append(f"{r.name:<28} {r.status:<8} {cells} {r.peak_rss_mb:>9.0f}{extra}")
+        lines.append(f"{r.name:<28} {r.status:<8} {cells} {r.peak_rss_mb:>9.0f}{extra}"
+                     + (f"  {r.note}" if r.note else ""))
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", INTERRUPTED)}
     lines.append(f"{counts['ok']} ok, {counts['skipped']} skipped (already done), {counts['failed']} failed"
@@ -120,8 +125,9 @@ def write_summary_csv(results: list[CaseResult], path: str) -> None:
     figures = sorted({name for r in results for name in r.figures})
     with atomic_path(path) as temp, open(temp, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["case", "input", "status"] + [f"{s}_s" for s in stages] + figures + ["peak_rss_mb", "error"])
+        writer.writerow(["case", "input", "status"] + [f"{s}_s" for s in stages] + figures
+                        + ["peak_rss_mb", "error", "note"])
         for r in results:
             writer.writerow([r.name, r.input_path, r.status] + [f"{r.timings.get(s, float('nan')):.3f}" for s in stages]
                             + [f"{r.figures.get(f, float('nan')):.6g}" for f in figures]
-                            + [f"{r.peak_rss_mb:.0f}", r.error])
+                            + [f"{r.peak_rss_mb:.0f}", r.error, r.note])

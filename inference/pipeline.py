@@ -87,4 +87,4 @@ class Pipeline:
         start = time.perf_counter()
         write_result(result, output_base, self.output_suffix)
         return CaseReport({"read": read_seconds, **result.timings, "write": time.perf_counter() - start},
-                          result.figures)
+                          result.figures, result.note)

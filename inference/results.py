@@ -20,7 +20,8 @@ from preprocessing.image_io import OPENCV_SUFFIXES, write_image
 @dataclasses.dataclass(frozen=True)
 class LabelMap:
     """Labels (uint8, array order) on `geometry` (the input's grid), the set's label names, seconds per stage,
-    the network input shapes that were run, and other per-case figures for the summary (e.g. RSTN's rounds)."""
+    the network input shapes that were run, other per-case figures for the summary (e.g. RSTN's rounds), and a
+    note the summary shows (e.g. why the result is empty)."""
 
     labels: np.ndarray
     geometry: ImageGeometry
@@ -28,6 +29,7 @@ class LabelMap:
     timings: dict[str, float]
     network_inputs: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
     figures: dict[str, float] = dataclasses.field(default_factory=dict)
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -74,6 +74,10 @@ class EfficientSCNPipeline(Pipeline):
         start = time.perf_counter()
         serve = self.members["localization"].signatures["serving_default"]
         probabilities = serve(image=localization_input["image"])["probabilities"]
+        if not bool(tf.reduce_any(probabilities[..., 1] > probabilities[..., 0])):
+            timings["localize"] = time.perf_counter() - start
+            return LabelMap(np.zeros(volume.shape, np.uint8), geometry, self.label_names, timings,
+                            note="empty: the localization found no region; written as all background")
         box = geometry_fns["bounding_box"](
             probabilities=probabilities, grid_spacing=localization_input["grid_spacing"],
             offset_mm=localization_input["offset_mm"],

@@ -1,6 +1,7 @@
 """Hostile inputs in one batch with a valid X-ray (shipped montgomery_cfcm set): each bad input is one line naming
-it, the valid case is still segmented, the exit code is 1, nothing is left behind and no input is touched. Runs
-stopped by SIGTERM or kill -9, and a second run into a folder being written."""
+it, the valid cases are still segmented (an all-air volume as all background, with a note), the exit code is 1,
+nothing is left behind and no input is touched. Runs stopped by SIGTERM or kill -9, and a second run into a folder
+being written."""
 import csv
 import os
 import shutil
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from preprocessing.image_geometry import ImageGeometry
-from preprocessing.image_io import write_image
+from preprocessing.image_io import read_image, write_image
 from tests.conftest import REPO, run_module
 
 
@@ -60,6 +61,8 @@ def test_bad_inputs_are_one_line_each_and_the_valid_case_is_segmented(montgomery
     shutil.copy(os.path.join(montgomery_folder, "CXR_png", valid), inputs / valid)
     for name, (make, _) in ROWS.items():
         make(os.path.join(os.fsencode(inputs), name) if isinstance(name, bytes) else str(inputs / name))
+    air = ImageGeometry((64, 64, 40), (4.0, 4.0, 5.0), (0, 0, 0), (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    write_image(np.full((40, 64, 64), -1000, np.int16), air, str(inputs / "air.nii.gz"))
     before = {entry.name: entry.stat(follow_symlinks=False) for entry in os.scandir(os.fsencode(inputs))}
     outputs = tmp_path / "out"
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
@@ -71,8 +74,11 @@ def test_bad_inputs_are_one_line_each_and_the_valid_case_is_segmented(montgomery
         shown = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else name
         lines = [line for line in failed if shown in line.split(":")[0]]
         assert len(lines) == 1 and message in lines[0], (name, failed)
-    assert f"1 ok, 0 skipped (already done), {len(ROWS)} failed" in result.stdout
+    assert f"2 ok, 0 skipped (already done), {len(ROWS)} failed" in result.stdout
     assert os.path.exists(outputs / valid)
+    air = next(row for row in csv.DictReader(open(outputs / "summary.csv")) if row["case"] == "air")
+    assert air["status"] == "ok" and air["note"].startswith("empty: the localization found no region")
+    assert not read_image(str(outputs / "air.nii.gz"))[0].any()
     assert not [n for n in os.listdir(outputs) if n.startswith(".")], "no temporary files left"
     after = {entry.name: entry.stat(follow_symlinks=False) for entry in os.scandir(os.fsencode(inputs))}
     assert {n: (s.st_mtime_ns, s.st_size, stat.S_IFMT(s.st_mode)) for n, s in after.items()} == {
