@@ -13,6 +13,7 @@ COPY networks networks
 COPY localization localization
 COPY scn scn
 COPY cfcm cfcm
+COPY rstn rstn
 COPY inference inference
 RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 COPY saved_models saved_models

@@ -33,6 +33,12 @@ def test_setup_py_installs_every_top_level_package():
     assert packages == included == set(PROJECT_PACKAGES)
 
 
+def test_docker_image_copies_every_package_and_the_shipped_models():
+    dockerfile = open(os.path.join(REPO, "Dockerfile")).read()
+    copied = set(re.findall(r"^COPY (\S+) \1$", dockerfile, re.M))
+    assert set(PROJECT_PACKAGES) | {"saved_models", "predict.sh"} == copied
+
+
 def test_dependencies_point_one_way():
     edges = {package: imported_packages(package) for package in PROJECT_PACKAGES}
     assert edges["serving"] == set(), "the contract package imports nothing of ours"
