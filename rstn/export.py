@@ -24,12 +24,10 @@ import keras
 import tensorflow as tf
 from absl import app
 
-from networks.config_io import read_config
-from networks.export import (checkpoint_path, define_export_flags, export_main, export_member, load_ema_weights,
-                             write_manifest)
+from networks.export import define_export_flags, export_main, export_member, write_manifest
 from rstn.config import PLANES, RSTNConfig
 from rstn.model import RSTN
-from rstn.training import build_rstn
+from rstn.training import restore_plane
 from rstn.volume_inference import coarse_probabilities, fine_probabilities
 from serving.exporter import Signature
 
@@ -82,22 +80,21 @@ def export_plane(config: RSTNConfig, model: RSTN, plane: str, folder: str) -> No
     export_member(model, signatures, rstn_metadata(config, plane), folder)
 
 
-def export_rstn_models(config: RSTNConfig, models: dict[str, RSTN], model_set_folder: str, trained_on: str) -> None:
-    """Writes the three plane members and the manifest of `model_set_folder`."""
+def export_rstn_models(configs: dict[str, RSTNConfig], models: dict[str, RSTN], model_set_folder: str,
+                       trained_on: str) -> None:
+    """Writes the three plane members (each with its plane's config) and the manifest of `model_set_folder`."""
     for plane, model in models.items():
-        export_plane(config, model, plane, os.path.join(model_set_folder, MEMBERS[plane]))
+        export_plane(configs[plane], model, plane, os.path.join(model_set_folder, MEMBERS[plane]))
     name = os.path.basename(os.path.normpath(model_set_folder))
-    write_manifest(model_set_folder, rstn_manifest(config, name, trained_on))
+    write_manifest(model_set_folder, rstn_manifest(configs[PLANES[0]], name, trained_on))
 
 
 def export_rstn(load_model_base: str, load_model_iter: int | None, model_set_folder: str, trained_on: str) -> None:
+    """Exports the planes trained under `load_model_base`, each with its own `<plane>/config.json`."""
     keras.mixed_precision.set_global_policy("float32")
-    config = read_config(RSTNConfig, os.path.join(load_model_base, "config.json"))
-    models = {}
-    for plane in PLANES:
-        models[plane] = build_rstn(config)
-        load_ema_weights(models[plane], checkpoint_path(os.path.join(load_model_base, plane), load_model_iter))
-    export_rstn_models(config, models, model_set_folder, trained_on)
+    restored = {plane: restore_plane(load_model_base, plane, load_model_iter) for plane in PLANES}
+    export_rstn_models({plane: config for plane, (config, _) in restored.items()},
+                       {plane: model for plane, (_, model) in restored.items()}, model_set_folder, trained_on)
 
 
 if __name__ == "__main__":

@@ -22,26 +22,14 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from evaluation.metrics import dice, hausdorff_95, normalized_surface_dice
-from networks.config_io import read_config
-from networks.export import checkpoint_path, load_ema_weights
 from preprocessing.atomic import atomic_path
 from rstn.cache import read_index
-from rstn.config import PLANES, RSTNConfig
+from rstn.config import PLANES
 from rstn.fusion import FUSION_SUM_THRESHOLDS, coarse_to_fine, mean_of_planes, remove_small_components
-from rstn.model import RSTN
-from rstn.training import build_rstn
+from rstn.training import restore_plane
 from rstn.volume_inference import coarse_probabilities, fine_probabilities, oracle_probabilities
 
 STOP_DSCS = (0.90, 0.95, 0.98, 0.99)
-
-
-def restore_plane(load_model_base: str, plane: str, load_model_iter: int | None = None
-                  ) -> tuple[RSTNConfig, RSTN]:
-    """(config, the plane's RSTN with its checkpoint's weights)."""
-    config = read_config(RSTNConfig, os.path.join(load_model_base, "config.json"))
-    model = build_rstn(config)
-    load_ema_weights(model, checkpoint_path(os.path.join(load_model_base, plane), load_model_iter))
-    return config, model
 
 
 def load_case(cache_folder: str, case_id: str, organ_ids: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ Usage: python -m rstn.train --cache_folder CACHE --base_output_folder OUT/rstn -
        and every RSTNConfig field as a flag, default the original's, e.g. --epochs 2,6,8 --learning_rate 1e-5
        --fine_lr_multiplier 10 --momentum 0.99 --weight_decay 5e-4 --crop_margin 20 --organ_ids 1
 Fold N trains on the cases outside fold N of the folds `rstn.prepare` wrote (fold 0: all cases). Plane P goes to
-<base_output_folder>/<P>/ (checkpoints, TensorBoard logs, train.csv); the config to <base_output_folder>/config.json.
+<base_output_folder>/<P>/ (checkpoints, TensorBoard logs, train.csv, the plane's config.json); the config also to
+<base_output_folder>/config.json (that of the last run: planes may be trained with different epochs).
 Interrupted runs resume from the latest checkpoint.
 """
 from __future__ import annotations
@@ -58,6 +59,8 @@ def main(argv: list[str]) -> None:
     if is_chief(distribution):
         write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
     for plane in PLANES if FLAGS.plane == "A" else (FLAGS.plane,):
+        if is_chief(distribution):
+            write_config(config, os.path.join(FLAGS.base_output_folder, plane, "config.json"))
         stream = SliceStream.of(FLAGS.cache_folder, plane, config, train_ids, FLAGS.seed)
         run = RSTNTraining(os.path.join(FLAGS.base_output_folder, plane), FLAGS.mixed_precision, FLAGS.seed,
                            FLAGS.init_weights, FLAGS.log_iter, FLAGS.optimizer)

@@ -5,10 +5,13 @@ learning rates halved every two epochs of mode J."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import keras
 import tensorflow as tf
 
+from networks.config_io import read_config
+from networks.export import checkpoint_path, load_ema_weights
 from networks.optimizers import GroupedSGD
 from networks.train_loop import Trainer, TrainingSettings, precision
 from preprocessing.pipeline import StreamShard
@@ -121,3 +124,12 @@ def train_plane(config: RSTNConfig, stream: SliceStream, run: RSTNTraining,
                   + f"; from step {start} ({stream.mode_of_step(start)})")
         trainer.fit(dataset)
     return trainer
+
+
+def restore_plane(load_model_base: str, plane: str, load_model_iter: int | None = None) -> tuple[RSTNConfig, RSTN]:
+    """(the plane's config from `<load_model_base>/<plane>/config.json`, its RSTN with the checkpoint's EMA
+    weights)."""
+    config = read_config(RSTNConfig, os.path.join(load_model_base, plane, "config.json"))
+    model = build_rstn(config)
+    load_ema_weights(model, checkpoint_path(os.path.join(load_model_base, plane), load_model_iter))
+    return config, model

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from networks.config_io import read_config
 from networks.optimizers import GroupedSGD
 from preprocessing.pipeline import StreamShard
 from rstn.cache import read_slices
@@ -106,3 +107,5 @@ def test_train_runs_the_three_modes_and_resumes(nih_cache, tmp_path):
     assert os.path.exists(tmp_path / "Y" / "checkpoints" / f"ckpt-{steps}.index")
     again = run_module("rstn.train", *args)
     assert again.returncode == 0 and "from step" not in again.stdout, "a finished run does not train again"
+    config = read_config(RSTNConfig, str(tmp_path / "Y" / "config.json"))
+    assert config.epochs == (1, 1, 1) and config.base_filters == 4, "each plane keeps the config it was trained with"
