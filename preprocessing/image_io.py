@@ -242,6 +242,17 @@ def _check_dimension(path: str, image: sitk.Image, ndim: int | None) -> sitk.Ima
     return image
 
 
+def _header(path: str) -> sitk.ImageFileReader:
+    """A reader holding the image information (size, tags) of the file `path`, pixels not read."""
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as error:
+        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    return reader
+
+
 def image_dimension(path: str) -> int:
     """2 or 3: the dimension of an image judged from its header only (PNG/JPEG: 2; DICOM series folder: 3;
     a 3D file with a single slice: 2). Raises `ImageReadError` if the header cannot be read."""
@@ -250,13 +261,7 @@ def image_dimension(path: str) -> int:
     check_image_file(path)
     if full_suffix(path).lower() in OPENCV_SUFFIXES:
         return 2
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(path)
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as error:
-        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
-    size = reader.GetSize()
+    size = _header(path).GetSize()
     return 2 if len(size) == 2 or (len(size) == 3 and size[2] == 1) else len(size)
 
 
@@ -267,12 +272,7 @@ def image_modality(path: str) -> str | None:
         return "XR"
     if suffix != ".dcm" or os.path.isdir(path):
         return None
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(path)
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as error:
-        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(error)}") from error
+    reader = _header(path)
     return reader.GetMetaData("0008|0060").strip() or None if reader.HasMetaDataKey("0008|0060") else None
 
 
