@@ -11,6 +11,7 @@ from __future__ import annotations
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
 import os
+import sys
 
 from absl import app, flags
 
@@ -33,8 +34,18 @@ flags.mark_flags_as_required(["stage", "load_model_base", "cache_folder"])
 FLAGS = flags.FLAGS
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> int:
     del argv
+    try:
+        run_stage()
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_stage() -> None:
+    """Runs `--stage` on the test cases of `--fold` and prints its summary."""
     index = read_index(FLAGS.cache_folder)
     _, test_ids = load_fold(FLAGS.cv_folder or index["cv_folder"], FLAGS.fold)
     case_ids = [case_id for case_id in test_ids if case_id in index["cases"]]

@@ -37,3 +37,12 @@ def test_stages_write_results_consistent_with_their_volumes(rstn_trained, tmp_pa
     assert abs(float(c2f["round_0"]) - round0) < 1e-5
     assert 0 <= float(c2f["stop_round"]) <= 10 and {"nsd", "hd95_mm", "dsc_at_0.99"} <= set(c2f)
     assert "std" in open(tmp_path / "coarse2fine" / "summary.txt").read()
+
+
+def test_a_stage_without_its_prerequisite_is_one_line(rstn_trained, tmp_path):
+    result = run_module("rstn.test", "--stage", "coarse_fusion", "--load_model_base", rstn_trained["train"],
+                        "--cache_folder", rstn_trained["cache"], "--fold", "1", "--results_folder", str(tmp_path))
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(errors) == 1 and errors[0].endswith("coarse_X/PANCREAS_0001.npz: not found; run the stage that writes "
+                                                  "it first")
