@@ -4,7 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_output
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install test demo demo-models clean
 
@@ -27,6 +26,9 @@ demo: $(STAMP)
 	$(PY) -m preprocessing.synthetic montgomery --output_folder $(DEMO_DIR)/Montgomery --num_cases 3 --max_side 1500 --seed 2026
 	$(PY) -m inference --input_path $(DEMO_DIR)/Montgomery/CXR_png --output_path $(DEMO_DIR)/xray_predictions --saved_models_folder saved_models
 	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/xray_predictions --reference_path $(DEMO_DIR)/Montgomery/ManualMask
+	$(PY) -m preprocessing.synthetic nih_pancreas --output_folder $(DEMO_DIR)/NIH --num_cases 2 --in_plane_size 192 --seed 2026
+	$(PY) -m inference --model pancreas_rstn --input_path $(DEMO_DIR)/NIH/Pancreas-CT --output_path $(DEMO_DIR)/pancreas_predictions --saved_models_folder saved_models --batch_size 8
+	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/pancreas_predictions --reference_path $(DEMO_DIR)/NIH/TCIA_pancreas_labels-02-05-2017
 
 demo-models: $(STAMP)
 	PY=$(PY) bash saved_models/train_demo_models.sh

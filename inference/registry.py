@@ -9,6 +9,7 @@ from serving.manifest import ManifestError
 PIPELINES = {
     "efficient_scn": "scn.pipeline:EfficientSCNPipeline",
     "cfcm": "cfcm.pipeline:CFCMPipeline",
+    "rstn": "rstn.pipeline:RSTNPipeline",
 }
 
 

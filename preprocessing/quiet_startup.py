@@ -2,7 +2,8 @@
 probing, "All log messages before absl::InitializeLog()") unless `--verbose` is given or the user has set
 TF_CPP_MIN_LOG_LEVEL. Those lines are printed while TensorFlow's libraries load, before any log level applies,
 so TensorFlow is imported here with the standard error stream briefly sent to /dev/null; later C++ logging is
-limited to fatal messages (TF_CPP_MIN_LOG_LEVEL=3). Python errors, including a failing import, still show.
+limited to fatal messages (TF_CPP_MIN_LOG_LEVEL=3) and TensorFlow's Python logger to warnings (no INFO lines from
+the SavedModel writer). Python errors, including a failing import, still show.
 """
 import os
 import sys
@@ -17,8 +18,9 @@ if "--verbose" not in sys.argv and "TF_CPP_MIN_LOG_LEVEL" not in os.environ and 
     _saved, _null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(_null, 2)
     try:
-        import tensorflow  # noqa: F401
+        import tensorflow
     finally:
         os.dup2(_saved, 2)
         os.close(_saved)
         os.close(_null)
+    tensorflow.get_logger().setLevel("WARNING")
