@@ -129,7 +129,7 @@ def test_entrypoint_keeps_geometry_and_reports_bad_cases_without_stopping(traine
                         "--saved_models_folder", trained["saved_models"], "--model", "flare21")
     assert result.returncode == 1, result.stderr[-3000:]
     assert "2 ok, 0 skipped (already done), 2 failed" in result.stdout
-    assert f"{inputs / 'corrupt_0000.nii.gz'}: cannot be read" in result.stdout
+    assert f"{inputs / 'corrupt_0000.nii.gz'}: compressed data is corrupt" in result.stdout
     assert f"{inputs / 'flat_0000.nii.gz'}: is a 2D image" in result.stdout
     assert sorted(os.listdir(outputs)) == ["rotated.nii.gz", "summary.csv", "validation_000.nii.gz"]
     for name, source in (("validation_000", case.image_path), ("rotated", str(inputs / "rotated_0000.mha"))):
