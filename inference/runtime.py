@@ -93,19 +93,32 @@ def run(request: RunRequest) -> int:
         return EXIT_SETUP
     try:
         cases, assignment = plan(request)
-        problem = prepare_output_folder(request.output_path, request.input_path)
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            return EXIT_SETUP
-        lock = lock_output_folder(request.output_path)
-        if lock is None:
-            print(f"error: {request.output_path}: another inference run is writing into this folder; wait for it "
-                  "to end or choose another output folder", file=sys.stderr)
-            return EXIT_SETUP
-        pipelines: dict[str, Pipeline] = {}
+    except (FileNotFoundError, ManifestError, ModelChoiceError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    problem = prepare_output_folder(request.output_path, request.input_path)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_SETUP
+    lock = lock_output_folder(request.output_path)
+    if lock is None:
+        print(f"error: {request.output_path}: another inference run is writing into this folder; wait for it "
+              "to end or choose another output folder", file=sys.stderr)
+        return EXIT_SETUP
+    try:
+        return _run_locked(request, cases, assignment)
+    finally:
+        os.close(lock)
+
+
+def _run_locked(request: RunRequest, cases: list[CaseInput],
+                assignment: dict[tuple[str, ...], ModelSet | str]) -> int:
+    """The run once its output folder is locked: pipelines loaded, leftovers removed, the batch, the summary."""
+    pipelines: dict[str, Pipeline] = {}
+    try:
         for model_set in {s.name: s for s in assignment.values() if isinstance(s, ModelSet)}.values():
             pipelines[model_set.name] = pipeline_class(model_set.manifest["pipeline"])(model_set, request.options)
-    except (FileNotFoundError, ModelError, ManifestError, ModelChoiceError) as error:
+    except (ModelError, ManifestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SETUP
 
@@ -119,15 +132,12 @@ def run(request: RunRequest) -> int:
             raise ValueError(chosen)
         return pipelines[chosen.name].run(case, output_base)
 
-    try:
-        removed = remove_temporaries(request.output_path)
-        if removed:
-            print(f"removed {len(removed)} temporary file(s) an interrupted run left in {request.output_path}",
-                  file=sys.stderr)
-        with _termination_as_interrupt():
-            results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
-    finally:
-        os.close(lock)
+    removed = remove_temporaries(request.output_path)
+    if removed:
+        print(f"removed {len(removed)} temporary file(s) an interrupted run left in {request.output_path}",
+              file=sys.stderr)
+    with _termination_as_interrupt():
+        results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
     summary = os.path.join(request.output_path, "summary.csv")
     try:
         write_summary_csv(results, summary)
