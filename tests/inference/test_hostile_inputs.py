@@ -170,3 +170,22 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+VOLUME_ROWS = ("truncated.nii.gz", "zero_spacing.nii.gz", "nan.nii.gz", "long.nii.gz")
+
+
+@pytest.mark.parametrize("model", ["flare21", "pancreas_rstn"])
+def test_every_ct_pipeline_refuses_the_bad_volumes_in_one_line_each(model, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in VOLUME_ROWS:
+        ROWS[name][0](str(inputs / name))
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(tmp_path / "out"),
+                        "--saved_models_folder", os.path.join(REPO, "saved_models"), "--model", model)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED ")]
+    for name in VOLUME_ROWS:
+        lines = [line for line in failed if name in line.split(":")[0]]
+        assert len(lines) == 1 and ROWS[name][1] in lines[0], (name, failed)
+    assert f"0 ok, 0 skipped (already done), {len(VOLUME_ROWS)} failed" in result.stdout
