@@ -16,10 +16,14 @@ _DOUBLE_SUFFIXES = (".nii.gz", ".tar.gz")
 TEMP_PREFIX = ".tmp-"
 
 
-def _umask() -> int:
+def _process_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+# Read once at import: setting the umask to read it is process-wide, and writes may run beside other threads.
+_UMASK = _process_umask()
 
 
 def remove_temporaries(folder: str) -> list[str]:
@@ -59,7 +63,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(handle)
     try:
         yield temp
-        os.chmod(temp, 0o666 & ~_umask())
+        os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
@@ -76,7 +80,7 @@ def atomic_directory(path: str) -> Iterator[str]:
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     temp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.path.basename(path)}.", suffix=".tmp", dir=parent)
-    os.chmod(temp, 0o777 & ~_umask())
+    os.chmod(temp, 0o777 & ~_UMASK)
     try:
         yield temp
         if os.path.isdir(path):

@@ -21,6 +21,15 @@ TRUNCATED_GZIP = "compressed data is truncated (the gzip stream ends early)"
 FLOAT_DATATYPES = {16: np.float32, 64: np.float64}  # NIfTI datatype codes of float voxels
 
 
+def spacing_problem(spacing, where: str = "") -> str | None:
+    """'voxel spacing a, b, c mm<where> is not positive and finite' when a value (mm) is zero, negative, NaN or
+    infinite, else None."""
+    values = np.asarray(spacing, np.float64)
+    if np.isfinite(values).all() and (values > 0).all():
+        return None
+    return f"voxel spacing {', '.join(f'{v:g}' for v in values)} mm{where} is not positive and finite"
+
+
 def _opener(path: str):
     return gzip.open if path.lower().endswith(".gz") else open
 
@@ -86,9 +95,9 @@ def nifti_problem(path: str) -> str | None:
         return fields
     order, dims, datatype, bitpix, pixdim, offset = fields
     rank = min(max(int(dims[0]), 1), 7)
-    spacing = np.array(pixdim[1:min(rank, 3) + 1], np.float64)
-    if not (np.isfinite(spacing).all() and (spacing > 0).all()):
-        return f"voxel spacing {', '.join(f'{v:g}' for v in spacing)} mm in the header is not positive and finite"
+    problem = spacing_problem(pixdim[1:min(rank, 3) + 1], " in the header")
+    if problem:
+        return problem
     needed = int(np.prod([max(int(d), 1) for d in dims[1:rank + 1]])) * bitpix // 8
     dtype = FLOAT_DATATYPES.get(datatype)
     return _voxel_problem(path, offset, needed, np.dtype(dtype).newbyteorder(order) if dtype else None)

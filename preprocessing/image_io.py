@@ -16,7 +16,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from preprocessing.atomic import atomic_path, full_suffix
-from preprocessing.file_integrity import file_problem
+from preprocessing.file_integrity import file_problem, spacing_problem
 from preprocessing.image_geometry import ImageGeometry
 
 OPENCV_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -126,10 +126,10 @@ def read_dicom_series(folder: str) -> sitk.Image:
         raise ImageReadError(display_path(folder), "folder name is not valid UTF-8; rename the folder")
     if not os.path.isdir(folder):
         raise ImageReadError(folder, "not a folder")
-    if not os.listdir(folder):
+    entries = os.listdir(folder)
+    if not entries:
         raise ImageReadError(folder, "empty folder, expected a DICOM series")
-    has_files = any(os.path.isfile(os.path.join(folder, name)) and not name.startswith(".")
-                    for name in os.listdir(folder))
+    has_files = any(os.path.isfile(os.path.join(folder, name)) and not name.startswith(".") for name in entries)
     location = folder if has_files else largest_file_folder(folder)
     series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(location)
     if not series_ids:
@@ -294,12 +294,13 @@ def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeo
     """
     image = _check_dimension(path, read_sitk(path), ndim)
     array, geometry = sitk.GetArrayFromImage(image), ImageGeometry.of(image)
-    spacing = np.array(geometry.spacing, np.float64)
-    if not (np.isfinite(spacing).all() and (spacing > 0).all()):
-        raise ImageReadError(path, f"voxel spacing {', '.join(f'{v:g}' for v in spacing)} mm is not positive "
-                                   "and finite")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ImageReadError(path, f"{int(np.size(array) - np.isfinite(array).sum())} voxel(s) are NaN or infinite")
+    problem = spacing_problem(geometry.spacing)
+    if problem:
+        raise ImageReadError(path, problem)
+    if array.dtype.kind == "f":
+        bad = array.size - np.count_nonzero(np.isfinite(array))
+        if bad:
+            raise ImageReadError(path, f"{bad} voxel(s) are NaN or infinite")
     return array, geometry
 
 
