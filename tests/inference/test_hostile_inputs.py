@@ -105,7 +105,8 @@ def _xray_batch(montgomery_folder: str, folder, copies: int) -> None:
 def _start(inputs, outputs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "inference", "--input_path", str(inputs), "--output_path",
                              str(outputs), "--saved_models_folder", os.path.join(REPO, "saved_models")],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                            errors="replace")
 
 
 def _wait_for_first_output(process: subprocess.Popen, outputs) -> None:
