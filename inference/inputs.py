@@ -88,8 +88,9 @@ def group_cases(paths: list[str]) -> list[CaseInput]:
         if len(set(channels)) == len(channels):
             cases.append(CaseInput(name, tuple(path for _, path in sorted(members))))
             continue
-        for _, path in sorted(members, key=lambda member: member[1]):
-            others = ", ".join(os.path.basename(p) for _, p in sorted(members, key=lambda m: m[1]) if p != path)
+        paths = sorted(path for _, path in members)
+        for path in paths:
+            others = ", ".join(os.path.basename(other) for other in paths if other != path)
             cases.append(CaseInput(name, (path,), problem=f"{path}: gives the output name '{name}' as {others} "
                                                           "does; rename one so that neither output overwrites the other"))
     return cases
