@@ -28,7 +28,8 @@ def load_member(folder: str, system: str | None = None, role: str | None = None)
         model = tf.saved_model.load(folder)
     except Exception as error:  # noqa: BLE001 - TensorFlow raises many types for damaged files
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelError(f"{folder}: SavedModel cannot be loaded: {detail[:200]}") from error
+        detail = detail.replace(os.path.join(os.path.abspath(folder), ""), "").replace(os.path.join(folder, ""), "")
+        raise ModelError(f"{folder}: SavedModel cannot be loaded: {detail[:300]}") from error
     if "metadata" not in model.signatures:
         raise ModelError(f"{folder}: SavedModel has no 'metadata' signature (not exported by this toolkit)")
     try:

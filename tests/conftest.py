@@ -77,12 +77,14 @@ def assert_same_geometry_per_nibabel(output_path: str, source_path: str) -> np.n
 
 
 def run_module(module: str, *args: str, timeout: int = 600):
-    """Runs `python -m module args...` in a fresh process (UTF-8 output); returns CompletedProcess."""
+    """Runs `python -m module args...` in a fresh process (UTF-8 output) with the user's default logging (this
+    session's TF_CPP_MIN_LOG_LEVEL is not passed on); returns CompletedProcess."""
     import subprocess
     import sys
 
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", timeout=timeout, cwd=REPO)
+                          errors="replace", timeout=timeout, cwd=REPO, env=env)
 
 
 NIH_TEST_CONFIG_KWARGS = {"in_plane_size": 40, "slice_thickness_mm": (5.0, 6.0), "axial_extent_mm": (240.0, 280.0)}

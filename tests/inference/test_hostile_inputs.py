@@ -190,3 +190,32 @@ def test_every_ct_pipeline_refuses_the_bad_volumes_in_one_line_each(model, tmp_p
         lines = [line for line in failed if name in line.split(":")[0]]
         assert len(lines) == 1 and ROWS[name][1] in lines[0], (name, failed)
     assert f"0 ok, 0 skipped (already done), {len(VOLUME_ROWS)} failed" in result.stdout
+
+
+def _break_saved_model(member: str, how: str) -> None:
+    variables = os.path.join(member, "variables")
+    if how == "truncated saved_model.pb":
+        os.truncate(os.path.join(member, "saved_model.pb"), os.path.getsize(os.path.join(member, "saved_model.pb")) // 2)
+    elif how == "truncated variables":
+        data = next(os.path.join(variables, n) for n in os.listdir(variables) if ".data-" in n)
+        os.truncate(data, os.path.getsize(data) // 2)
+    else:
+        shutil.rmtree(variables)
+
+
+@pytest.mark.parametrize("how, message", [("truncated saved_model.pb", "Wire format was corrupt"),
+                                          ("truncated variables", "Read less bytes than requested"),
+                                          ("missing variables", "Failed to find any matching files")])
+def test_a_broken_saved_model_stops_the_run_before_any_case_in_one_line(montgomery_folder, tmp_path, how, message):
+    models = tmp_path / "models"
+    shutil.copytree(os.path.join(REPO, "saved_models", "montgomery_cfcm"), models / "montgomery_cfcm")
+    member = str(models / "montgomery_cfcm" / "cfcm")
+    _break_saved_model(member, how)
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    _xray_batch(montgomery_folder, inputs, 1)
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
+                        "--saved_models_folder", str(models))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [result.stderr.strip()], "one line"
+    assert result.stderr.startswith(f"error: {member}: SavedModel cannot be loaded: ") and message in result.stderr
+    assert not outputs.exists() or os.listdir(outputs) == []
