@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_output
 
-.PHONY: install test demo demo-models clean
+.PHONY: install test demo demo-models docker-test clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ demo: $(STAMP)
 
 demo-models: $(STAMP)
 	PY=$(PY) bash saved_models/train_demo_models.sh
+
+docker-test: $(STAMP)
+	$(PY) -m tests.docker.check_image
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

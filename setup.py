@@ -19,6 +19,7 @@ setup(
         "opencv-python-headless>=4.9,<6",
         "absl-py>=2.1,<3",
         "tqdm>=4.66,<5",
+        "isal>=1.6,<2",
     ],
     extras_require={
         "dev": ["pytest>=8,<10", "nibabel>=5.2,<6"],
