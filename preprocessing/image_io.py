@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import SimpleITK as sitk
 
-from preprocessing.atomic import atomic_path, full_suffix
-from preprocessing.file_integrity import file_problem, spacing_problem
+from preprocessing.atomic import TEMP_PREFIX, atomic_path, full_suffix
+from preprocessing.file_integrity import file_problem, gunzip_problem, spacing_problem
 from preprocessing.image_geometry import ImageGeometry
 
 OPENCV_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -201,18 +202,32 @@ def read_sitk(path: str) -> sitk.Image:
     if os.path.isdir(path):
         return read_dicom_series(path)
     check_image_file(path)
+    suffix = full_suffix(path).lower()
+    if suffix == ".nii.gz":
+        # Decompressed once, with its CRC and length checked, then read raw: no second decompression to check it.
+        with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as folder:
+            raw = os.path.join(folder, "image.nii")
+            problem = gunzip_problem(path, raw)
+            if problem:
+                raise ImageReadError(path, problem)
+            return _read_checked(raw, ".nii", path)
+    return _read_checked(path, suffix, path)
+
+
+def _read_checked(path: str, suffix: str, shown: str) -> sitk.Image:
+    """Reads the file `path` (its `suffix` lower-case) with the completeness check beside the reader; errors name
+    `shown`."""
     with ThreadPoolExecutor(1) as pool:
-        # The completeness check (for .nii.gz a second decompression) runs beside the reader on another core.
-        check = pool.submit(file_problem, path, full_suffix(path).lower())
+        check = pool.submit(file_problem, path, suffix)
         try:
-            image = _read_opencv(path) if full_suffix(path).lower() in OPENCV_SUFFIXES else sitk.ReadImage(path)
+            image = _read_opencv(path) if suffix in OPENCV_SUFFIXES else sitk.ReadImage(path)
         except RuntimeError as error:
             image, read_error = None, error
         problem = check.result()
     if problem:
-        raise ImageReadError(path, problem)
+        raise ImageReadError(shown, problem)
     if image is None:
-        raise ImageReadError(path, f"cannot be read (corrupt or unsupported format): {_first_line(read_error)}") \
+        raise ImageReadError(shown, f"cannot be read (corrupt or unsupported format): {_first_line(read_error)}") \
             from read_error
     if image.GetNumberOfComponentsPerPixel() > 1:
         gray = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image).mean(axis=-1).astype(np.float32))

@@ -239,8 +239,14 @@ def _volume(tmp_path, name: str, array=None, spacing=(0.8, 0.8, 2.5)) -> str:
     return path
 
 
-def test_truncated_files_are_refused(tmp_path):
+def test_truncated_files_are_refused(tmp_path, monkeypatch):
+    import tempfile
+
     import cv2
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
 
     for name in ("v.nii.gz", "v.nii"):
         path = _volume(tmp_path, name)
@@ -248,6 +254,13 @@ def test_truncated_files_are_refused(tmp_path):
         os.truncate(path, os.path.getsize(path) * 2 // 3)
         with pytest.raises(ImageReadError, match="truncated"):
             read_image(path)
+    path = _volume(tmp_path, "crc.nii.gz")
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(ImageReadError, match="crc.nii.gz: compressed data is corrupt"):
+        read_image(path)
+    assert os.listdir(scratch) == [], "the decompressed copies are removed"
     for name in ("x.png", "x.jpg"):
         path = str(tmp_path / name)
         cv2.imwrite(path, np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
