@@ -14,6 +14,7 @@ COPY localization localization
 COPY scn scn
 COPY cfcm cfcm
 COPY rstn rstn
+COPY interactive interactive
 COPY inference inference
 RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 COPY saved_models saved_models

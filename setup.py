@@ -6,10 +6,11 @@ setup(
     name="medseg-tf",
     version="0.1.0",
     description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
-    "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray, RSTN for the pancreas).",
+    "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray, RSTN for the pancreas, click-guided "
+    "PET lesions).",
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
-                                    "cfcm*", "rstn*", "inference*"]),
+                                    "cfcm*", "rstn*", "interactive*", "inference*"]),
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",
@@ -22,7 +23,7 @@ setup(
         "isal>=1.6,<2",
     ],
     extras_require={
-        "dev": ["pytest>=8,<10", "nibabel>=5.2,<6"],
+        "dev": ["pytest>=8,<10", "nibabel>=5.2,<6", "scipy>=1.11,<2"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
     },
 )

@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 from preprocessing.image_geometry import ImageGeometry  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROJECT_PACKAGES = ("serving", "preprocessing", "evaluation", "networks", "localization", "scn", "cfcm", "rstn", "inference")
+PROJECT_PACKAGES = ("serving", "preprocessing", "evaluation", "networks", "localization", "scn", "cfcm", "rstn",
+                    "interactive", "inference")
 SHARED_DICOM = os.path.join(REPO, "..", "shared", "data", "ct_dicom_series")
 
 
