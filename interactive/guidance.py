@@ -1,0 +1,70 @@
+"""Guidance channels from clicks, as the original encodes them (`transforms.AddGuidanceSignal`): per label, a volume
+with 1 at each click voxel, filtered by MONAI's Gaussian (the erf kernel: the normal density integrated over each
+voxel, not normalised, tails of 4 sigma, zero padding), scaled to [0, 1] by its minimum and maximum, and with disks
+binarised at 0.1 (for sigma 1 voxel: the 3x3x3 cube plus the six voxels two steps along an axis).
+
+Clicks are kept as world points (x, y, z) in mm so that they survive resampling and reorientation; they become
+array indices (z, y, x) of a grid only when its guidance is built.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from preprocessing.image_geometry import ImageGeometry
+
+DISK_THRESHOLD = 0.1
+
+
+def gaussian_kernel_1d(sigma: float, truncated: float = 4.0) -> np.ndarray:
+    """The erf kernel of MONAI's `gaussian_1d` (not normalised): for offsets -tail..tail voxels, the mass of the normal
+    density with standard deviation `sigma` (voxels) between offset - 0.5 and offset + 0.5; tail =
+    int(max(sigma * truncated, 0.5) + 0.5)."""
+    tail = int(max(sigma * truncated, 0.5) + 0.5)
+    scale = 1.0 / (math.sqrt(2.0) * sigma)
+    return np.array([0.5 * (math.erf(scale * (x + 0.5)) - math.erf(scale * (x - 0.5))) for x in range(-tail, tail + 1)],
+                    np.float32)
+
+
+def click_indices(points_mm: np.ndarray, geometry: ImageGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Array indices (z, y, x), int32 [n, 3], of the voxels nearest to world points [n, 3] (x, y, z) in mm, and a
+    boolean [n] that is True where the point lies inside the grid (within half a voxel of its outer centres)."""
+    points = np.asarray(points_mm, np.float64).reshape(-1, 3)
+    index_xyz = geometry.physical_to_index(points)
+    inside = np.all((index_xyz > -0.5) & (index_xyz < np.asarray(geometry.size) - 0.5), axis=1)
+    return np.rint(index_xyz[:, ::-1]).astype(np.int32), inside
+
+
+def _filter_axis(volume: tf.Tensor, kernel: np.ndarray, axis: int) -> tf.Tensor:
+    shape = [1, 1, 1, 1, 1]
+    shape[axis - 1] = len(kernel)
+    return tf.nn.conv3d(volume, tf.constant(kernel.reshape(shape)), strides=[1] * 5, padding="SAME")
+
+
+def guidance_map(indices: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0, disks: bool = True) -> tf.Tensor:
+    """The guidance channel (float32, `shape` (z, y, x)) of the clicks at array `indices` [n, 3] (z, y, x; clamped
+    into the array as the original does): zeros without clicks."""
+    indices = tf.reshape(tf.cast(indices, tf.int32), [-1, 3])
+    shape = tf.cast(shape, tf.int32)
+    indices = tf.clip_by_value(indices, 0, shape - 1)
+    signal = tf.scatter_nd(indices, tf.ones(tf.shape(indices)[:1]), shape)
+    signal = tf.minimum(signal, 1.0)[None, ..., None]
+    if sigma > 0:
+        kernel = gaussian_kernel_1d(sigma)
+        for axis in (1, 2, 3):
+            signal = _filter_axis(signal, kernel, axis)
+    signal = signal[0, ..., 0]
+    low, high = tf.reduce_min(signal), tf.reduce_max(signal)
+    scaled = tf.math.divide_no_nan(signal - low, high - low)
+    if disks:
+        scaled = tf.cast(scaled > DISK_THRESHOLD, tf.float32)
+    return tf.cond(tf.shape(indices)[0] > 0, lambda: scaled, lambda: tf.zeros(shape, tf.float32))
+
+
+def guidance_channels(foreground: tf.Tensor, background: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0,
+                      disks: bool = True) -> tf.Tensor:
+    """[z, y, x, 2]: the lesion guidance then the background guidance (the original's label order)."""
+    return tf.stack([guidance_map(foreground, shape, sigma, disks), guidance_map(background, shape, sigma, disks)],
+                    axis=-1)
