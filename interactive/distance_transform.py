@@ -38,8 +38,9 @@ def _axis_pass(squared: tf.Tensor, spacing: float, axis: int) -> tf.Tensor:
     return tf.transpose(best, tf.argsort(order))
 
 
-def _box(mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Start and end (exclusive) per axis of the mask's bounding box grown by one voxel, inside the array."""
+def grown_box(mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Start and end (exclusive) per axis of the bounding box of a non-empty mask, grown by one voxel inside the
+    array."""
     starts, ends = [], []
     for axis in range(mask.shape.rank):
         others = [a for a in range(mask.shape.rank) if a != axis]
@@ -60,7 +61,7 @@ def distance_transform_edt(mask: tf.Tensor, spacing: Sequence[float]) -> tf.Tens
         raise ValueError(f"spacing has {len(spacing)} values for a mask of rank {mask.shape.rank}")
 
     def transform() -> tf.Tensor:
-        start, end = _box(mask)
+        start, end = grown_box(mask)
         crop = tf.slice(mask, start, end - start)
         squared = tf.where(crop, tf.constant(float("inf")), tf.constant(0.0))
         for axis, step in enumerate(spacing):
