@@ -7,6 +7,9 @@ Layouts (exactly as the public datasets ship):
   `ManualMask/leftMask/` and `ManualMask/rightMask/` (0 / 255).
 - NIH Pancreas-CT (TCIA): `Pancreas-CT/PANCREAS_XXXX/<study>/<series>/*.dcm` (or `DOI/` instead of
   `Pancreas-CT/`) with labels `TCIA_pancreas_labels-<date>/labelXXXX.nii.gz`.
+- AutoPET (FDG PET/CT whole body): nnU-Net style `imagesTr/CASE_0000.nii.gz` (PET, SUV), optionally
+  `imagesTr/CASE_0001.nii.gz` (CT), `labelsTr/CASE.nii.gz`; or the original release's per-study folders
+  `FDG-PET-CT-Lesions/<patient>/<study>/SUV.nii.gz`, `CTres.nii.gz`, `SEG.nii.gz`.
 - Generic (nnU-Net style): `CASE_0000.nii.gz` images with `CASE.nii.gz` label maps, in one folder or a
   separate label folder.
 """
@@ -19,6 +22,7 @@ import re
 import numpy as np
 
 from preprocessing.image_geometry import ImageGeometry
+from preprocessing.atomic import full_suffix
 from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, largest_file_folder, read_image
 
 CHANNEL_SUFFIX = "_0000"
@@ -33,11 +37,13 @@ class Case:
         image_path: the image file or DICOM series folder.
         label_paths: () for unlabelled cases; one label map; or several binary masks that are
             merged into one label map (mask i -> label i + 1, see `merge_masks`).
+        more_channels: further image channels on the image's grid, in channel order (_0001, ...).
     """
 
     case_id: str
     image_path: str
     label_paths: tuple[str, ...] = ()
+    more_channels: tuple[str, ...] = ()
 
 
 def _image_files(folder: str) -> list[str]:
@@ -132,6 +138,56 @@ def nih_pancreas_cases(base_folder: str) -> list[Case]:
         if not os.path.exists(label):
             raise FileNotFoundError(f"{label}: label missing for {os.path.join(image_root, name)}")
         cases.append(Case(name, largest_file_folder(os.path.join(image_root, name)), (label,)))
+    return cases
+
+
+AUTOPET_STUDIES_FOLDER = "FDG-PET-CT-Lesions"
+AUTOPET_STUDY_FILES = ("SUV.nii.gz", "CTres.nii.gz", "SEG.nii.gz")
+
+
+def _autopet_studies(root: str) -> list[Case]:
+    cases = []
+    for patient in sorted(os.listdir(root)):
+        folder = os.path.join(root, patient)
+        if patient.startswith(".") or not os.path.isdir(folder):
+            continue
+        studies = sorted(name for name in os.listdir(folder)
+                         if os.path.isfile(os.path.join(folder, name, AUTOPET_STUDY_FILES[0])))
+        for study in studies:
+            pet, ct, seg = (os.path.join(folder, study, name) for name in AUTOPET_STUDY_FILES)
+            case_id = patient if len(studies) == 1 else f"{patient}_{study[:10]}"
+            cases.append(Case(case_id, pet, (seg,) if os.path.exists(seg) else (), (ct,) if os.path.exists(ct) else ()))
+    return cases
+
+
+def autopet_cases(base_folder: str, channels: int = 1, require_labels: bool = True) -> list[Case]:
+    """Cases of an AutoPET folder in either layout (see the module docstring): image_path = the PET (SUV),
+    more_channels = (the CT,) when `channels` is 2, label_paths = (the lesion mask,) where present. A folder
+    with `imagesTr/` is read as nnU-Net style, else `FDG-PET-CT-Lesions/` (or `base_folder` itself) as the per-study
+    release. A case without its label (when required) or its CT (when asked for) is an error naming the file."""
+    if os.path.isdir(os.path.join(base_folder, "imagesTr")):
+        cases = [dataclasses.replace(case, more_channels=(os.path.join(
+                     os.path.dirname(case.image_path), case.case_id + "_0001" + full_suffix(case.image_path)),))
+                 for case in _channel_cases(os.path.join(base_folder, "imagesTr"),
+                                            os.path.join(base_folder, "labelsTr"), require_labels)]
+    else:
+        root = os.path.join(base_folder, AUTOPET_STUDIES_FOLDER)
+        cases = _autopet_studies(root if os.path.isdir(root) else base_folder)
+        if require_labels:
+            for case in cases:
+                if not case.label_paths:
+                    raise FileNotFoundError(f"{os.path.join(os.path.dirname(case.image_path), 'SEG.nii.gz')}: "
+                                            f"lesion mask missing for {case.image_path}")
+    if not cases:
+        raise FileNotFoundError(f"{base_folder}: no AutoPET case (imagesTr/CASE_0000.nii.gz or "
+                                f"{AUTOPET_STUDIES_FOLDER}/<patient>/<study>/SUV.nii.gz)")
+    if channels == 1:
+        return [dataclasses.replace(case, more_channels=()) for case in cases]
+    for case in cases:
+        ct = case.more_channels[0] if case.more_channels else os.path.join(os.path.dirname(case.image_path),
+                                                                           AUTOPET_STUDY_FILES[1])
+        if not os.path.exists(ct):
+            raise FileNotFoundError(f"{ct}: CT missing for {case.image_path} (two channels need PET and CT)")
     return cases
 
 

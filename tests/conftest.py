@@ -104,6 +104,19 @@ def nih_folder(tmp_path_factory) -> str:
     return folder
 
 
+AUTOPET_TEST_CONFIG_KWARGS = {"in_plane_size": 40, "body_scale": 0.3, "axial_extent_mm": (900.0, 1000.0)}
+
+
+@pytest.fixture(scope="session")
+def autopet_folder(tmp_path_factory) -> str:
+    """Four small whole-body PET/CT phantoms in the AutoPET nnU-Net layout (imagesTr / labelsTr), seed 5."""
+    from preprocessing.synthetic import autopet
+
+    folder = str(tmp_path_factory.mktemp("AutoPET"))
+    autopet.write_dataset(folder, 4, 5, autopet.AutoPETPhantomConfig(**AUTOPET_TEST_CONFIG_KWARGS), progress=False)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def rstn_trained(nih_folder, tmp_path_factory) -> dict[str, str]:
     """The NIH phantoms prepared (3 folds) and a tiny RSTN trained on fold 1 for the three planes:

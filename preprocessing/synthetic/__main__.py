@@ -4,35 +4,45 @@ Usage:
   python -m preprocessing.synthetic flare21 --output_folder DIR --num_cases N [--num_validation_cases M] [--seed S]
   python -m preprocessing.synthetic montgomery --output_folder DIR --num_cases N [--seed S]
   python -m preprocessing.synthetic nih_pancreas --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
+  python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
+      [--autopet_layout nnunet|studies] [--body_scale 1.0]
 """
 from __future__ import annotations
 
 from absl import app, flags
 
-from preprocessing.synthetic import flare21, montgomery, nih_pancreas
+from preprocessing.synthetic import autopet, flare21, montgomery, nih_pancreas
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_folder", None, "Folder the data set is written into (created if needed).")
 flags.DEFINE_integer("num_cases", 4, "Number of (training) cases.")
 flags.DEFINE_integer("num_validation_cases", 0, "flare21: cases written to ValidationImg/ (+ ValidationMask/).")
 flags.DEFINE_integer("seed", 0, "Random seed; the same seed writes the same data set.")
-flags.DEFINE_integer("in_plane_size", 512, "flare21, nih_pancreas: voxels per in-plane axis.")
+flags.DEFINE_integer("in_plane_size", None, "flare21, nih_pancreas (512), autopet (400): voxels per in-plane axis.")
 flags.DEFINE_integer("max_side", 2048, "montgomery: largest image side in pixels.")
+flags.DEFINE_enum("autopet_layout", "nnunet", list(autopet.LAYOUTS), "autopet: imagesTr/labelsTr (nnunet) or the "
+                  "original release's per-study folders with SUV, CTres and SEG (studies).")
+flags.DEFINE_float("body_scale", 1.0, "autopet: size of the anatomy relative to an adult (with a smaller "
+                   "--in_plane_size for small test volumes at realistic spacing).")
 flags.mark_flag_as_required("output_folder")
 
-DATASETS = ("flare21", "montgomery", "nih_pancreas")
+DATASETS = ("flare21", "montgomery", "nih_pancreas", "autopet")
 
 
 def main(argv: list[str]) -> None:
     if len(argv) != 2 or argv[1] not in DATASETS:
         raise app.UsageError(f"name one data set: {', '.join(DATASETS)}")
+    in_plane = {} if FLAGS.in_plane_size is None else {"in_plane_size": FLAGS.in_plane_size}
     if argv[1] == "flare21":
-        config = flare21.Flare21PhantomConfig(in_plane_size=FLAGS.in_plane_size)
+        config = flare21.Flare21PhantomConfig(**in_plane)
         paths = flare21.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.num_validation_cases,
                                       FLAGS.seed, config)
     elif argv[1] == "nih_pancreas":
         paths = nih_pancreas.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed,
-                                           nih_pancreas.nih_config(FLAGS.in_plane_size))
+                                           nih_pancreas.nih_config(FLAGS.in_plane_size or 512))
+    elif argv[1] == "autopet":
+        config = autopet.AutoPETPhantomConfig(body_scale=FLAGS.body_scale, **in_plane)
+        paths = autopet.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config, FLAGS.autopet_layout)
     else:
         config = montgomery.MontgomeryPhantomConfig(long_side=(min(600, FLAGS.max_side), FLAGS.max_side))
         paths = montgomery.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config)

@@ -13,7 +13,7 @@ import SimpleITK as sitk
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import write_image
-from preprocessing.synthetic.shapes import deformed_ellipsoid
+from preprocessing.synthetic.shapes import deformed_ellipsoid, world_axes
 
 LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
 
@@ -46,12 +46,6 @@ _ORGANS = (
 )
 
 
-def _axes(geometry: ImageGeometry) -> list[np.ndarray]:
-    """World coordinates (mm) of the voxel centres along the array axes (z, y, x)."""
-    return [(geometry.origin[a] + geometry.spacing[a] * np.arange(geometry.size[a])).astype(np.float32)
-            for a in (2, 1, 0)]
-
-
 def phantom(rng: np.random.Generator, config: Flare21PhantomConfig = Flare21PhantomConfig()
             ) -> tuple[np.ndarray, np.ndarray, ImageGeometry]:
     """One phantom: (image int16 HU [z, y, x], label uint8 [z, y, x], geometry)."""
@@ -62,7 +56,7 @@ def phantom(rng: np.random.Generator, config: Flare21PhantomConfig = Flare21Phan
     origin = (-fov / 2 + in_plane / 2, -fov / 2 + in_plane / 2 + rng.uniform(-10, 30), rng.uniform(-700.0, -100.0))
     geometry = ImageGeometry((config.in_plane_size, config.in_plane_size, slices), (in_plane, in_plane, thickness),
                              origin, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
-    axes = _axes(geometry)
+    axes = world_axes(geometry)
     z, y, x = axes[0][:, None, None], axes[1][None, :, None], axes[2][None, None, :]
     z_mid = origin[2] + thickness * (slices - 1) / 2
     body_center = np.array([rng.uniform(-20, 20), rng.uniform(-15, 15), z_mid + rng.uniform(-25, 25)])

@@ -3,6 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from preprocessing.image_geometry import ImageGeometry
+
+
+def world_axes(geometry: ImageGeometry) -> list[np.ndarray]:
+    """World coordinates (mm) of the voxel centres along the array axes (z, y, x) of a grid with identity
+    direction."""
+    return [(geometry.origin[a] + geometry.spacing[a] * np.arange(geometry.size[a])).astype(np.float32)
+            for a in (2, 1, 0)]
+
 
 def deformed_ellipsoid(axes: list[np.ndarray], center: np.ndarray, radii: np.ndarray, rng: np.random.Generator,
                        amplitude: float = 0.1, wavelength: tuple[float, float] = (60.0, 120.0),
