@@ -47,3 +47,28 @@ def dice_per_image(labels: tf.Tensor, probabilities: tf.Tensor, squared: bool = 
     axes = list(range(1, len(labels.shape) - 1))
     denominator = labels ** 2 + probabilities ** 2 if squared else labels + probabilities
     return 2.0 * tf.reduce_sum(labels * probabilities, axis=axes) / tf.reduce_sum(denominator, axis=axes) + epsilon
+
+
+def dice_ce_loss(labels: tf.Tensor, logits: tf.Tensor, squared: bool = True, include_background: bool = True,
+                 smooth: float = 1e-5) -> tf.Tensor:
+    """MONAI's DiceCELoss(to_onehot_y=True, softmax=True): mean softmax cross-entropy over the voxels plus the soft
+    Dice loss 1 - (2 sum(t p) + smooth) / (sum(t^2 or t) + sum(p^2 or p) + smooth), per image and class, averaged
+    over both (`include_background`: class 0 counts; `squared`: the squared_pred denominator).
+
+    Args:
+        labels: class indices [B, *spatial] (int).
+        logits: [B, *spatial, C].
+    """
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.cast(labels, tf.int32)
+    cross_entropy = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+    probabilities = tf.nn.softmax(logits)
+    onehot = tf.one_hot(labels, tf.shape(logits)[-1], dtype=tf.float32)
+    if not include_background:
+        probabilities, onehot = probabilities[..., 1:], onehot[..., 1:]
+    axes = list(range(1, len(logits.shape) - 1))
+    intersection = tf.reduce_sum(onehot * probabilities, axis=axes)
+    predicted = probabilities ** 2 if squared else probabilities
+    denominator = tf.reduce_sum(onehot, axis=axes) + tf.reduce_sum(predicted, axis=axes)
+    dice = 1.0 - (2.0 * intersection + smooth) / (denominator + smooth)
+    return tf.reduce_mean(dice) + cross_entropy

@@ -54,3 +54,19 @@ def test_cfcm_dice_per_image_on_hand_values_squared_and_not():
     np.testing.assert_allclose(dice_per_image(labels, probabilities, squared=False).numpy()[:, 0], [2 / 3, 0.8],
                                atol=1e-6)
     assert keras.__version__.startswith("3.")
+
+
+def test_dice_ce_loss_on_hand_values():
+    from networks.losses import dice_ce_loss
+
+    # one image, two voxels: labels (1, 0); softmax probabilities (0.25, 0.75) and (0.5, 0.5)
+    logits = tf.constant([[[np.log(1.0), np.log(3.0)], [0.0, 0.0]]])
+    labels = tf.constant([[1, 0]])
+    ce = -(np.log(0.75) + np.log(0.5)) / 2
+    # class 0: t = (0, 1), p = (0.25, 0.5); class 1: t = (1, 0), p = (0.75, 0.5)
+    squared = [1 - (2 * 0.5 + 1e-5) / (1 + 0.0625 + 0.25 + 1e-5), 1 - (2 * 0.75 + 1e-5) / (1 + 0.5625 + 0.25 + 1e-5)]
+    plain = [1 - (2 * 0.5 + 1e-5) / (1 + 0.75 + 1e-5), 1 - (2 * 0.75 + 1e-5) / (1 + 1.25 + 1e-5)]
+    np.testing.assert_allclose(dice_ce_loss(labels, logits).numpy(), np.mean(squared) + ce, rtol=1e-5)
+    np.testing.assert_allclose(dice_ce_loss(labels, logits, squared=False).numpy(), np.mean(plain) + ce, rtol=1e-5)
+    np.testing.assert_allclose(dice_ce_loss(labels, logits, include_background=False).numpy(), squared[1] + ce,
+                               rtol=1e-5)
