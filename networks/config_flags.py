@@ -45,8 +45,9 @@ def define_config_flags(config_cls: type, skip: tuple[str, ...] = (),
             raise TypeError(f"{config_cls.__name__}.{field.name}: no flag for type {kind}")
 
 
-def config_from_flags(config_cls: type, values: flags.FlagValues, skip: tuple[str, ...] = ()):
-    """The config with every field defined by `define_config_flags` taken from the flags."""
+def config_from_flags(config_cls: type, values: flags.FlagValues, skip: tuple[str, ...] = (), **fields):
+    """The config with every field defined by `define_config_flags` taken from the flags, and the skipped ones
+    given as keyword arguments (or left at their defaults)."""
     hints = typing.get_type_hints(config_cls)
     changes = {}
     for field in dataclasses.fields(config_cls):
@@ -57,4 +58,4 @@ def config_from_flags(config_cls: type, values: flags.FlagValues, skip: tuple[st
             element = typing.get_args(kind)[0]
             value = tuple(element(v) for v in value)
         changes[field.name] = value
-    return config_cls(**changes)
+    return config_cls(**changes, **fields)

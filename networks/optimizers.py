@@ -4,7 +4,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="networks")
+class CosineAnnealingPerEpoch(keras.optimizers.schedules.LearningRateSchedule):
+    """PyTorch's CosineAnnealingLR(T_max=epochs, eta_min) stepped once per epoch: at step s, epoch e =
+    s // steps_per_epoch and the rate is eta_min + (initial - eta_min) (1 + cos(pi e / epochs)) / 2."""
+
+    def __init__(self, initial: float, minimum: float, epochs: int, steps_per_epoch: int):
+        self.initial, self.minimum = float(initial), float(minimum)
+        self.epochs, self.steps_per_epoch = int(epochs), max(int(steps_per_epoch), 1)
+
+    def __call__(self, step):
+        epoch = ops.floor(ops.cast(step, "float32") / self.steps_per_epoch)
+        cosine = (1.0 + ops.cos(np.pi * ops.minimum(epoch, self.epochs) / self.epochs)) / 2.0
+        return self.minimum + (self.initial - self.minimum) * cosine
+
+    def get_config(self) -> dict:
+        return {"initial": self.initial, "minimum": self.minimum, "epochs": self.epochs,
+                "steps_per_epoch": self.steps_per_epoch}
 
 
 class GroupedSGD(keras.optimizers.SGD):

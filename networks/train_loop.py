@@ -38,6 +38,7 @@ LossFn = Callable[[dict, tf.Tensor, bool], dict]
 OptimizerFn = Callable[[keras.Model], keras.optimizers.Optimizer]
 ValidateFn = Callable[[], dict]
 DatasetFn = Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]
+PrepareFn = Callable[[keras.Model, tf.Tensor, object], tf.Tensor]
 
 
 def model_weights(model: keras.Model) -> list[tf.Variable]:
@@ -95,13 +96,16 @@ class TrainingSettings:
 class Trainer:
     """Trains the model of `build_model()` (built: its variables exist) with `loss_fn(outputs, labels, training)
     -> {name: scalar}` (summed to the loss) under `strategy` (default: the default strategy), with Adam at
-    `settings.learning_rate` or the optimizer `optimizer_fn(model)` makes."""
+    `settings.learning_rate` or the optimizer `optimizer_fn(model)` makes. `prepare_fn(model, image, labels)`,
+    when given, replaces each replica's input before the gradient step (outside the gradient tape: e.g. guidance
+    from clicks simulated with the current model)."""
 
     def __init__(self, build_model: Callable[[], keras.Model], loss_fn: LossFn, settings: TrainingSettings,
                  mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None,
-                 optimizer_fn: OptimizerFn | None = None):
+                 optimizer_fn: OptimizerFn | None = None, prepare_fn: PrepareFn | None = None):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.loss_fn = loss_fn
+        self.prepare_fn = prepare_fn
         self.settings = settings
         self.chief = is_chief(self.strategy)
         with self.strategy.scope():
@@ -151,6 +155,8 @@ class Trainer:
         over the global batch."""
         replicas = self.strategy.num_replicas_in_sync
         variables = self.model.trainable_variables
+        if self.prepare_fn is not None:
+            image = tf.stop_gradient(self.prepare_fn(self.model, image, labels))
         with tf.GradientTape() as tape:
             outputs = self.model(image, training=True)
             losses = self.loss_fn(outputs, labels, True)

@@ -2,13 +2,14 @@
 probing, "All log messages before absl::InitializeLog()") unless `--verbose` is given or the user has set
 TF_CPP_MIN_LOG_LEVEL. Those lines are printed while TensorFlow's libraries load, before any log level applies,
 so TensorFlow is imported here with the standard error stream briefly sent to /dev/null; later C++ logging is
-limited to fatal messages (TF_CPP_MIN_LOG_LEVEL=3) and TensorFlow's Python logger to warnings (no INFO lines from
-the SavedModel writer). Python errors, including a failing import, still show.
+limited to fatal messages (TF_CPP_MIN_LOG_LEVEL=3) and TensorFlow's and absl's Python loggers to warnings (no INFO
+lines from the SavedModel and checkpoint writers). Python errors, including a failing import, still show.
 """
 import os
 import sys
 
 from absl import flags
+from absl import logging as absl_logging
 
 flags.DEFINE_bool("verbose", False, "Show TensorFlow's C++ start-up and log lines.")
 
@@ -24,3 +25,4 @@ if "--verbose" not in sys.argv and "TF_CPP_MIN_LOG_LEVEL" not in os.environ and 
         os.close(_saved)
         os.close(_null)
     tensorflow.get_logger().setLevel("WARNING")
+    absl_logging.set_verbosity(absl_logging.WARNING)

@@ -33,3 +33,13 @@ def test_without_momentum_it_is_plain_sgd_and_the_groups_must_match_the_variable
     assert weight.numpy()[0] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="multipliers"):
         GroupedSGD(0.1, 0.9, [1.0], [0.0]).build([tf.Variable(1.0), tf.Variable(2.0)])
+
+
+def test_cosine_annealing_steps_once_per_epoch():
+    from networks.optimizers import CosineAnnealingPerEpoch
+
+    schedule = CosineAnnealingPerEpoch(1e-4, 1e-8, epochs=4, steps_per_epoch=3)
+    rates = [float(schedule(step)) for step in range(15)]
+    expected = [1e-8 + (1e-4 - 1e-8) * (1 + np.cos(np.pi * e / 4)) / 2 for e in (0, 1, 2, 3, 4)]
+    np.testing.assert_allclose(rates[:12:3], expected[:4], rtol=1e-5)
+    assert rates[0] == rates[1] == rates[2] and rates[12:] == [pytest.approx(1e-8)] * 3
