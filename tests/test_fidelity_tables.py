@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from cfcm.config import CFCMConfig
 from cfcm.training import CFCMTraining
+from interactive.config import InteractiveConfig
 from localization.config import LocalizationConfig
 from networks.losses import generalized_dice_loss
 from rstn.config import RSTNConfig
@@ -21,7 +22,7 @@ from tests.conftest import REPO
 
 CONFIGS = {"LocalizationConfig": LocalizationConfig(), "SCNConfig": SCNConfig(), "CFCMConfig": CFCMConfig(),
            "CFCMTraining": CFCMTraining(""), "RSTNConfig": RSTNConfig(),
-           "RSTNTraining": RSTNTraining("")}
+           "RSTNTraining": RSTNTraining(""), "InteractiveConfig": InteractiveConfig()}
 
 
 def table_rows() -> list[dict[str, str]]:
