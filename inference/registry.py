@@ -10,6 +10,7 @@ PIPELINES = {
     "efficient_scn": "scn.pipeline:EfficientSCNPipeline",
     "cfcm": "cfcm.pipeline:CFCMPipeline",
     "rstn": "rstn.pipeline:RSTNPipeline",
+    "interactive": "interactive.pipeline:InteractivePipeline",
 }
 
 

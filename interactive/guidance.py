@@ -28,13 +28,29 @@ def gaussian_kernel_1d(sigma: float, truncated: float = 4.0) -> np.ndarray:
                     np.float32)
 
 
+def world_to_voxel(points_mm: tf.Tensor, origin: tf.Tensor, spacing: tf.Tensor, direction: tf.Tensor
+                   ) -> tuple[tf.Tensor, tf.Tensor]:
+    """(array indices (z, y, x) int32 [n, 3] of the voxels nearest to world points [n, 3] (x, y, z) in mm, their
+    continuous indices (x, y, z) float64 [n, 3]) on the grid of `origin` [3], `spacing` [3] (x, y, z, mm) and
+    `direction` [9] (row-major cosines, column i = index axis i)."""
+    points = tf.reshape(tf.cast(points_mm, tf.float64), [-1, 3]) - tf.cast(origin, tf.float64)
+    matrix = tf.reshape(tf.cast(direction, tf.float64), [3, 3]) * tf.cast(spacing, tf.float64)[None, :]
+    index_xyz = tf.linalg.matvec(tf.linalg.inv(matrix), points)
+    return tf.cast(tf.round(index_xyz[:, ::-1]), tf.int32), index_xyz
+
+
+def inside_grid(index_xyz: tf.Tensor, size_xyz: tf.Tensor) -> tf.Tensor:
+    """True for continuous indices (x, y, z) [n, 3] within half a voxel of a grid of `size_xyz` voxels."""
+    size = tf.cast(size_xyz, tf.float64)
+    return tf.reduce_all((index_xyz > -0.5) & (index_xyz < size - 0.5), axis=1)
+
+
 def click_indices(points_mm: np.ndarray, geometry: ImageGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Array indices (z, y, x), int32 [n, 3], of the voxels nearest to world points [n, 3] (x, y, z) in mm, and a
     boolean [n] that is True where the point lies inside the grid (within half a voxel of its outer centres)."""
-    points = np.asarray(points_mm, np.float64).reshape(-1, 3)
-    index_xyz = geometry.physical_to_index(points)
-    inside = np.all((index_xyz > -0.5) & (index_xyz < np.asarray(geometry.size) - 0.5), axis=1)
-    return np.rint(index_xyz[:, ::-1]).astype(np.int32), inside
+    indices, index_xyz = world_to_voxel(np.asarray(points_mm, np.float64).reshape(-1, 3), geometry.origin,
+                                        geometry.spacing, geometry.direction)
+    return indices.numpy(), inside_grid(index_xyz, geometry.size).numpy()
 
 
 def _filter_axis(volume: tf.Tensor, kernel: np.ndarray, axis: int) -> tf.Tensor:

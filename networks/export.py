@@ -75,7 +75,8 @@ def load_ema_weights(model: keras.Model, path: str) -> None:
     """Loads a training checkpoint into `model`: all its variables (BatchNorm statistics included), then the
     exponential-moving-average values of the trainable ones."""
     ema = [tf.Variable(tf.zeros_like(v), name=f"ema_{i}") for i, v in enumerate(model.trainable_variables)]
-    tf.train.Checkpoint(weights=model_weights(model), ema=ema).restore(path).assert_existing_objects_matched()
+    tf.train.Checkpoint(weights=model_weights(model), ema=ema).restore(path).assert_existing_objects_matched() \
+        .expect_partial()
     for variable, average in zip(model.trainable_variables, ema):
         variable.assign(average)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 FORMAT_VERSION = 2
-DTYPES = ("float32", "int32", "int64", "uint8", "string", "bool")
+DTYPES = ("float32", "float64", "int32", "int64", "uint8", "string", "bool")
 
 
 class MetadataError(ValueError):

@@ -117,6 +117,26 @@ def autopet_folder(tmp_path_factory) -> str:
     return folder
 
 
+INTERACTIVE_TINY_FLAGS = ("--train_crop_size", "16,32,32", "--roi_size", "16,32,32", "--kernel_sizes", "3,3,3",
+                          "--strides", "1x1x1,2x2x2,1x2x2", "--filters", "4,8,8", "--train_clicks", "2",
+                          "--validation_clicks", "2")
+
+
+@pytest.fixture(scope="session")
+def interactive_model_set(autopet_folder, tmp_path_factory) -> str:
+    """A tiny click-guided network trained for 2 epochs on the AutoPET phantoms and exported: the saved models
+    folder holding `autopet_interactive`."""
+    work = tmp_path_factory.mktemp("interactive")
+    models = work / "models"
+    for module, *args in (("interactive.train", "--base_dataset_folder", autopet_folder, "--base_output_folder",
+                           str(work / "train"), "--epochs", "2", *INTERACTIVE_TINY_FLAGS),
+                          ("interactive.export", "--load_model_base", str(work / "train"), "--model_set_folder",
+                           str(models / "autopet_interactive"), "--trained_on", "test phantoms")):
+        result = run_module(module, *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return str(models)
+
+
 @pytest.fixture(scope="session")
 def rstn_trained(nih_folder, tmp_path_factory) -> dict[str, str]:
     """The NIH phantoms prepared (3 folds) and a tiny RSTN trained on fold 1 for the three planes:
