@@ -92,16 +92,18 @@ def full_volume_logits(predict, volume: np.ndarray, config: InteractiveConfig, b
     return sliding_window_inference(volume, config.roi_size, predict, 2, overlap=config.overlap, batch_size=batch)
 
 
-def dice_with_clicks(predict, case: NetworkCase, config: InteractiveConfig, clicks: int, seed: int,
-                     batch: int = 1) -> list[float]:
-    """Lesion Dice of the full-volume prediction with 0, 1, ..., `clicks` rounds of simulated clicks (nan for a
-    case without lesion, as MONAI's DiceMetric ignores empty references)."""
+def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: int, seed: int, batch: int = 1
+                ) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """(lesion Dice of the full-volume prediction after 0, 1, ..., `clicks` rounds of simulated clicks, the
+    prediction without clicks, the last prediction); Dice is nan for a case without lesion (MONAI's DiceMetric
+    ignores empty references). `predict` maps window batches to per-class scores (logits or probabilities)."""
     image = case.image[None]
     lesion, background = np.zeros((0, 3), np.int32), np.zeros((0, 3), np.int32)
-    scores = []
+    scores, predictions = [], []
     for round_ in range(clicks + 1):
         volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
         prediction = np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
+        predictions = predictions[:1] + [prediction]
         scores.append(dice(prediction, case.label > 0) if case.label.any() else float("nan"))
         if round_ == clicks:
             break
@@ -110,7 +112,7 @@ def dice_with_clicks(predict, case: NetworkCase, config: InteractiveConfig, clic
                                                  [seed, round_]))
         lesion = np.concatenate([lesion, new_lesion[None]]) if lesion_found else lesion
         background = np.concatenate([background, new_background[None]]) if background_found else background
-    return scores
+    return scores, predictions[0], predictions[-1]
 
 
 def _crops(cases: list[NetworkCase], config: InteractiveConfig, seed: int, shard: StreamShard) -> tf.data.Dataset:
@@ -172,8 +174,8 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
         predict = window_predictor(trainer.model)
 
         def validate() -> dict:
-            curves = np.array([dice_with_clicks(predict, case, config, config.validation_clicks, run.seed,
-                                                run.validation_batch) for case in validation])
+            curves = np.array([click_curve(predict, case, config, config.validation_clicks, run.seed,
+                                           run.validation_batch)[0] for case in validation])
             metrics = {"epoch": float(int(trainer.step.numpy()) // steps_per_epoch)}
             if np.isfinite(curves).any():
                 metrics["dice_0_clicks"] = float(np.nanmean(curves[:, 0]))

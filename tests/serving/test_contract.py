@@ -21,7 +21,7 @@ VALID = {"format_version": 2, "system": "demo", "role": "segmentation",
     ({"system": ""}, "system"),
     ({"role": 3}, "role"),
     ({"signatures": {}}, "signatures"),
-    ({"signatures": {"s": {"inputs": {"x": {"dtype": "float64", "shape": [1]}}, "outputs": {"y": {
+    ({"signatures": {"s": {"inputs": {"x": {"dtype": "complex64", "shape": [1]}}, "outputs": {"y": {
         "dtype": "float32", "shape": [1]}}}}}, "signatures.s.inputs.x.dtype"),
     ({"signatures": {"s": {"inputs": {"x": {"dtype": "float32", "shape": [-1]}}, "outputs": {"y": {
         "dtype": "float32", "shape": [1]}}}}}, "signatures.s.inputs.x.shape"),

@@ -1,0 +1,25 @@
+"""Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
+with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot."""
+import csv
+import json
+
+import cv2
+
+from tests.conftest import run_module
+
+
+def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
+    result = run_module("interactive.evaluate", "--model_set", f"{interactive_model_set}/autopet_interactive",
+                        "--dataset_folder", autopet_folder, "--cases", "all", "--clicks", "2", "--output_folder",
+                        str(tmp_path), "--click_rule", "edt_max")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "dice_vs_clicks.csv")))
+    summary = json.load(open(tmp_path / "dice_vs_clicks.json"))
+    assert len(summary["per_case"]) + len(summary["lesion_free"]) == 4 and summary["click_rule"] == "edt_max"
+    assert [r["case"] for r in rows] == list(summary["per_case"]) + ["mean"]
+    assert all(0 <= float(r[f"dice_{i}_clicks"]) <= 1 for r in rows for i in range(3))
+    assert len(summary["mean"]) == 3
+    first = next(iter(summary["metrics"].values()))
+    assert set(first) == {"0_clicks", "2_clicks"} and set(first["2_clicks"]) == {"dice", "nsd", "hd95"}
+    assert cv2.imread(str(tmp_path / "dice_vs_clicks.png")).shape == (420, 640, 3)
+    assert "mean" in result.stdout
