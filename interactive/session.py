@@ -1,0 +1,118 @@
+"""An interactive session on one volume: clicks in, lesion mask out, re-running only the windows a click changes.
+
+    session = Session("saved_models/autopet_interactive", [pet], geometry)   # arrays [z, y, x] on `geometry`
+    mask = session.mask()                          # no clicks yet
+    session.add_click((x, y, z), foreground=True)  # world point in mm
+    mask = session.mask()                          # uint8 [z, y, x] on the input grid
+    session.undo()
+
+The network sees each window on its own (instance normalisation uses the whole window), so a window's output
+changes only when its input does: after a click the guidance is rebuilt, compared with the previous one, and only
+the windows containing a changed voxel run again; their blended contribution is replaced in place. The result is
+the full recompute's, up to float rounding.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import tensorflow as tf
+
+from inference.sliding_window import gaussian_weights, window_starts
+from interactive.config import InteractiveConfig
+from interactive.guidance import click_indices, guidance_channels
+from interactive.preprocess import network_input
+from networks.config_io import config_from_dict
+from preprocessing.geometry import resample
+from preprocessing.image_geometry import ImageGeometry
+from serving.loading import load_model_set, read_metadata
+
+
+class Session:
+    """Clicks, guidance and cached window outputs of one volume (see the module docstring).
+
+    Args:
+        model_set: an interactive model set folder.
+        channels: the image channels [z, y, x] (the set's input channels, e.g. PET in SUV) on `geometry`.
+        geometry: their grid.
+        overlap: sliding-window overlap (default: the set's).
+        batch_size: windows per network call.
+    """
+
+    def __init__(self, model_set: str, channels: list[np.ndarray], geometry: ImageGeometry,
+                 overlap: float | None = None, batch_size: int = 1):
+        member = load_model_set(model_set)["segmentation"]
+        self.config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+        self.network = member.signatures["serving_default"]
+        self.geometry = geometry
+        self.image, self.grid = network_input(list(channels), geometry, self.config)
+        self.batch_size = batch_size
+        shape = self.image.shape[:3]
+        roi = tuple(min(r, n) for r, n in zip(self.config.roi_size, shape))
+        overlap = self.config.overlap if overlap is None else overlap
+        self.boxes = [tuple(slice(s, s + r) for s, r in zip(start, roi)) for start in
+                      itertools.product(*[window_starts(n, r, overlap) for n, r in zip(shape, roi)])]
+        self.weights = gaussian_weights(roi)
+        self.weighted_sum = np.zeros(shape, np.float32)
+        self.weight_total = np.zeros(shape, np.float32)
+        for box in self.boxes:
+            self.weight_total[box] += self.weights
+        self.window_outputs: list[np.ndarray | None] = [None] * len(self.boxes)
+        self.clicks: list[tuple[tuple[float, float, float], bool]] = []
+        self.guidance = np.zeros(shape + (2,), np.float32)
+        self.windows_run = self._refresh(range(len(self.boxes)))
+
+    def _guidance(self) -> np.ndarray:
+        points = {kind: np.array([p for p, f in self.clicks if f == kind], np.float64).reshape(-1, 3)
+                  for kind in (True, False)}
+        lesion, background = (click_indices(points[kind], self.grid)[0] for kind in (True, False))
+        return guidance_channels(lesion, background, self.grid.shape, self.config.guidance_sigma,
+                                 self.config.guidance_disks).numpy()
+
+    def _refresh(self, indices) -> int:
+        """Runs the windows `indices` on the current input and replaces their blended contribution."""
+        indices = list(indices)
+        volume = np.concatenate([self.image, self.guidance], axis=-1)
+        for first in range(0, len(indices), self.batch_size):
+            group = indices[first:first + self.batch_size]
+            batch = np.stack([volume[self.boxes[i]] for i in group])
+            lesion = self.network(image=tf.constant(batch))["probabilities"].numpy()[..., 1]
+            for index, output in zip(group, lesion):
+                previous = self.window_outputs[index]
+                change = output if previous is None else output - previous
+                self.weighted_sum[self.boxes[index]] += change * self.weights
+                self.window_outputs[index] = output
+        return len(indices)
+
+    def _update(self) -> int:
+        guidance = self._guidance()
+        changed = np.any(guidance != self.guidance, axis=-1)
+        self.guidance = guidance
+        return self._refresh(i for i, box in enumerate(self.boxes) if changed[box].any())
+
+    def add_click(self, point_mm, foreground: bool) -> int:
+        """Adds a click at the world point (x, y, z) in mm (lesion when `foreground`, else background); returns the
+        number of windows that ran again. A point outside the image raises ValueError."""
+        point = tuple(float(v) for v in point_mm)
+        if len(point) != 3 or not all(np.isfinite(point)):
+            raise ValueError(f"a click is a world point (x, y, z) in mm, got {point_mm!r}")
+        if not click_indices(np.array([point]), self.grid)[1][0]:
+            raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
+        self.clicks.append((point, bool(foreground)))
+        return self._update()
+
+    def undo(self) -> int:
+        """Removes the last click (none: nothing happens); returns the number of windows that ran again."""
+        if not self.clicks:
+            return 0
+        self.clicks.pop()
+        return self._update()
+
+    def probabilities(self) -> np.ndarray:
+        """Blended lesion probability [z, y, x] on the network grid."""
+        return self.weighted_sum / self.weight_total
+
+    def mask(self) -> np.ndarray:
+        """The lesion mask (uint8, 0 / 1) on the input's grid."""
+        labels = (self.probabilities() > 0.5).astype(np.uint8)
+        return resample(labels, self.grid, self.geometry, "nearest")
