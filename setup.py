@@ -21,6 +21,7 @@ setup(
         "absl-py>=2.1,<3",
         "tqdm>=4.66,<5",
         "isal>=1.6,<2",
+        "flask>=3,<4",
     ],
     extras_require={
         "dev": ["pytest>=8,<10", "nibabel>=5.2,<6", "scipy>=1.11,<2"],

@@ -32,16 +32,16 @@ class Session:
     """Clicks, guidance and cached window outputs of one volume (see the module docstring).
 
     Args:
-        model_set: an interactive model set folder.
+        model_set: an interactive model set folder, or its loaded `segmentation` member (to share one load).
         channels: the image channels [z, y, x] (the set's input channels, e.g. PET in SUV) on `geometry`.
         geometry: their grid.
         overlap: sliding-window overlap (default: the set's).
         batch_size: windows per network call.
     """
 
-    def __init__(self, model_set: str, channels: list[np.ndarray], geometry: ImageGeometry,
+    def __init__(self, model_set, channels: list[np.ndarray], geometry: ImageGeometry,
                  overlap: float | None = None, batch_size: int = 1):
-        member = load_model_set(model_set)["segmentation"]
+        member = load_model_set(model_set)["segmentation"] if isinstance(model_set, str) else model_set
         self.config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
         self.network = member.signatures["serving_default"]
         self.geometry = geometry
@@ -99,6 +99,15 @@ class Session:
         if not click_indices(np.array([point]), self.grid)[1][0]:
             raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
         self.clicks.append((point, bool(foreground)))
+        return self._update()
+
+    def set_clicks(self, clicks: list[tuple[tuple[float, float, float], bool]]) -> int:
+        """Replaces all clicks ((x, y, z) mm, foreground) at once (a client that sends every click each time);
+        returns the number of windows that ran again. Points outside the image raise ValueError."""
+        for point, _ in clicks:
+            if not click_indices(np.array([point], np.float64), self.grid)[1][0]:
+                raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
+        self.clicks = [(tuple(float(v) for v in point), bool(foreground)) for point, foreground in clicks]
         return self._update()
 
     def undo(self) -> int:
