@@ -117,6 +117,11 @@ class Session:
         self.clicks.pop()
         return self._update()
 
+    def recompute(self) -> int:
+        """Runs every window again on the current input (what a session without the window cache would do after
+        each click); returns their number."""
+        return self._refresh(range(len(self.boxes)))
+
     def probabilities(self) -> np.ndarray:
         """Blended lesion probability [z, y, x] on the network grid."""
         return self.weighted_sum / self.weight_total
