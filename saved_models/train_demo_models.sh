@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/, pancreas_rstn/) on synthetic
-# phantoms (FLARE21, Montgomery and NIH Pancreas-CT layouts) and exports them. Demo configuration (CPU-sized): fewer
-# filters and levels, 4 mm segmentation spacing with valid sizes scaled to it, 256-pixel X-ray input, RSTN with 16 base
-# filters, 256 fc filters and Adam, a few thousand iterations. The paper defaults are in localization/config.py,
-# scn/config.py, cfcm/config.py and rstn/config.py. Reruns resume from the checkpoints in $WORK.
+# Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/, pancreas_rstn/,
+# autopet_interactive/) on synthetic phantoms (FLARE21, Montgomery, NIH Pancreas-CT and AutoPET layouts) and exports
+# them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation spacing with valid sizes scaled to
+# it, 256-pixel X-ray input, RSTN with 16 base filters, 256 fc filters and Adam, a small DynUNet on 64^3 windows, a few
+# thousand iterations. The paper defaults are in localization/config.py, scn/config.py, cfcm/config.py,
+# rstn/config.py and interactive/config.py. Reruns resume from the checkpoints in $WORK.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${WORK:-build/demo_models}
@@ -41,3 +42,15 @@ $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Z --learning_rate 1e-4
 $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Y --learning_rate 3e-5 --epochs 1,1,2
 NIH_DATA="synthetic phantoms (preprocessing.synthetic nih_pancreas: 24 CT volumes of 192x192 pixels, seed 300, fold 1 held out); demo only, never seen a real scan"
 $PY -m rstn.export --load_model_base "$WORK/rstn" --model_set_folder "$OUT/pancreas_rstn" --trained_on "$NIH_DATA"
+[ -d "$WORK/AutoPET/imagesTr" ] || \
+  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/AutoPET" --num_cases 36 --in_plane_size 96 \
+    --body_scale 0.5 --seed 400
+# Click-guided DynUNet: 5 levels of 16-128 filters, 64^3 crops and windows, 3 click rounds per step (the original:
+# 6 levels of 32-320, 224^3 crops, 128^3 windows, 10 rounds), 30 epochs at 3e-4.
+$PY -m interactive.train --base_dataset_folder "$WORK/AutoPET" --base_output_folder "$WORK/interactive" \
+  --epochs 30 --learning_rate 3e-4 --train_fraction 0.9 --train_crop_size 64,64,64 --roi_size 64,64,64 \
+  --kernel_sizes 3,3,3,3,3 --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 --filters 16,32,64,128,128 --train_clicks 3 \
+  --validation_clicks 3 --validation_batch 4
+PET_DATA="synthetic phantoms (preprocessing.synthetic autopet: 36 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 32 trained on); demo only, never seen a real scan"
+$PY -m interactive.export --load_model_base "$WORK/interactive" --model_set_folder "$OUT/autopet_interactive" \
+  --trained_on "$PET_DATA"

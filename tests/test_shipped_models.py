@@ -33,8 +33,10 @@ TF_ONLY_SCRIPT = textwrap.dedent("""
         if "serving_default" in meta["signatures"]:
             inputs = {}
             for key, spec in meta["signatures"]["serving_default"]["inputs"].items():
-                size = meta.get("size_multiple", 16)
-                shape = [1 if i == 0 and n is None else (size if n is None else n) for i, n in enumerate(spec["shape"])]
+                size = meta.get("size_multiple", 16)  # one value, or one per spatial axis
+                sizes = size if isinstance(size, list) else [size] * len(spec["shape"])
+                shape = [1 if i == 0 and n is None else (sizes[max(i - 1, 0)] if n is None else n)
+                         for i, n in enumerate(spec["shape"])]
                 inputs[key] = tf.zeros(shape, tf.as_dtype(spec["dtype"]))
             outputs = model.signatures["serving_default"](**inputs)
             for key, spec in meta["signatures"]["serving_default"]["outputs"].items():

@@ -42,6 +42,8 @@ PHANTOMS = {
                       "ValidationImg", "ValidationMask"),
     "rstn": (["nih_pancreas", "--num_cases", "1", "--in_plane_size", "192"], "Pancreas-CT",
              "TCIA_pancreas_labels-02-05-2017"),
+    "interactive": (["autopet", "--num_cases", "1", "--in_plane_size", "96", "--body_scale", "0.5"], "imagesTr",
+                    "labelsTr"),
 }
 
 
