@@ -21,6 +21,7 @@ from inference.pipeline import Pipeline
 from inference.results import LabelMap
 from inference.sliding_window import sliding_window_inference
 from interactive.config import InteractiveConfig
+from interactive.guidance import point_array
 from interactive.preprocess import network_input
 from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
@@ -48,12 +49,10 @@ def read_clicks(path: str | None) -> dict[str, np.ndarray]:
         raise ClickFileError(f"{path}: expected an object with 'foreground' and/or 'background' lists of [x, y, z] "
                              "points in mm")
     for kind in CLICK_KINDS:
-        points = content.get(kind, [])
-        if not isinstance(points, list) or not all(
-                isinstance(p, list) and len(p) == 3 and all(isinstance(v, (int, float)) and np.isfinite(v) for v in p)
-                for p in points):
+        points = point_array(content.get(kind, []))
+        if points is None:
             raise ClickFileError(f"{path}: '{kind}' must be a list of [x, y, z] points in mm (finite numbers)")
-        clicks[kind] = np.asarray(points, np.float64).reshape(-1, 3)
+        clicks[kind] = points
     return clicks
 
 

@@ -33,6 +33,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from interactive.guidance import point_array
 from interactive.session import Session
 from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image, write_image
 from serving.loading import load_model_set
@@ -59,15 +60,13 @@ def study_images(folder: str) -> dict[str, str]:
             and os.path.isfile(os.path.join(folder, name))}
 
 
-def _points(params: dict, key: str, size: tuple[int, ...]) -> list[list[float]]:
-    points = params.get(key, [])
-    if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 3 and all(isinstance(v, (int, float)) and np.isfinite(v) for v in p)
-            for p in points):
+def _points(params: dict, key: str, size: tuple[int, ...]) -> np.ndarray:
+    points = point_array(params.get(key, []))
+    if points is None:
         raise RequestProblem(422, f"'{key}' must be a list of [i, j, k] voxel indices")
     for point in points:
         if any(v < -0.5 or v > n - 0.5 for v, n in zip(point, size)):
-            raise RequestProblem(422, f"'{key}' point {point} lies outside the volume (size {list(size)})")
+            raise RequestProblem(422, f"'{key}' point {point.tolist()} lies outside the volume (size {list(size)})")
     return points
 
 
@@ -142,7 +141,7 @@ def create_app(model_set_folder: str, studies: str, overlap: float | None = None
         start = time.perf_counter()
         session = session_of(request.args.get("image", ""))
         size = session.geometry.size
-        clicks = [(tuple(session.geometry.index_to_physical(np.array(point, float))), key == "tumor")
+        clicks = [(tuple(session.geometry.index_to_physical(point)), key == "tumor")
                   for key in LABELS for point in _points(params, key, size)]
         windows = session.set_clicks(clicks)
         mask = session.mask()

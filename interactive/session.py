@@ -90,23 +90,27 @@ class Session:
         self.guidance = guidance
         return self._refresh(i for i, box in enumerate(self.boxes) if changed[box].any())
 
+    def _check_inside(self, points) -> None:
+        """Raises ValueError naming the first world point (mm) that lies outside the image."""
+        inside = click_indices(np.array(points, np.float64).reshape(-1, 3), self.grid)[1]
+        if not inside.all():
+            point = points[int(np.flatnonzero(~inside)[0])]
+            raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
+
     def add_click(self, point_mm, foreground: bool) -> int:
         """Adds a click at the world point (x, y, z) in mm (lesion when `foreground`, else background); returns the
         number of windows that ran again. A point outside the image raises ValueError."""
         point = tuple(float(v) for v in point_mm)
         if len(point) != 3 or not all(np.isfinite(point)):
             raise ValueError(f"a click is a world point (x, y, z) in mm, got {point_mm!r}")
-        if not click_indices(np.array([point]), self.grid)[1][0]:
-            raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
+        self._check_inside([point])
         self.clicks.append((point, bool(foreground)))
         return self._update()
 
     def set_clicks(self, clicks: list[tuple[tuple[float, float, float], bool]]) -> int:
         """Replaces all clicks ((x, y, z) mm, foreground) at once (a client that sends every click each time);
         returns the number of windows that ran again. Points outside the image raise ValueError."""
-        for point, _ in clicks:
-            if not click_indices(np.array([point], np.float64), self.grid)[1][0]:
-                raise ValueError(f"click at ({', '.join(f'{v:g}' for v in point)}) mm lies outside the image")
+        self._check_inside([point for point, _ in clicks])
         self.clicks = [(tuple(float(v) for v in point), bool(foreground)) for point, foreground in clicks]
         return self._update()
 
