@@ -7,9 +7,9 @@
     session.undo()
 
 The network sees each window on its own (instance normalisation uses the whole window), so a window's output
-changes only when its input does: after a click the guidance is rebuilt, compared with the previous one, and only
-the windows containing a changed voxel run again; their blended contribution is replaced in place. The result is
-the full recompute's, up to float rounding.
+changes only when its input does: after a click the guidance is rebuilt in the box its clicks reach, compared with
+the previous one there, and only the windows containing a changed voxel run again; their blended contribution is
+replaced in place. The result is the full recompute's, up to float rounding.
 """
 from __future__ import annotations
 
@@ -20,12 +20,25 @@ import tensorflow as tf
 
 from inference.sliding_window import gaussian_weights, window_starts
 from interactive.config import InteractiveConfig
-from interactive.guidance import click_indices, guidance_channels
+from interactive.guidance import click_indices, gaussian_kernel_1d, guidance_channels
 from interactive.preprocess import network_input
 from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
 from preprocessing.image_geometry import ImageGeometry
 from serving.loading import load_model_set, read_metadata
+
+
+def _empty(box: tuple[slice, ...]) -> bool:
+    return any(b.stop <= b.start for b in box)
+
+
+def _union(a: tuple[slice, ...], b: tuple[slice, ...]) -> tuple[slice, ...]:
+    """The smallest box holding boxes `a` and `b` (an empty box adds nothing)."""
+    if _empty(a):
+        return b
+    if _empty(b):
+        return a
+    return tuple(slice(min(x.start, y.start), max(x.stop, y.stop)) for x, y in zip(a, b))
 
 
 class Session:
@@ -60,22 +73,32 @@ class Session:
         self.window_outputs: list[np.ndarray | None] = [None] * len(self.boxes)
         self.clicks: list[tuple[tuple[float, float, float], bool]] = []
         self.guidance = np.zeros(shape + (2,), np.float32)
+        self.guidance_box = tuple(slice(0, 0) for _ in range(3))
         self.windows_run = self._refresh(range(len(self.boxes)))
 
-    def _guidance(self) -> np.ndarray:
-        points = {kind: np.array([p for p, f in self.clicks if f == kind], np.float64).reshape(-1, 3)
-                  for kind in (True, False)}
-        lesion, background = (click_indices(points[kind], self.grid)[0] for kind in (True, False))
-        return guidance_channels(lesion, background, self.grid.shape, self.config.guidance_sigma,
-                                 self.config.guidance_disks).numpy()
+    def _guidance(self) -> tuple[tuple[slice, ...], np.ndarray]:
+        """(box, guidance [*box, 2] in it) of the current clicks: the clicks' bounding box grown by the Gaussian's
+        tail and one voxel, where all of the guidance lies (zero outside; the filter pads with zeros and the
+        global minimum is that zero, so the box gives the whole volume's values)."""
+        indices = {kind: click_indices(np.array([p for p, f in self.clicks if f == kind], np.float64).reshape(-1, 3),
+                                       self.grid)[0] for kind in (True, False)}
+        every = np.concatenate(list(indices.values()))
+        if not len(every):
+            return tuple(slice(0, 0) for _ in range(3)), np.zeros((0, 0, 0, 2), np.float32)
+        margin = len(gaussian_kernel_1d(self.config.guidance_sigma)) // 2 + 1
+        start = np.maximum(every.min(axis=0) - margin, 0)
+        end = np.minimum(every.max(axis=0) + margin + 1, self.grid.shape)
+        guidance = guidance_channels(indices[True] - start, indices[False] - start, tuple(end - start),
+                                     self.config.guidance_sigma, self.config.guidance_disks).numpy()
+        return tuple(slice(int(a), int(b)) for a, b in zip(start, end)), guidance
 
     def _refresh(self, indices) -> int:
         """Runs the windows `indices` on the current input and replaces their blended contribution."""
         indices = list(indices)
-        volume = np.concatenate([self.image, self.guidance], axis=-1)
         for first in range(0, len(indices), self.batch_size):
             group = indices[first:first + self.batch_size]
-            batch = np.stack([volume[self.boxes[i]] for i in group])
+            batch = np.stack([np.concatenate([self.image[self.boxes[i]], self.guidance[self.boxes[i]]], axis=-1)
+                              for i in group])
             lesion = self.network(image=tf.constant(batch))["probabilities"].numpy()[..., 1]
             for index, output in zip(group, lesion):
                 previous = self.window_outputs[index]
@@ -85,10 +108,24 @@ class Session:
         return len(indices)
 
     def _update(self) -> int:
-        guidance = self._guidance()
-        changed = np.any(guidance != self.guidance, axis=-1)
-        self.guidance = guidance
-        return self._refresh(i for i, box in enumerate(self.boxes) if changed[box].any())
+        """Rebuilds the guidance where it can have changed (the old and the new clicks' boxes) and runs the
+        windows that contain a changed voxel."""
+        box, local = self._guidance()
+        region = _union(box, self.guidance_box)
+        if _empty(region):
+            return 0
+        updated = np.zeros(tuple(r.stop - r.start for r in region) + (2,), np.float32)
+        updated[tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))] = local
+        changed = np.any(updated != self.guidance[region], axis=-1)
+        self.guidance[region] = updated
+        self.guidance_box = box
+        run = []
+        for index, window in enumerate(self.boxes):
+            overlap = tuple(slice(max(w.start, r.start) - r.start, min(w.stop, r.stop) - r.start)
+                            for w, r in zip(window, region))
+            if not _empty(overlap) and changed[overlap].any():
+                run.append(index)
+        return self._refresh(run)
 
     def _check_inside(self, points) -> None:
         """Raises ValueError naming the first world point (mm) that lies outside the image."""

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+from interactive.guidance import click_indices, guidance_channels
 from interactive.session import Session
 from preprocessing.cases import autopet_cases
 from preprocessing.image_io import read_image
@@ -23,10 +24,13 @@ def test_incremental_windows_equal_a_full_recompute(autopet_folder, interactive_
     assert 0 < ran < total, "only the windows around the click run again"
     ran_background = session.add_click(geometry.index_to_physical(np.array([5.0, 5.0, 3.0])), foreground=False)
     assert 0 < ran_background < total
+    lesion, background = (click_indices(np.array([p for p, f in session.clicks if f == kind]), session.grid)[0]
+                          for kind in (True, False))
+    whole = guidance_channels(lesion, background, session.grid.shape, session.config.guidance_sigma,
+                              session.config.guidance_disks).numpy()
+    np.testing.assert_array_equal(session.guidance, whole)  # built in the clicks' box, equal over the volume
     fresh = Session(model_set, [pet], geometry)
-    for point, foreground in session.clicks:
-        fresh.clicks.append((point, foreground))
-    fresh.guidance = fresh._guidance()
+    fresh.set_clicks(session.clicks)
     assert fresh.recompute() == total
     np.testing.assert_allclose(session.probabilities(), fresh.probabilities(), atol=1e-5)
     assert not np.allclose(session.probabilities(), before), "the clicks changed the result"
