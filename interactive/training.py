@@ -60,8 +60,8 @@ class NetworkCase:
 
 def load_case(case: Case, config: InteractiveConfig) -> NetworkCase:
     """Reads a case's channels and lesion mask onto the network grid."""
-    channels = [read_image(path)[0] for path in (case.image_path, *case.more_channels)]
-    geometry = read_image(case.image_path)[1]
+    reads = [read_image(path) for path in (case.image_path, *case.more_channels)]
+    channels, geometry = [array for array, _ in reads], reads[0][1]
     label, _ = read_label(case)
     image, _ = network_input(channels, geometry, config)
     return NetworkCase(case.case_id, image, network_label(label, geometry, config))
