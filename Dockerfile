@@ -15,6 +15,7 @@ COPY scn scn
 COPY cfcm cfcm
 COPY rstn rstn
 COPY interactive interactive
+COPY nodules nodules
 COPY inference inference
 RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 COPY saved_models saved_models

@@ -7,10 +7,10 @@ setup(
     version="0.1.0",
     description="TensorFlow 2 / Keras 3 toolkit for medical image segmentation "
     "(localization + SpatialConfiguration-Net for CT, CFCM for chest X-ray, RSTN for the pancreas, click-guided "
-    "PET lesions).",
+    "PET lesions, lung nodules).",
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
-                                    "cfcm*", "rstn*", "interactive*", "inference*"]),
+                                    "cfcm*", "rstn*", "interactive*", "nodules*", "inference*"]),
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",
@@ -22,6 +22,8 @@ setup(
         "tqdm>=4.66,<5",
         "isal>=1.6,<2",
         "flask>=3,<4",
+        "pydicom>=3,<4",
+        "highdicom>=0.25,<1",
     ],
     extras_require={
         "dev": ["pytest>=8,<10", "nibabel>=5.2,<6", "scipy>=1.11,<2"],

@@ -119,10 +119,11 @@ def largest_file_folder(folder: str) -> str:
     return best
 
 
-def read_dicom_series(folder: str) -> sitk.Image:
-    """Reads the DICOM series with the most slices in `folder` (or, when the folder holds no files itself, in its
-    subfolder with the most files, as TCIA downloads nest them), slices sorted by position. A DICOM file that
-    belongs to no readable series, or slice positions with a gap (a missing slice), raise ImageReadError."""
+def dicom_series_files(folder: str) -> list[str]:
+    """The slice files of the DICOM series with the most slices in `folder` (or, when the folder holds no files
+    itself, in its subfolder with the most files, as TCIA downloads nest them), sorted by position along the slice
+    normal: slice k of `read_dicom_series(folder)` is file k. A DICOM file that belongs to no readable series, or
+    slice positions with a gap (a missing slice), raise ImageReadError."""
     if display_path(folder) != folder:
         raise ImageReadError(display_path(folder), "folder name is not valid UTF-8; rename the folder")
     if not os.path.isdir(folder):
@@ -142,13 +143,22 @@ def read_dicom_series(folder: str) -> sitk.Image:
         raise ImageReadError(os.path.join(location, unreadable[0]),
                              f"DICOM file cannot be read (truncated or damaged){more}")
     largest = max(series, key=lambda sid: len(series[sid]))
+    files = list(series[largest])
     try:
-        files = list(series[largest])
         positions = _slice_positions(files)
-        if positions is not None:
-            order = np.argsort(positions, kind="stable")
-            files = [files[i] for i in order]
-            check_slice_spacing(files, positions[order])
+    except RuntimeError as error:
+        raise ImageReadError(folder, f"DICOM series cannot be read: {_first_line(error)}") from error
+    if positions is not None:
+        order = np.argsort(positions, kind="stable")
+        files = [files[i] for i in order]
+        check_slice_spacing(files, positions[order])
+    return files
+
+
+def read_dicom_series(folder: str) -> sitk.Image:
+    """Reads the series `dicom_series_files(folder)` finds, slices sorted by position."""
+    files = dicom_series_files(folder)
+    try:
         reader = sitk.ImageSeriesReader()
         reader.SetFileNames(files)
         return reader.Execute()

@@ -10,7 +10,7 @@ from preprocessing.image_geometry import ImageGeometry  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT_PACKAGES = ("serving", "preprocessing", "evaluation", "networks", "localization", "scn", "cfcm", "rstn",
-                    "interactive", "inference")
+                    "interactive", "nodules", "inference")
 SHARED_DICOM = os.path.join(REPO, "..", "shared", "data", "ct_dicom_series")
 
 

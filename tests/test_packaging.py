@@ -6,7 +6,7 @@ import re
 
 from tests.conftest import PROJECT_PACKAGES, REPO
 
-SYSTEMS = ("localization", "scn", "cfcm", "rstn", "interactive")
+SYSTEMS = ("localization", "scn", "cfcm", "rstn", "interactive", "nodules")
 
 
 def imported_packages(package: str) -> set[str]:
