@@ -6,27 +6,33 @@ Usage:
   python -m preprocessing.synthetic nih_pancreas --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
   python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
       [--autopet_layout nnunet|studies] [--body_scale 1.0]
+  python -m preprocessing.synthetic lidc --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
+      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340]
 """
 from __future__ import annotations
 
 from absl import app, flags
 
-from preprocessing.synthetic import autopet, flare21, montgomery, nih_pancreas
+from preprocessing.synthetic import autopet, flare21, lidc, montgomery, nih_pancreas
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_folder", None, "Folder the data set is written into (created if needed).")
 flags.DEFINE_integer("num_cases", 4, "Number of (training) cases.")
 flags.DEFINE_integer("num_validation_cases", 0, "flare21: cases written to ValidationImg/ (+ ValidationMask/).")
 flags.DEFINE_integer("seed", 0, "Random seed; the same seed writes the same data set.")
-flags.DEFINE_integer("in_plane_size", None, "flare21, nih_pancreas (512), autopet (400): voxels per in-plane axis.")
+flags.DEFINE_integer("in_plane_size", None, "flare21, nih_pancreas (512), autopet (400), lidc (512): voxels per "
+                     "in-plane axis.")
 flags.DEFINE_integer("max_side", 2048, "montgomery: largest image side in pixels.")
 flags.DEFINE_enum("autopet_layout", "nnunet", list(autopet.LAYOUTS), "autopet: imagesTr/labelsTr (nnunet) or the "
                   "original release's per-study folders with SUV, CTres and SEG (studies).")
 flags.DEFINE_float("body_scale", 1.0, "autopet: size of the anatomy relative to an adult (with a smaller "
                    "--in_plane_size for small test volumes at realistic spacing).")
+flags.DEFINE_list("field_of_view_mm", None, "lidc: range of the field of view in mm (default 300,400); the anatomy "
+                  "scales with it.")
+flags.DEFINE_list("axial_extent_mm", None, "lidc: range of the scanned length in mm (default 260,340).")
 flags.mark_flag_as_required("output_folder")
 
-DATASETS = ("flare21", "montgomery", "nih_pancreas", "autopet")
+DATASETS = ("flare21", "montgomery", "nih_pancreas", "autopet", "lidc")
 
 
 def main(argv: list[str]) -> None:
@@ -43,6 +49,12 @@ def main(argv: list[str]) -> None:
     elif argv[1] == "autopet":
         config = autopet.AutoPETPhantomConfig(body_scale=FLAGS.body_scale, **in_plane)
         paths = autopet.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config, FLAGS.autopet_layout)
+    elif argv[1] == "lidc":
+        ranges = {name: tuple(float(v) for v in getattr(FLAGS, name)) for name in ("field_of_view_mm",
+                                                                                   "axial_extent_mm")
+                  if getattr(FLAGS, name)}
+        paths = lidc.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed,
+                                   lidc.LidcPhantomConfig(**in_plane, **ranges))
     else:
         config = montgomery.MontgomeryPhantomConfig(long_side=(min(600, FLAGS.max_side), FLAGS.max_side))
         paths = montgomery.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config)

@@ -19,6 +19,13 @@ def _decimal(values) -> str:
     return "\\".join(f"{float(v):.6f}".rstrip("0").rstrip(".") for v in values)
 
 
+def series_uids(uid_suffix: str, count: int) -> tuple[str, str, list[str]]:
+    """(Study, Series and per-slice SOP Instance UIDs, in array order) that `write_ct_series` gives a series of
+    `count` slices with `uid_suffix`."""
+    return (f"{UID_ROOT}.1.{uid_suffix}", f"{UID_ROOT}.2.{uid_suffix}",
+            [f"{UID_ROOT}.3.{uid_suffix}.{z + 1}" for z in range(count)])
+
+
 def write_ct_series(folder: str, hu: np.ndarray, geometry: ImageGeometry, patient_id: str, uid_suffix: str,
                     file_names: list[str] | None = None) -> list[str]:
     """Writes `hu` (int16 [z, y, x]) with `geometry` as one file per slice into `folder`; returns the paths.
@@ -34,6 +41,7 @@ def write_ct_series(folder: str, hu: np.ndarray, geometry: ImageGeometry, patien
         raise ValueError(f"{len(names)} file names for {count} slices")
     os.makedirs(folder, exist_ok=True)
     direction = np.asarray(geometry.direction).reshape(3, 3)
+    study_uid, series_uid, sop_uids = series_uids(uid_suffix, count)
     writer = sitk.ImageFileWriter()
     writer.KeepOriginalImageUIDOn()
     paths = []
@@ -46,8 +54,8 @@ def write_ct_series(folder: str, hu: np.ndarray, geometry: ImageGeometry, patien
         image.SetDirection(geometry.direction)
         tags = {
             "0008|0060": "CT", "0010|0020": patient_id, "0010|0010": patient_id,
-            "0020|000d": f"{UID_ROOT}.1.{uid_suffix}", "0020|000e": f"{UID_ROOT}.2.{uid_suffix}",
-            "0008|0018": f"{UID_ROOT}.3.{uid_suffix}.{z + 1}", "0008|0016": "1.2.840.10008.5.1.4.1.1.2",
+            "0020|000d": study_uid, "0020|000e": series_uid, "0008|0018": sop_uids[z],
+            "0008|0016": "1.2.840.10008.5.1.4.1.1.2",
             "0020|0032": _decimal(position), "0020|0037": _decimal(list(direction[:, 0]) + list(direction[:, 1])),
             "0028|0030": _decimal((geometry.spacing[1], geometry.spacing[0])),
             "0018|0050": _decimal((geometry.spacing[2],)), "0020|0013": str(count - z),

@@ -1,0 +1,106 @@
+"""An LIDC-IDRI scan as TCIA releases it: a DICOM series folder with its annotation XML beside the slices, read
+into the CT, the readers' nodules >= 3 mm grouped per physical nodule, and each nodule's consensus mask, centre,
+size and malignancy."""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import pydicom
+
+from nodules import lidc_annotations as la
+from nodules.lidc_xml import AnnotationError, LidcReading, ReaderNodule, read_lidc_xml
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import ImageReadError, dicom_series_files, read_image
+
+
+@dataclasses.dataclass(frozen=True)
+class LidcNodule:
+    """One physical nodule as 1-4 readers outlined it.
+
+    Attributes:
+        readings: the readers' nodules grouped into this one.
+        consensus: voxels at least half of them marked ([slice, row, column] box of the series volume).
+        centre_mm: centre of the consensus mask, world (x, y, z) in mm.
+        diameter_mm: diameter of the sphere of the consensus mask's volume (mm).
+        malignancy: 1 malignant, 0 benign, None indeterminate (`lidc_annotations.malignancy_label`).
+    """
+    readings: tuple[ReaderNodule, ...]
+    consensus: la.BoxMask
+    centre_mm: tuple[float, float, float]
+    diameter_mm: float
+    malignancy: int | None
+
+    @property
+    def ratings(self) -> list[int]:
+        return [r.characteristics["malignancy"] for r in self.readings]
+
+
+def series_slices(files: list[str]) -> tuple[la.SeriesSlices, float | None]:
+    """(SOP Instance UID and z position of each slice file, the series' Slice Thickness in mm or None)."""
+    uids, zs, thickness = [], [], None
+    for path in files:
+        header = pydicom.dcmread(path, stop_before_pixels=True,
+                                 specific_tags=["SOPInstanceUID", "ImagePositionPatient", "SliceThickness"])
+        uids.append(str(header.SOPInstanceUID))
+        zs.append(float(header.ImagePositionPatient[2]))
+        if thickness is None and header.get("SliceThickness") not in (None, ""):
+            thickness = float(header.SliceThickness)
+    return la.SeriesSlices(tuple(uids), np.array(zs)), thickness
+
+
+def annotation_file(folder: str, series_uid: str) -> tuple[str, LidcReading] | None:
+    """The LIDC XML in the series `folder` that annotates `series_uid` (None when the folder has no XML); an XML
+    there that annotates another series raises AnnotationError."""
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".xml"))
+    other = None
+    for name in names:
+        path = os.path.join(folder, name)
+        reading = read_lidc_xml(path)
+        if reading.series_uid == series_uid:
+            return path, reading
+        other = (path, reading.series_uid)
+    if other is not None:
+        raise AnnotationError(other[0], f"annotates series {other[1]}, not this folder's series {series_uid}")
+    return None
+
+
+def lidc_nodules(reading: LidcReading, slices: la.SeriesSlices, geometry: ImageGeometry, tolerance: float,
+                 path: str = "") -> list[LidcNodule]:
+    """Groups a reading's nodules per physical nodule (pylidc's rule with `tolerance`, its slice thickness) and
+    derives each one's consensus mask, centre, diameter and malignancy label. `geometry` is the series volume's."""
+    shape = geometry.shape
+    points = [la.outline_points_ijk(n, slices, path) for n in reading.nodules]
+    nodules = []
+    for group in la.cluster_readings(points, tolerance):
+        readings = tuple(reading.nodules[i] for i in group)
+        consensus = la.consensus_mask([la.reader_mask(n, slices, shape, path) for n in readings])
+        voxels = np.argwhere(consensus.mask)
+        if len(voxels) == 0:
+            continue
+        centre_zyx = voxels.mean(axis=0) + np.asarray(consensus.start)
+        centre = geometry.index_to_physical(centre_zyx[::-1])
+        volume = len(voxels) * float(np.prod(geometry.spacing))
+        diameter = float((6.0 * volume / np.pi) ** (1.0 / 3.0))
+        ratings = [r.characteristics["malignancy"] for r in readings]
+        nodules.append(LidcNodule(readings, consensus, tuple(float(c) for c in centre), diameter,
+                                  la.malignancy_label(ratings)))
+    return nodules
+
+
+def read_lidc_scan(folder: str) -> tuple[np.ndarray, ImageGeometry, list[LidcNodule]]:
+    """(HU [slice, row, column] in the series' slice order, its geometry, its nodules >= 3 mm) of an LIDC series
+    folder (or a patient / study folder above it); a series without an annotation file has no nodules."""
+    files = dicom_series_files(folder)
+    series_folder = os.path.dirname(files[0])
+    header = pydicom.dcmread(files[0], stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
+    image, geometry = read_image(series_folder, ndim=3)
+    found = annotation_file(series_folder, str(header.SeriesInstanceUID))
+    if found is None:
+        return image, geometry, []
+    path, reading = found
+    slices, thickness = series_slices(files)
+    if len(slices.sop_uids) != image.shape[0]:
+        raise ImageReadError(series_folder, f"{len(slices.sop_uids)} slice files but {image.shape[0]} slices read")
+    return image, geometry, lidc_nodules(reading, slices, geometry, thickness or geometry.spacing[2], path)
