@@ -104,3 +104,35 @@ def read_lidc_scan(folder: str) -> tuple[np.ndarray, ImageGeometry, list[LidcNod
     if len(slices.sop_uids) != image.shape[0]:
         raise ImageReadError(series_folder, f"{len(slices.sop_uids)} slice files but {image.shape[0]} slices read")
     return image, geometry, lidc_nodules(reading, slices, geometry, thickness or geometry.spacing[2], path)
+
+
+@dataclasses.dataclass(frozen=True)
+class LidcSeriesEntry:
+    """A CT series of an LIDC-IDRI download: its case id (the patient's, `.2`, `.3` ... for further series of the
+    same patient), the patient id and the series folder."""
+    case_id: str
+    patient_id: str
+    folder: str
+
+
+def _is_ct_annotation(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return b"LidcReadMessage" in handle.read(4096)
+
+
+def lidc_series(dataset_folder: str) -> list[LidcSeriesEntry]:
+    """The annotated CT series under `dataset_folder` (TCIA's LIDC-IDRI/<patient>/<study>/<series>/ with the
+    annotation XML beside the slices; chest X-ray studies, whose XML is an IdriReadMessage, are left out), in
+    path order."""
+    folders = []
+    for directory, _, files in sorted(os.walk(dataset_folder)):
+        if any(n.lower().endswith(".xml") and _is_ct_annotation(os.path.join(directory, n)) for n in files):
+            folders.append(directory)
+    entries, seen = [], {}
+    for folder in sorted(folders):
+        parts = os.path.relpath(folder, dataset_folder).split(os.sep)
+        patient = next((p for p in parts if p.startswith("LIDC-IDRI-")), parts[0])
+        seen[patient] = seen.get(patient, 0) + 1
+        case_id = patient if seen[patient] == 1 else f"{patient}.{seen[patient]}"
+        entries.append(LidcSeriesEntry(case_id, patient, folder))
+    return entries
