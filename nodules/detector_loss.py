@@ -24,8 +24,9 @@ def detection_loss(labels: tf.Tensor, outputs: tf.Tensor, num_hard: int | None) 
         num_hard: negatives kept per crop, the highest-scoring (None: all, as in validation).
 
     Returns:
-        {"loss": total, "classify": 0.5 BCE(positives) + 0.5 BCE(hard negatives), "regress_z", "regress_y",
-        "regress_x", "regress_d"}: means over the anchors concerned (0 where there are none).
+        {"loss_classify": 0.5 BCE(positives) + 0.5 BCE(hard negatives), "loss_regress_z", "loss_regress_y",
+        "loss_regress_x", "loss_regress_d"}: means over the anchors concerned (0 where there are none); the loss
+        is their sum.
     """
     batch = tf.shape(labels)[0]
     labels = tf.reshape(tf.cast(labels, tf.float32), [-1, 5])
@@ -37,11 +38,10 @@ def detection_loss(labels: tf.Tensor, outputs: tf.Tensor, num_hard: int | None) 
     positive_outputs = tf.boolean_mask(outputs, positive)
     positive_labels = tf.boolean_mask(labels, positive)
     terms = {
-        "classify": 0.5 * _mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(positive_outputs[:, 0]),
+        "loss_classify": 0.5 * _mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(positive_outputs[:, 0]),
                                                                          positive_outputs[:, 0]))
         + 0.5 * _mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(negatives), negatives)),
     }
     for index, name in enumerate(("z", "y", "x", "d"), start=1):
-        terms[f"regress_{name}"] = _mean(_smooth_l1(positive_outputs[:, index] - positive_labels[:, index]))
-    terms["loss"] = tf.add_n(list(terms.values()))
+        terms[f"loss_regress_{name}"] = _mean(_smooth_l1(positive_outputs[:, index] - positive_labels[:, index]))
     return terms

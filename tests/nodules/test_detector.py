@@ -54,13 +54,13 @@ def test_loss_by_hand_with_hard_negative_mining():
     terms = detection_loss(labels, outputs, num_hard=2)
     bce = lambda y, logit: np.log1p(np.exp(-logit)) if y else np.log1p(np.exp(logit))  # noqa: E731
     expected_classify = 0.5 * bce(1, 0.0) + 0.5 * (bce(0, 3.0) + bce(0, 2.0)) / 2  # the two hardest negatives
-    assert float(terms["classify"]) == pytest.approx(expected_classify, rel=1e-5)
-    assert float(terms["regress_z"]) == pytest.approx(2.0 - 0.5)  # |2.5 - 0.5| >= 1: linear part
-    assert float(terms["regress_y"]) == pytest.approx(0.5 * 0.25 ** 2)
+    assert float(terms["loss_classify"]) == pytest.approx(expected_classify, rel=1e-5)
+    assert float(terms["loss_regress_z"]) == pytest.approx(2.0 - 0.5)  # |2.5 - 0.5| >= 1: linear part
+    assert float(terms["loss_regress_y"]) == pytest.approx(0.5 * 0.25 ** 2)
     total = expected_classify + 1.5 + 0.5 * 0.25 ** 2
-    assert float(terms["loss"]) == pytest.approx(total, rel=1e-5)
+    assert float(sum(terms.values())) == pytest.approx(total, rel=1e-5)
     all_negatives = detection_loss(labels, outputs, num_hard=None)
-    assert float(all_negatives["classify"]) == pytest.approx(
+    assert float(all_negatives["loss_classify"]) == pytest.approx(
         0.5 * bce(1, 0.0) + 0.5 * (bce(0, 2.0) + bce(0, -1.0) + bce(0, 3.0)) / 3, rel=1e-5)
 
 
@@ -68,5 +68,5 @@ def test_loss_without_positives_is_half_the_negative_term_and_finite():
     labels = _batch([-1.0, -1.0])
     outputs = np.zeros_like(labels)
     terms = detection_loss(labels, outputs, num_hard=2)
-    assert float(terms["classify"]) == pytest.approx(0.5 * np.log(2.0))
-    assert float(terms["regress_d"]) == 0.0 and np.isfinite(float(terms["loss"]))
+    assert float(terms["loss_classify"]) == pytest.approx(0.5 * np.log(2.0))
+    assert float(terms["loss_regress_d"]) == 0.0 and np.isfinite(float(sum(terms.values())))
