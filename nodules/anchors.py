@@ -93,12 +93,14 @@ def decode(output: np.ndarray, config: DetectorConfig) -> np.ndarray:
     return boxes[keep]
 
 
-def cube_nms(detections: np.ndarray, iou: float) -> np.ndarray:
+def cube_nms(detections: np.ndarray, iou: float, max_candidates: int | None = None) -> np.ndarray:
     """Greedy non-maximum suppression of detections [n, 5] (score, z, y, x, d): from the most probable down, a
-    detection is kept unless it overlaps a kept one with cube IoU >= `iou`."""
-    detections = detections[np.argsort(-detections[:, 0], kind="stable")]
-    kept: list[np.ndarray] = []
-    for detection in detections:
-        if not kept or cube_iou(np.asarray(kept)[:, 1:], detection[1:]).max() < iou:
-            kept.append(detection)
+    detection is kept unless it overlaps a kept one with cube IoU >= `iou`. Only the `max_candidates` most probable
+    take part (None: all)."""
+    remaining = detections[np.argsort(-detections[:, 0], kind="stable")][:max_candidates]
+    kept = []
+    while len(remaining):
+        best = remaining[0]
+        kept.append(best)
+        remaining = remaining[1:][cube_iou(remaining[1:, 1:], best[1:]) < iou]
     return np.asarray(kept, np.float64).reshape(-1, 5)

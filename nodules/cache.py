@@ -3,8 +3,8 @@ nodules as boxes in that volume, written once by `python -m nodules.prepare`.
 
 Layout: `<cache>/<case>.npz` (image uint8 [z, y, x]; spacing, origin, direction (ITK order); boxes float32
 [n, 4] = centre (z, y, x) in voxels of the image and diameter in voxels; malignancy int8 [n] (1 malignant,
-0 benign, -1 indeterminate); readers int8 [n]) and `<cache>/cases.json` ({case: {"patient", "nodules",
-"shape"}}).
+0 benign, -1 indeterminate); readers int8 [n]) and `<cache>/cases.json` ({"cv_folder": the folds' folder, "cases": {case: {"patient",
+"nodules", "shape", "folder"}}}).
 """
 from __future__ import annotations
 
@@ -62,14 +62,16 @@ def read_scan(cache_folder: str, case_id: str) -> CachedScan:
         return CachedScan(image, geometry, data["boxes"], data["malignancy"], data["readers"])
 
 
-def write_index(cache_folder: str, entries: dict[str, dict]) -> None:
+def write_index(cache_folder: str, entries: dict[str, dict], cv_folder: str) -> None:
     with atomic_path(os.path.join(cache_folder, INDEX)) as temp, open(temp, "w") as handle:
-        json.dump(entries, handle, indent=1, sort_keys=True)
+        json.dump({"cv_folder": os.path.abspath(cv_folder), "cases": entries}, handle, indent=1, sort_keys=True)
 
 
-def read_index(cache_folder: str) -> dict[str, dict]:
+def read_index(cache_folder: str) -> tuple[dict[str, dict], str]:
+    """({case: entry}, the folds' folder) of a cache."""
     path = os.path.join(cache_folder, INDEX)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no nodule cache here; run python -m nodules.prepare first")
     with open(path) as handle:
-        return json.load(handle)
+        index = json.load(handle)
+    return index["cases"], index["cv_folder"]

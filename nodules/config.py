@@ -45,6 +45,8 @@ class DetectorConfig:
             two thresholds the evaluation script tries).
         min_diameter_mm: detections of this size or smaller are dropped.
         nms_iou: cube IoU at or above which the less probable of two detections is suppressed.
+        nms_candidates: the most probable detections that enter NMS (an addition bounding its time; the original
+            suppresses all).
     """
 
     spacing_mm: float = 1.0
@@ -82,6 +84,7 @@ class DetectorConfig:
     score_threshold_logit: float = -1.5
     min_diameter_mm: float = 3.0
     nms_iou: float = 0.1
+    nms_candidates: int = 3000
 
     def learning_rate_at(self, epoch: int) -> float:
         """The step schedule of detector/main.py for epoch 1..epochs."""

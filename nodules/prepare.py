@@ -64,8 +64,8 @@ def main(argv: list[str]) -> None:
                    [len(n.readings) for n in nodules])
         entries[entry.case_id] = {"patient": entry.patient_id, "nodules": len(nodules),
                                   "shape": list(volume.image.shape), "folder": entry.folder}
-    write_index(FLAGS.cache_folder, entries)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.dataset_folder, "setup", "cv")
+    write_index(FLAGS.cache_folder, entries, cv_folder)
     write_folds(sorted({entry.patient_id for entry in series}), cv_folder, FLAGS.num_folds, FLAGS.seed)
     print(f"cached {len(entries)} series with {sum(e['nodules'] for e in entries.values())} nodules in "
           f"{FLAGS.cache_folder}; folds (patients) in {cv_folder}")

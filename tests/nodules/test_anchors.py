@@ -69,3 +69,15 @@ def test_nms_keeps_the_best_of_overlapping_cubes():
     detections = np.array([[0.5, 10, 10, 10, 8], [0.9, 11, 10, 10, 8], [0.7, 40, 40, 40, 8], [0.6, 10, 10, 30, 8]])
     kept = anchors.cube_nms(detections, 0.1)
     np.testing.assert_array_equal(kept[:, 0], [0.9, 0.7, 0.6])
+
+
+def test_nms_equals_the_one_at_a_time_rule_and_bounds_its_candidates():
+    rng = np.random.default_rng(3)
+    detections = np.column_stack([rng.uniform(size=300), rng.uniform(0, 40, size=(300, 3)), rng.uniform(3, 12, 300)])
+    kept = anchors.cube_nms(detections, 0.1)
+    reference = []
+    for detection in detections[np.argsort(-detections[:, 0])]:
+        if all(anchors.cube_iou(k[1:], detection[1:]) < 0.1 for k in reference):
+            reference.append(detection)
+    np.testing.assert_array_equal(kept, np.array(reference))
+    assert len(anchors.cube_nms(detections, 0.1, max_candidates=5)) <= 5

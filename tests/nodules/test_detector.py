@@ -70,3 +70,10 @@ def test_loss_without_positives_is_half_the_negative_term_and_finite():
     terms = detection_loss(labels, outputs, num_hard=2)
     assert float(terms["loss_classify"]) == pytest.approx(0.5 * np.log(2.0))
     assert float(terms["loss_regress_d"]) == 0.0 and np.isfinite(float(sum(terms.values())))
+
+
+def test_weight_decay_is_an_l2_penalty_of_half_the_decay_on_every_parameter():
+    model = build_detector(TINY)
+    penalty = float(sum(model.losses))
+    expected = TINY.weight_decay / 2 * sum(float(np.sum(np.square(w.numpy()))) for w in model.trainable_weights)
+    assert penalty == pytest.approx(expected, rel=1e-4)

@@ -63,7 +63,8 @@ def test_prepare_caches_boxes_and_patient_folds_and_reports_a_broken_series(tmp_
     assert result.returncode == 1, result.stderr
     assert "LIDC-IDRI-0004: " in result.stderr and "a slice is missing" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "1 series failed: LIDC-IDRI-0004"
-    index = read_index(str(tmp_path / "cache"))
+    index, cv_folder = read_index(str(tmp_path / "cache"))
+    assert cv_folder == str(tmp_path / "LIDC" / "setup" / "cv")
     assert sorted(index) == ["LIDC-IDRI-0001", "LIDC-IDRI-0002", "LIDC-IDRI-0003"]
     for case_id, entry in index.items():
         cached = read_scan(str(tmp_path / "cache"), case_id)
