@@ -3,7 +3,8 @@ nodules as boxes in that volume, written once by `python -m nodules.prepare`.
 
 Layout: `<cache>/<case>.npz` (image uint8 [z, y, x]; spacing, origin, direction (ITK order); boxes float32
 [n, 4] = centre (z, y, x) in voxels of the image and diameter in voxels; malignancy int8 [n] (1 malignant,
-0 benign, -1 indeterminate); readers int8 [n]) and `<cache>/cases.json` ({"cv_folder": the folds' folder, "cases": {case: {"patient",
+0 benign, -1 indeterminate); readers int8 [n]; crops int16 [n, z, y, x]: HU around each nodule on the crop
+model's grid widened by its context (`nodules.nodule_crops`); masks uint8, the consensus masks there) and `<cache>/cases.json` ({"cv_folder": the folds' folder, "cases": {case: {"patient",
 "nodules", "shape", "folder"}}}).
 """
 from __future__ import annotations
@@ -29,6 +30,8 @@ class CachedScan:
     boxes: np.ndarray
     malignancy: np.ndarray
     readers: np.ndarray
+    crops: np.ndarray
+    masks: np.ndarray
 
 
 def nodule_boxes(volume: DetectorVolume, centres_mm: np.ndarray, diameters_mm: np.ndarray) -> np.ndarray:
@@ -41,7 +44,7 @@ def nodule_boxes(volume: DetectorVolume, centres_mm: np.ndarray, diameters_mm: n
 
 
 def write_scan(cache_folder: str, case_id: str, volume: DetectorVolume, boxes: np.ndarray,
-               malignancy: list[int | None], readers: list[int]) -> None:
+               malignancy: list[int | None], readers: list[int], crops: np.ndarray, masks: np.ndarray) -> None:
     """Writes one scan's entry atomically."""
     geometry = volume.geometry
     with atomic_path(os.path.join(cache_folder, f"{case_id}.npz")) as temp, open(temp, "wb") as handle:
@@ -49,7 +52,8 @@ def write_scan(cache_folder: str, case_id: str, volume: DetectorVolume, boxes: n
                  origin=np.asarray(geometry.origin), direction=np.asarray(geometry.direction),
                  boxes=np.asarray(boxes, np.float32).reshape(-1, 4),
                  malignancy=np.array([-1 if m is None else m for m in malignancy], np.int8),
-                 readers=np.asarray(readers, np.int8))
+                 readers=np.asarray(readers, np.int8), crops=np.round(crops).astype(np.int16),
+                 masks=masks.astype(np.uint8))
 
 
 def read_scan(cache_folder: str, case_id: str) -> CachedScan:
@@ -59,7 +63,8 @@ def read_scan(cache_folder: str, case_id: str) -> CachedScan:
                                  spacing=tuple(float(v) for v in data["spacing"]),
                                  origin=tuple(float(v) for v in data["origin"]),
                                  direction=tuple(float(v) for v in data["direction"]))
-        return CachedScan(image, geometry, data["boxes"], data["malignancy"], data["readers"])
+        return CachedScan(image, geometry, data["boxes"], data["malignancy"], data["readers"], data["crops"],
+                          data["masks"])
 
 
 def write_index(cache_folder: str, entries: dict[str, dict], cv_folder: str) -> None:

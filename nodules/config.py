@@ -95,3 +95,46 @@ class DetectorConfig:
         if epoch <= self.epochs * 0.8:
             return 0.05 * self.learning_rate
         return 0.01 * self.learning_rate
+
+
+@dataclasses.dataclass(frozen=True)
+class CropModelConfig:
+    """Per-nodule segmentation and malignancy on a fixed crop around each nodule: one DynUNet (nnU-Net's residual
+    U-Net, `networks.dynunet`) whose decoder gives the nodule mask and whose bottleneck, averaged over space,
+    feeds a logistic malignancy head (a shared encoder). The upstream project names no architecture or
+    hyperparameters; these are nnU-Net's defaults for a 64^3 patch (its 3d_fullres plans: five levels of 32-320
+    filters, SGD with Nesterov momentum 0.99, learning rate 0.01 decayed by (1 - epoch / epochs)^0.9, weight decay
+    3e-5, Dice + cross-entropy, batch 2).
+
+    Attributes:
+        crop_size: crop (z, y, x) in voxels around the nodule's centre.
+        spacing_mm: isotropic voxel size of the crop (mm).
+        hu_window: HU range mapped to [0, 1].
+        context_mm: the cache keeps this much more around each crop, for the centre jitter.
+        centre_jitter_mm: training crops are centred up to this far (per axis, uniform) from the nodule's centre,
+            as a detection would be.
+        flip: random flips along each axis in training.
+        kernel_sizes, strides, filters: the DynUNet's levels.
+        malignancy_weight: weight of the malignancy cross-entropy next to the segmentation loss.
+        learning_rate, momentum, weight_decay, poly_exponent: SGD (Nesterov) and its polynomial decay per epoch.
+        epochs, batch_size: training length and crops per step.
+        mask_threshold: probability above which a voxel is nodule.
+    """
+
+    crop_size: tuple[int, int, int] = (64, 64, 64)
+    spacing_mm: float = 1.0
+    hu_window: tuple[float, float] = (-1200.0, 600.0)
+    context_mm: float = 8.0
+    centre_jitter_mm: float = 4.0
+    flip: bool = True
+    kernel_sizes: tuple[int, ...] = (3, 3, 3, 3, 3)
+    strides: tuple[tuple[int, int, int], ...] = ((1, 1, 1), (2, 2, 2), (2, 2, 2), (2, 2, 2), (2, 2, 2))
+    filters: tuple[int, ...] = (32, 64, 128, 256, 320)
+    malignancy_weight: float = 1.0
+    learning_rate: float = 0.01
+    momentum: float = 0.99
+    weight_decay: float = 3e-5
+    poly_exponent: float = 0.9
+    epochs: int = 100
+    batch_size: int = 2
+    mask_threshold: float = 0.5

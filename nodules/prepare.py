@@ -5,7 +5,7 @@ Usage: python -m nodules.prepare --dataset_folder LIDC --cache_folder CACHE [--n
        [--cv_folder DIR]
 Every annotated CT series under --dataset_folder (TCIA's LIDC-IDRI/<patient>/<study>/<series>/, the annotation
 XML beside the slices) becomes a case: the detector's 1 mm volume and its nodules >= 3 mm (readers grouped,
-consensus centre and size, malignancy from the mean rating). Folds split patients, not series (as LUNA16's
+consensus centre and size, malignancy from the mean rating, and a crop of CT and consensus mask around each). Folds split patients, not series (as LUNA16's
 subsets), shuffled with --seed, into <dataset_folder>/setup/cv unless --cv_folder says otherwise; fold 0 trains
 on all. A series that cannot be read is reported in one line and skipped; the run then exits non-zero with the
 list.
@@ -22,9 +22,10 @@ from absl import app, flags
 from tqdm import tqdm
 
 from nodules.cache import nodule_boxes, write_index, write_scan
-from nodules.config import DetectorConfig
+from nodules.config import CropModelConfig, DetectorConfig
 from nodules.lidc_scan import lidc_series, read_lidc_scan
 from nodules.lidc_xml import AnnotationError
+from nodules.nodule_crops import crop_geometry, ct_crop, mask_crop
 from nodules.preprocess import detector_volume
 from preprocessing.cross_validation import write_folds
 from preprocessing.image_io import ImageReadError
@@ -46,7 +47,9 @@ def main(argv: list[str]) -> None:
     if not series:
         sys.exit(f"{FLAGS.dataset_folder}: no annotated LIDC CT series found (series folders with an "
                  "LidcReadMessage XML)")
-    config = DetectorConfig()
+    config, crop_config = DetectorConfig(), CropModelConfig()
+    context = int(round(crop_config.context_mm / crop_config.spacing_mm))
+    crop_size = tuple(n + 2 * context for n in crop_config.crop_size)
     entries, failures = {}, []
     for entry in tqdm(series, desc="prepare"):
         try:
@@ -60,8 +63,11 @@ def main(argv: list[str]) -> None:
             tqdm.write(f"{entry.case_id}: {entry.folder}: no lungs found; the whole scan is used", file=sys.stderr)
         boxes = nodule_boxes(volume, np.array([n.centre_mm for n in nodules]).reshape(-1, 3),
                              np.array([n.diameter_mm for n in nodules]))
+        grids = [crop_geometry(n.centre_mm, crop_size, crop_config.spacing_mm) for n in nodules]
+        crops = np.array([ct_crop(hu, geometry, g) for g in grids]).reshape(-1, *crop_size)
+        masks = np.array([mask_crop(n.consensus, geometry, g) for n, g in zip(nodules, grids)]).reshape(-1, *crop_size)
         write_scan(FLAGS.cache_folder, entry.case_id, volume, boxes, [n.malignancy for n in nodules],
-                   [len(n.readings) for n in nodules])
+                   [len(n.readings) for n in nodules], crops, masks)
         entries[entry.case_id] = {"patient": entry.patient_id, "nodules": len(nodules),
                                   "shape": list(volume.image.shape), "folder": entry.folder}
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.dataset_folder, "setup", "cv")

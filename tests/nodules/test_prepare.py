@@ -71,6 +71,10 @@ def test_prepare_caches_boxes_and_patient_folds_and_reports_a_broken_series(tmp_
         assert len(cached.boxes) == entry["nodules"] == len(cached.malignancy)
         assert np.all(cached.boxes[:, :3] >= 0) and np.all(cached.boxes[:, :3] < cached.image.shape)
         assert np.all(cached.boxes[:, 3] >= 3.0)
+        assert cached.crops.shape == cached.masks.shape == (len(cached.boxes), 80, 80, 80)
+        centre = cached.masks[:, 39:41, 39:41, 39:41].reshape(len(cached.boxes), -1).mean(axis=1)
+        assert np.all(centre > 0.5)  # each consensus mask lies at the centre of its crop
+        assert np.all(cached.crops[:, 40, 40, 40] > -300)  # solid nodule there, not lung
     cv = tmp_path / "LIDC" / "setup" / "cv"
     tests = [open(cv / str(f) / "test.txt").read().split() for f in (1, 2, 3)]
     assert sorted(sum(tests, [])) == [f"LIDC-IDRI-000{i}" for i in range(1, 5)]
