@@ -27,6 +27,24 @@ class CosineAnnealingPerEpoch(keras.optimizers.schedules.LearningRateSchedule):
                 "steps_per_epoch": self.steps_per_epoch}
 
 
+@keras.saving.register_keras_serializable(package="networks")
+class PolyPerEpoch(keras.optimizers.schedules.LearningRateSchedule):
+    """nnU-Net's polynomial decay stepped once per epoch: at step s, epoch e = s // steps_per_epoch and the rate is
+    initial (1 - e / epochs) ^ exponent."""
+
+    def __init__(self, initial: float, epochs: int, steps_per_epoch: int, exponent: float = 0.9):
+        self.initial, self.epochs, self.exponent = float(initial), int(epochs), float(exponent)
+        self.steps_per_epoch = max(int(steps_per_epoch), 1)
+
+    def __call__(self, step):
+        epoch = ops.minimum(ops.floor(ops.cast(step, "float32") / self.steps_per_epoch), self.epochs)
+        return self.initial * ops.power(1.0 - epoch / self.epochs, self.exponent)
+
+    def get_config(self) -> dict:
+        return {"initial": self.initial, "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
+                "exponent": self.exponent}
+
+
 class GroupedSGD(keras.optimizers.SGD):
     """SGD with momentum as PyTorch's `torch.optim.SGD` with parameter groups: each variable has its own
     learning-rate multiplier and coupled L2 weight decay, and the momentum buffer holds gradients, not steps:

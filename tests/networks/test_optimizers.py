@@ -43,3 +43,12 @@ def test_cosine_annealing_steps_once_per_epoch():
     expected = [1e-8 + (1e-4 - 1e-8) * (1 + np.cos(np.pi * e / 4)) / 2 for e in (0, 1, 2, 3, 4)]
     np.testing.assert_allclose(rates[:12:3], expected[:4], rtol=1e-5)
     assert rates[0] == rates[1] == rates[2] and rates[12:] == [pytest.approx(1e-8)] * 3
+
+
+def test_poly_per_epoch_matches_nnunet_by_hand():
+    from networks.optimizers import PolyPerEpoch
+
+    schedule = PolyPerEpoch(0.01, epochs=4, steps_per_epoch=3, exponent=0.9)
+    rates = [float(schedule(step)) for step in range(12)]
+    expected = [0.01 * (1 - e / 4) ** 0.9 for e in (0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3)]
+    assert rates == pytest.approx(expected, rel=1e-6)
