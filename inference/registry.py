@@ -11,6 +11,7 @@ PIPELINES = {
     "cfcm": "cfcm.pipeline:CFCMPipeline",
     "rstn": "rstn.pipeline:RSTNPipeline",
     "interactive": "interactive.pipeline:InteractivePipeline",
+    "nodules": "nodules.pipeline:NodulePipeline",
 }
 
 

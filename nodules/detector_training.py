@@ -57,6 +57,17 @@ def scan_findings(scan: CachedScan, detections: np.ndarray) -> ScanFindings:
                         detections=detections[:, 1:4], probabilities=detections[:, 0])
 
 
+def learning_rate_schedule(config: DetectorConfig, steps_per_epoch: int):
+    """`config.learning_rate_at(epoch)` as a schedule of the optimizer's steps (step s is in epoch
+    s // steps_per_epoch + 1)."""
+    changes = [e for e in range(1, config.epochs) if config.learning_rate_at(e) != config.learning_rate_at(e + 1)]
+    if not changes:
+        return config.learning_rate_at(1)
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [e * steps_per_epoch - 1 for e in changes],
+        [config.learning_rate_at(1)] + [config.learning_rate_at(e + 1) for e in changes])
+
+
 def predictor(model: keras.Model):
     """A `nodules.detection.Predict` running `model` in inference mode."""
     call = tf.function(lambda image, coord: model({"image": image, "coord": coord}, training=False))
@@ -110,11 +121,7 @@ def train_detector(config: DetectorConfig, cache_folder: str, fold: int, run: De
 
     def optimizer(model: keras.Model) -> keras.optimizers.Optimizer:
         del model
-        epochs = [e for e in range(1, config.epochs) if config.learning_rate_at(e) != config.learning_rate_at(e + 1)]
-        schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-            [e * steps_per_epoch - 1 for e in epochs],
-            [config.learning_rate_at(1)] + [config.learning_rate_at(e + 1) for e in epochs])
-        return keras.optimizers.SGD(schedule, momentum=config.momentum)
+        return keras.optimizers.SGD(learning_rate_schedule(config, steps_per_epoch), momentum=config.momentum)
 
     with precision(run.mixed_precision):
         trainer = Trainer(lambda: build_detector(config), loss, settings, run.mixed_precision, strategy, optimizer)

@@ -77,3 +77,18 @@ def test_weight_decay_is_an_l2_penalty_of_half_the_decay_on_every_parameter():
     penalty = float(sum(model.losses))
     expected = TINY.weight_decay / 2 * sum(float(np.sum(np.square(w.numpy()))) for w in model.trainable_weights)
     assert penalty == pytest.approx(expected, rel=1e-4)
+
+
+def test_learning_rate_schedule_steps_as_deeplung_by_epoch():
+    import dataclasses
+
+    from nodules.detector_training import learning_rate_schedule
+
+    config = dataclasses.replace(DetectorConfig(), epochs=10)
+    schedule = learning_rate_schedule(config, steps_per_epoch=2)
+    rates = [float(schedule(step)) for step in range(20)]
+    # epochs 1-3: 0.01; 4-6: 0.001; 7-8: 0.0005; 9-10: 0.0001 (main.py's get_lr with 10 epochs)
+    expected = [0.01] * 6 + [0.001] * 6 + [0.0005] * 4 + [0.0001] * 4
+    assert rates == pytest.approx(expected)
+    # one epoch: epoch 1 is past 0.8 of the run, so the last rate (main.py's rule taken literally)
+    assert learning_rate_schedule(dataclasses.replace(config, epochs=1), 5) == pytest.approx(0.0001)

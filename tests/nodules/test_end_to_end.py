@@ -1,0 +1,93 @@
+"""Prepare -> train both models -> export -> entrypoint on LIDC phantoms: label maps on the exact input grid
+(nibabel against the DICOM tags read with pydicom, and a reoriented NIfTI), findings consistent with the labels,
+the set loads in a TensorFlow-only process."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import nibabel as nib
+import numpy as np
+import pydicom
+
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import read_image, write_image
+from tests.conftest import run_module
+
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def _dicom_affine(series_folder: str) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """RAS affine and (columns, rows, slices) of a DICOM series from its tags."""
+    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in glob.glob(os.path.join(series_folder, "*.dcm"))]
+    cosines = np.array(headers[0].ImageOrientationPatient, float)
+    normal = np.cross(cosines[:3], cosines[3:])
+    headers.sort(key=lambda h: float(np.dot(np.array(h.ImagePositionPatient, float), normal)))
+    first, last = (np.array(h.ImagePositionPatient, float) for h in (headers[0], headers[-1]))
+    rows, columns = (float(v) for v in headers[0].PixelSpacing)
+    affine = np.eye(4)
+    affine[:3, 0] = cosines[:3] * columns
+    affine[:3, 1] = cosines[3:] * rows
+    affine[:3, 2] = (last - first) / (len(headers) - 1)
+    affine[:3, 3] = first
+    return LPS_TO_RAS @ affine, (int(headers[0].Columns), int(headers[0].Rows), len(headers))
+
+
+def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, nodule_model_set, tmp_path):
+    out = tmp_path / "out"
+    result = run_module("inference", "--input_path", os.path.join(lidc_folder, "LIDC-IDRI"), "--output_path",
+                        str(out), "--saved_models_folder", nodule_model_set, "--model", "lidc_nodules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for patient in ("LIDC-IDRI-0001", "LIDC-IDRI-0004"):
+        series = os.path.dirname(glob.glob(os.path.join(lidc_folder, "LIDC-IDRI", patient, "*", "*", "*.xml"))[0])
+        affine, shape = _dicom_affine(series)
+        output = nib.load(str(out / f"{patient}.nii.gz"))
+        assert output.shape == shape and np.allclose(output.affine, affine, atol=1e-3)
+        labels = np.asarray(output.dataobj)
+        findings = json.loads((out / f"{patient}.json").read_text())["findings"]
+        assert [f["label"] for f in findings] == list(range(1, len(findings) + 1))
+        for finding in findings:
+            assert set(finding) >= {"centre_mm", "detection_probability", "malignancy_probability", "volume_ml"}
+            assert 0.0 <= finding["malignancy_probability"] <= 1.0 and finding["detection_probability"] >= 0.5
+            voxels = (labels == finding["label"]).sum()
+            assert np.isclose(voxels * np.prod(output.header.get_zooms()) / 1000.0, finding["volume_ml"])
+
+
+def test_reoriented_nifti_gets_labels_on_its_own_grid(lidc_folder, nodule_model_set, tmp_path):
+    series = os.path.dirname(glob.glob(os.path.join(lidc_folder, "LIDC-IDRI", "LIDC-IDRI-0002", "*", "*",
+                                                    "*.xml"))[0])
+    hu, geometry = read_image(series)
+    flipped = ImageGeometry(geometry.size, geometry.spacing, tuple(geometry.index_to_physical(
+        np.array([geometry.size[0] - 1, 0, 0], float))), (-1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
+    (tmp_path / "in").mkdir()
+    write_image(hu[:, :, ::-1], flipped, str(tmp_path / "in" / "chest_0000.nii.gz"))
+    result = run_module("inference", "--input_path", str(tmp_path / "in"), "--output_path", str(tmp_path / "out"),
+                        "--saved_models_folder", nodule_model_set, "--model", "lidc_nodules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = nib.load(str(tmp_path / "out" / "chest.nii.gz"))
+    reference = nib.load(str(tmp_path / "in" / "chest_0000.nii.gz"))
+    assert output.shape == reference.shape and np.allclose(output.affine, reference.affine, atol=1e-4)
+
+
+def test_model_set_runs_in_a_tensorflow_only_process(nodule_model_set):
+    script = (
+        "import json, sys, tensorflow as tf\n"
+        "folder = sys.argv[1]\n"
+        "detector = tf.saved_model.load(folder + '/detector')\n"
+        "meta = json.loads(detector.metadata()['json'].numpy())\n"
+        "out = detector.signatures['serving_default'](image=tf.zeros([1, 32, 32, 32, 1]),"
+        " coord=tf.zeros([1, 8, 8, 8, 3]))['outputs']\n"
+        "crop = tf.saved_model.load(folder + '/crop_model')\n"
+        "res = crop.signatures['serving_default'](image=tf.zeros([1, 64, 64, 64, 1]))\n"
+        "mods = sorted({m.split('.')[0] for m in sys.modules} & {'nodules', 'preprocessing', 'networks', "
+        "'inference', 'serving', 'evaluation'})\n"
+        "print(json.dumps([list(out.shape), out.dtype.name, meta['anchors_mm'], list(res['mask_probability'].shape),"
+        " list(res['malignancy_probability'].shape), mods]))\n")
+    done = subprocess.run([sys.executable, "-c", script, os.path.join(nodule_model_set, "lidc_nodules")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    shape, dtype, anchors, mask_shape, malignancy_shape, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shape == [1, 8, 8, 8, 3, 5] and dtype == "float32" and anchors == [5.0, 10.0, 20.0]
+    assert mask_shape == [1, 64, 64, 64] and malignancy_shape == [1]
+    assert modules == []
