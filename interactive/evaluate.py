@@ -20,13 +20,13 @@ import dataclasses
 import json
 import os
 
-import cv2
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
 from tqdm import tqdm
 
 from evaluation.metrics import label_metrics
+from evaluation.plots import Line, line_chart
 from interactive.config import CLICK_RULES, InteractiveConfig
 from interactive.training import click_curve, load_case, split_cases
 from networks.config_io import config_from_dict
@@ -49,29 +49,10 @@ FLAGS = flags.FLAGS
 
 def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) -> None:
     """A PNG of Dice (y, 0..1) against clicks (x): each case in grey, the mean in blue."""
-    width, height, margin = 640, 420, 50
-    canvas = np.full((height, width, 3), 255, np.uint8)
     clicks = max(len(mean) - 1, 1)
-
-    def point(x: int, y: float) -> tuple[int, int]:
-        return (margin + int(x * (width - 2 * margin) / clicks), height - margin - int(y * (height - 2 * margin)))
-
-    cv2.line(canvas, point(0, 0), point(clicks, 0), (0, 0, 0), 1)
-    cv2.line(canvas, point(0, 0), point(0, 1), (0, 0, 0), 1)
-    for tick in range(clicks + 1):
-        cv2.putText(canvas, str(tick), (point(tick, 0)[0] - 5, height - margin + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                    (0, 0, 0), 1)
-    for value in (0.0, 0.5, 1.0):
-        cv2.putText(canvas, f"{value:.1f}", (8, point(0, value)[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-    for curve in list(curves.values()) + [mean]:
-        color, thickness = ((200, 120, 0), 2) if curve is mean else ((170, 170, 170), 1)
-        points = [point(x, y) for x, y in enumerate(curve) if np.isfinite(y)]
-        for start, end in zip(points, points[1:]):
-            cv2.line(canvas, start, end, color, thickness, cv2.LINE_AA)
-    cv2.putText(canvas, "Dice vs clicks (grey: cases, blue: mean)", (margin, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (0, 0, 0), 1)
-    with atomic_path(path) as temp:
-        cv2.imwrite(temp, canvas)
+    lines = [Line(np.arange(len(c)), np.asarray(c, np.float64), (170, 170, 170), 1) for c in curves.values()]
+    lines.append(Line(np.arange(len(mean)), np.asarray(mean, np.float64)))
+    line_chart(lines, list(range(clicks + 1)), [0.0, 0.5, 1.0], "Dice vs clicks (grey: cases, blue: mean)", path)
 
 
 def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,

@@ -23,14 +23,15 @@ from nodules.config import CropModelConfig, DetectorConfig
 from nodules.crop_model import crop_input
 from nodules.detection import detect
 from nodules.nodule_crops import crop_geometry, ct_crop
-from nodules.preprocess import detector_volume
+from nodules.preprocess import DetectorVolume, detector_volume
 from preprocessing.geometry import resample
+from preprocessing.image_geometry import ImageGeometry
 
 REPORT_PROBABILITY = 0.5
 MAX_NODULES = 20
 
 
-def paste_region(crop_grid, geometry) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+def paste_region(crop_grid: ImageGeometry, geometry: ImageGeometry) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """(start, shape) in array order of the input voxels the crop grid covers (None: it misses the image)."""
     corners = np.array(np.meshgrid(*[[0, n - 1] for n in crop_grid.size], indexing="ij")).reshape(3, -1).T
     index = geometry.physical_to_index(crop_grid.index_to_physical(corners))
@@ -54,33 +55,43 @@ class NodulePipeline(Pipeline):
     def _detector_outputs(self, image: np.ndarray, coord: np.ndarray) -> np.ndarray:
         return self.detector(image=tf.constant(image), coord=tf.constant(coord))["outputs"].numpy()
 
+    def candidates(self, hu: np.ndarray, geometry: ImageGeometry) -> tuple[DetectorVolume, np.ndarray]:
+        """(the detector volume, every detection above the detector's threshold: [n, 5] probability, x, y, z,
+        diameter in world mm, most probable first) of a CT."""
+        volume = detector_volume(hu, geometry, self.detector_config)
+        return volume, detect(self._detector_outputs, volume, self.detector_config)
+
+    def crop_outputs(self, hu: np.ndarray, geometry: ImageGeometry, centre_mm) -> tuple[ImageGeometry, np.ndarray,
+                                                                                        float]:
+        """(crop grid, mask probability on it, malignancy probability) of the crop model around a world point."""
+        grid = crop_geometry(tuple(centre_mm), self.crop_config.crop_size, self.crop_config.spacing_mm)
+        image = crop_input(ct_crop(hu, geometry, grid), self.crop_config)
+        outputs = self.crop_model(image=tf.constant(image[None, ..., None]))
+        return grid, outputs["mask_probability"].numpy()[0], float(outputs["malignancy_probability"].numpy()[0])
+
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> Findings:
         start = time.perf_counter()
         hu, geometry = images.channels[0].astype(np.float32), images.geometry
-        volume = detector_volume(hu, geometry, self.detector_config)
-        prepared = time.perf_counter()
-        detections = detect(self._detector_outputs, volume, self.detector_config)
+        volume, detections = self.candidates(hu, geometry)
         detections = detections[detections[:, 0] >= REPORT_PROBABILITY][:MAX_NODULES]
         detected = time.perf_counter()
         labels = np.zeros(geometry.shape, np.uint8)
         findings = []
         voxel_ml = float(np.prod(geometry.spacing)) / 1000.0
         for number, (probability, x, y, z, diameter) in enumerate(detections, start=1):
-            grid = crop_geometry((x, y, z), self.crop_config.crop_size, self.crop_config.spacing_mm)
-            image = crop_input(ct_crop(hu, geometry, grid), self.crop_config)
-            outputs = self.crop_model(image=tf.constant(image[None, ..., None]))
+            grid, mask_probability, malignancy = self.crop_outputs(hu, geometry, (x, y, z))
             region = paste_region(grid, geometry)
             mask = np.zeros(geometry.shape, bool)
             if region is not None:
                 target = geometry.cropped(*region)
-                fraction = resample(outputs["mask_probability"].numpy()[0], grid, target, "linear", 0.0)
+                fraction = resample(mask_probability, grid, target, "linear", 0.0)
                 inside = tuple(slice(a, a + n) for a, n in zip(*region))
                 mask[inside] = fraction >= self.crop_config.mask_threshold
             mask &= labels == 0
             labels[mask] = number
             finding = {"label": number, "centre_mm": [float(x), float(y), float(z)],
                        "detection_probability": float(probability), "detector_diameter_mm": float(diameter),
-                       "malignancy_probability": float(outputs["malignancy_probability"].numpy()[0]),
+                       "malignancy_probability": malignancy,
                        "volume_ml": float(mask.sum() * voxel_ml)}
             if mask.any():
                 voxels = np.argwhere(mask)[:, ::-1]
@@ -88,8 +99,7 @@ class NodulePipeline(Pipeline):
                 finding["box_mm"] = {"min": corners.min(axis=0).tolist(), "max": corners.max(axis=0).tolist()}
                 finding["mask_diameter_mm"] = float((6.0 * finding["volume_ml"] * 1000.0 / np.pi) ** (1.0 / 3.0))
             findings.append(finding)
-        timings = {"preprocess": prepared - start, "detect": detected - prepared,
-                   "segment": time.perf_counter() - detected}
+        timings = {"detect": detected - start, "segment": time.perf_counter() - detected}
         note = "" if volume.lungs_found else "no lungs found: the whole scan was searched"
         return Findings(labels, geometry, self.label_names, timings, {"detector": volume.image.shape},
                         {"nodules": float(len(findings))}, note, tuple(findings))

@@ -91,3 +91,16 @@ def test_model_set_runs_in_a_tensorflow_only_process(nodule_model_set):
     assert shape == [1, 8, 8, 8, 3, 5] and dtype == "float32" and anchors == [5.0, 10.0, 20.0]
     assert mask_shape == [1, 64, 64, 64] and malignancy_shape == [1]
     assert modules == []
+
+
+def test_evaluate_writes_froc_dice_and_auc(lidc_folder, nodule_model_set, tmp_path):
+    result = run_module("nodules.evaluate", "--model_set", os.path.join(nodule_model_set, "lidc_nodules"),
+                        "--dataset_folder", lidc_folder, "--output_folder", str(tmp_path), "--bootstrap", "50")
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "nodules.json").read_text())
+    assert summary["scans"] == 4 and summary["nodules"] == len(summary["rows"]) > 0
+    assert 0.0 <= summary["cpm"] <= 1.0 and 0.0 <= summary["dice_mean"] <= 1.0
+    low, high = summary["cpm_bootstrap"]["cpm"][1:]
+    assert low <= high
+    assert (tmp_path / "froc.png").stat().st_size > 0
+    assert "CPM " in result.stdout and "segmentation Dice" in result.stdout
