@@ -14,6 +14,7 @@ from cfcm.config import CFCMConfig
 from cfcm.training import CFCMTraining
 from interactive.config import InteractiveConfig
 from localization.config import LocalizationConfig
+from nodules.config import CropModelConfig, DetectorConfig
 from networks.losses import generalized_dice_loss
 from rstn.config import RSTNConfig
 from rstn.training import RSTNTraining
@@ -22,7 +23,8 @@ from tests.conftest import REPO
 
 CONFIGS = {"LocalizationConfig": LocalizationConfig(), "SCNConfig": SCNConfig(), "CFCMConfig": CFCMConfig(),
            "CFCMTraining": CFCMTraining(""), "RSTNConfig": RSTNConfig(),
-           "RSTNTraining": RSTNTraining(""), "InteractiveConfig": InteractiveConfig()}
+           "RSTNTraining": RSTNTraining(""), "InteractiveConfig": InteractiveConfig(),
+           "DetectorConfig": DetectorConfig(), "CropModelConfig": CropModelConfig()}
 
 
 def table_rows() -> list[dict[str, str]]:
