@@ -7,7 +7,7 @@ Usage:
   python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
       [--autopet_layout nnunet|studies] [--body_scale 1.0]
   python -m preprocessing.synthetic lidc --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
-      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340]
+      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340] [--lidc_layout tcia|luna16]
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ flags.DEFINE_float("body_scale", 1.0, "autopet: size of the anatomy relative to 
 flags.DEFINE_list("field_of_view_mm", None, "lidc: range of the field of view in mm (default 300,400); the anatomy "
                   "scales with it.")
 flags.DEFINE_list("axial_extent_mm", None, "lidc: range of the scanned length in mm (default 260,340).")
+flags.DEFINE_enum("lidc_layout", "tcia", ["tcia", "luna16"], "lidc: TCIA's DICOM series with annotation XML, or "
+                  "LUNA16's subset*/ .mhd scans with its CSV files.")
 flags.mark_flag_as_required("output_folder")
 
 DATASETS = ("flare21", "montgomery", "nih_pancreas", "autopet", "lidc")
@@ -53,8 +55,8 @@ def main(argv: list[str]) -> None:
         ranges = {name: tuple(float(v) for v in getattr(FLAGS, name)) for name in ("field_of_view_mm",
                                                                                    "axial_extent_mm")
                   if getattr(FLAGS, name)}
-        paths = lidc.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed,
-                                   lidc.LidcPhantomConfig(**in_plane, **ranges))
+        write = lidc.write_luna16_dataset if FLAGS.lidc_layout == "luna16" else lidc.write_dataset
+        paths = write(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, lidc.LidcPhantomConfig(**in_plane, **ranges))
     else:
         config = montgomery.MontgomeryPhantomConfig(long_side=(min(600, FLAGS.max_side), FLAGS.max_side))
         paths = montgomery.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config)

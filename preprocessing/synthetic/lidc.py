@@ -11,20 +11,30 @@ vessels marked as `nonNodule`. Layout::
 
     LIDC-IDRI/LIDC-IDRI-0001/01-01-2000-NA-NA-12345/3000566.000000-NA-67890/1-001.dcm ... 069.xml
 
+or the LUNA16 layout (`write_luna16_dataset`): `subset0/<seriesuid>.mhd` + `.raw` .. (scans dealt over ten
+subsets), `annotations.csv` (the nodules >= 3 mm at least 3 of 4 simulated readers marked, centre and diameter in
+world mm), `annotations_excluded.csv` (the other nodules, micronodules and the nodule-like vessels, diameter -1
+where unknown), `seriesuids.csv` and `candidates.csv` (class 1 at the nodules, 0 at vessels and random lung
+points).
+
 World coordinates follow DICOM/ITK LPS, direction identity, slices stored from the top (Instance Number 1 at the
 highest z).
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import os
+import shutil
 import xml.etree.ElementTree as ElementTree
 
 import cv2
 import numpy as np
+import SimpleITK as sitk
 
 from preprocessing.atomic import atomic_path
 from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import to_sitk
 from preprocessing.synthetic.dicom import series_uids, write_ct_series
 from preprocessing.synthetic.shapes import deformed_ellipsoid, world_axes
 
@@ -383,4 +393,59 @@ def write_dataset(output_folder: str, num_cases: int, seed: int = 0, config: Lid
         folder = os.path.join(output_folder, "LIDC-IDRI", patient, study, series)
         write_scan(folder, scan, patient, f"6279.6001.{seed}.{number}", rng)
         written.append(folder)
+    return written
+
+
+def _write_csv(path: str, header: list[str] | None, rows: list[list]) -> None:
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _write_mhd(folder: str, name: str, scan: LidcPhantom) -> str:
+    """Writes `<folder>/<name>.mhd` + `.raw` (uncompressed, as LUNA16), both complete or neither."""
+    staging = os.path.join(folder, f".tmp-{name}")
+    os.makedirs(staging, exist_ok=True)
+    try:
+        sitk.WriteImage(to_sitk(scan.hu, scan.geometry), os.path.join(staging, f"{name}.mhd"), useCompression=False)
+        os.replace(os.path.join(staging, f"{name}.raw"), os.path.join(folder, f"{name}.raw"))
+        os.replace(os.path.join(staging, f"{name}.mhd"), os.path.join(folder, f"{name}.mhd"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return os.path.join(folder, f"{name}.mhd")
+
+
+def write_luna16_dataset(output_folder: str, num_cases: int, seed: int = 0, config: LidcPhantomConfig | None = None,
+                         progress: bool = True) -> list[str]:
+    """Writes phantoms in the LUNA16 layout (see the module docstring); returns the .mhd paths."""
+    from tqdm import tqdm
+
+    rng = np.random.default_rng(seed)
+    config = config or LidcPhantomConfig()
+    written, annotations, excluded, candidates, uids = [], [], [], [], []
+    for number in tqdm(range(1, num_cases + 1), desc="LUNA16 phantoms", disable=not progress):
+        scan = phantom(rng, config)
+        uid = f"1.3.6.1.4.1.14519.5.2.1.6279.6001.{seed}{number:06d}"
+        folder = os.path.join(output_folder, f"subset{(number - 1) % 10}")
+        os.makedirs(folder, exist_ok=True)
+        written.append(_write_mhd(folder, uid, scan))
+        uids.append([uid])
+        for nodule in scan.nodules:
+            readers = int(rng.binomial(4, 0.95 if nodule.diameter_mm >= 6.0 else 0.75))
+            row = [uid, *(f"{c:.6f}" for c in nodule.centre_mm), f"{nodule.diameter_mm:.6f}"]
+            (annotations if readers >= 3 else excluded).append(row)
+            candidates.append([uid, *(f"{c:.6f}" for c in nodule.centre_mm), 1])
+        for centre, diameter in scan.micronodules:
+            excluded.append([uid, *(f"{c:.6f}" for c in centre), f"{diameter:.6f}"])
+        for centre in scan.vessel_points:
+            excluded.append([uid, *(f"{c:.6f}" for c in centre), "-1"])
+            candidates.append([uid, *(f"{c:.6f}" for c in centre), 0])
+    header = ["seriesuid", "coordX", "coordY", "coordZ", "diameter_mm"]
+    _write_csv(os.path.join(output_folder, "annotations.csv"), header, annotations)
+    _write_csv(os.path.join(output_folder, "annotations_excluded.csv"), header, excluded)
+    _write_csv(os.path.join(output_folder, "seriesuids.csv"), None, uids)
+    _write_csv(os.path.join(output_folder, "candidates.csv"), ["seriesuid", "coordX", "coordY", "coordZ", "class"],
+               candidates)
     return written
