@@ -32,6 +32,9 @@ demo: $(STAMP)
 	$(PY) -m preprocessing.synthetic autopet --output_folder $(DEMO_DIR)/AutoPET --num_cases 3 --in_plane_size 96 --body_scale 0.5 --seed 2026
 	$(PY) -m inference --model autopet_interactive --input_path $(DEMO_DIR)/AutoPET/imagesTr --output_path $(DEMO_DIR)/lesion_predictions --saved_models_folder saved_models
 	$(PY) -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder $(DEMO_DIR)/AutoPET --cases all --clicks 5 --output_folder $(DEMO_DIR)/lesion_clicks
+	$(PY) -m preprocessing.synthetic lidc --output_folder $(DEMO_DIR)/LIDC --num_cases 4 --in_plane_size 192 --field_of_view_mm 230,260 --axial_extent_mm 110,140 --seed 2026
+	$(PY) -m inference --model lidc_nodules --input_path $(DEMO_DIR)/LIDC/LIDC-IDRI --output_path $(DEMO_DIR)/nodule_predictions --saved_models_folder saved_models
+	$(PY) -m nodules.evaluate --model_set saved_models/lidc_nodules --dataset_folder $(DEMO_DIR)/LIDC --output_folder $(DEMO_DIR)/nodule_evaluation
 
 demo-models: $(STAMP)
 	PY=$(PY) bash saved_models/train_demo_models.sh

@@ -11,25 +11,19 @@ from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
-import os
-
 from absl import app, flags
 
 from interactive.config import InteractiveConfig
 from interactive.training import InteractiveTraining, train_interactive
 from networks.config_flags import config_from_flags, define_config_flags
-from networks.config_io import write_config
-from networks.distribution import is_chief
-from networks.training_flags import define_distribution_flags, strategy
+from networks.training_flags import (define_distribution_flags, define_run_flags, define_strides_flag, parsed_strides,
+                                     print_final, start_run)
 
 flags.DEFINE_string("base_dataset_folder", None, "AutoPET folder: imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/.")
 flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
 define_config_flags(InteractiveConfig, skip=("strides",))
-flags.DEFINE_list("strides", ["x".join(map(str, s)) for s in InteractiveConfig().strides],
-                  "Stride (z x y x x) per DynUNet level, e.g. 1x1x1,2x2x2,1x2x2.")
-flags.DEFINE_bool("mixed_precision", False, "float16 on GPU, bfloat16 on CPU (exports are always float32).")
-flags.DEFINE_integer("seed", 0, "Seed of crops, augmentation, clicks and weight initialisation.")
-flags.DEFINE_float("ema_decay", 0.0, "Addition: export a moving average of the weights (0: the trained weights).")
+define_strides_flag(InteractiveConfig().strides)
+define_run_flags()
 flags.DEFINE_integer("validation_batch", 1, "Windows per network call in validation.")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
 define_distribution_flags()
@@ -38,16 +32,11 @@ FLAGS = flags.FLAGS
 
 def main(argv: list[str]) -> None:
     del argv
-    strides = tuple(tuple(int(v) for v in s.split("x")) for s in FLAGS.strides)
-    config = config_from_flags(InteractiveConfig, FLAGS, skip=("strides",), strides=strides)
+    config = config_from_flags(InteractiveConfig, FLAGS, skip=("strides",), strides=parsed_strides())
     run = InteractiveTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay,
                               FLAGS.validation_batch)
-    distribution = strategy()
-    if is_chief(distribution):
-        os.makedirs(FLAGS.base_output_folder, exist_ok=True)
-        write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
-    _, metrics = train_interactive(config, FLAGS.base_dataset_folder, run, distribution)
-    print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none"))
+    distribution = start_run(config, FLAGS.base_output_folder)
+    print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution)[1])
 
 
 if __name__ == "__main__":

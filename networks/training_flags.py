@@ -51,6 +51,40 @@ def parse_valid_sizes(text: str) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(sorted(int(n) for n in axis.split(","))) for axis in axes)
 
 
+def define_run_flags() -> None:
+    """Defines --mixed_precision, --seed and --ema_decay of the epoch-based training scripts (interactive, nodules),
+    whose originals export the trained weights."""
+    flags.DEFINE_bool("mixed_precision", False, "float16 on GPU, bfloat16 on CPU (exports are always float32).")
+    flags.DEFINE_integer("seed", 0, "Seed of crops, augmentation, clicks and weight initialisation.")
+    flags.DEFINE_float("ema_decay", 0.0, "Addition: export a moving average of the weights (0: the trained weights).")
+
+
+def define_strides_flag(default: tuple[tuple[int, int, int], ...]) -> None:
+    """Defines --strides: a DynUNet's stride per level as z x y x x."""
+    flags.DEFINE_list("strides", ["x".join(map(str, s)) for s in default],
+                      "Stride (z x y x x) per DynUNet level, e.g. 1x1x1,2x2x2,1x2x2.")
+
+
+def parsed_strides() -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(v) for v in s.split("x")) for s in FLAGS.strides)
+
+
+def start_run(config, output_folder: str):
+    """The tf.distribute strategy of the flags; its chief writes `config` to <output_folder>/config.json."""
+    from networks.config_io import write_config
+    from networks.distribution import is_chief
+
+    distribution = strategy()
+    if is_chief(distribution):
+        os.makedirs(output_folder, exist_ok=True)
+        write_config(config, os.path.join(output_folder, "config.json"))
+    return distribution
+
+
+def print_final(metrics: dict) -> None:
+    print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none"))
+
+
 def define_distribution_flags() -> None:
     """Defines --distribution and --devices (every training script)."""
     flags.DEFINE_enum("distribution", "default", list(DISTRIBUTIONS),

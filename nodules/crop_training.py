@@ -20,19 +20,9 @@ from nodules.cache import read_scan
 from nodules.config import CropModelConfig
 from nodules.crop_data import centred_crop, training_crop
 from nodules.crop_model import build_crop_model
-from nodules.detector_training import fold_cases
+from nodules.detector_training import NoduleTraining, fold_cases
 from nodules.roc import roc_auc
 from preprocessing.pipeline import StreamShard
-
-
-@dataclasses.dataclass(frozen=True)
-class CropTraining:
-    """Run settings (as `nodules.detector_training.DetectorTraining`)."""
-
-    output_folder: str
-    mixed_precision: bool = False
-    seed: int = 0
-    ema_decay: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +91,7 @@ def validation_metrics(predict, crops: NoduleCrops, config: CropModelConfig) -> 
     return metrics
 
 
-def train_crop_model(config: CropModelConfig, cache_folder: str, fold: int, run: CropTraining,
+def train_crop_model(config: CropModelConfig, cache_folder: str, fold: int, run: NoduleTraining,
                      strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the crop model for `config.epochs` epochs on the nodules of `fold`'s training scans."""
     keras.utils.set_random_seed(run.seed)

@@ -26,8 +26,8 @@ from preprocessing.pipeline import StreamShard
 
 
 @dataclasses.dataclass(frozen=True)
-class DetectorTraining:
-    """Run settings.
+class NoduleTraining:
+    """Run settings of the nodule trainings.
 
     Attributes:
         output_folder: checkpoints, TensorBoard logs, train.csv, validation.csv.
@@ -100,7 +100,7 @@ def _crops(scans: list[CachedScan], config: DetectorConfig, seed: int, shard: St
         .prefetch(1)
 
 
-def train_detector(config: DetectorConfig, cache_folder: str, fold: int, run: DetectorTraining,
+def train_detector(config: DetectorConfig, cache_folder: str, fold: int, run: NoduleTraining,
                    strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) the detector for `config.epochs` epochs on the cached scans of `fold`; returns the
     trainer and the last validation metrics."""

@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
-import os
-
 from absl import app, flags
 
 from networks.config_flags import config_from_flags, define_config_flags
-from networks.config_io import write_config
-from networks.distribution import is_chief
-from networks.training_flags import define_distribution_flags, strategy
+from networks.training_flags import define_distribution_flags, define_run_flags, print_final, start_run
 from nodules.config import DetectorConfig
-from nodules.detector_training import DetectorTraining, train_detector
+from nodules.detector_training import NoduleTraining, train_detector
 
 flags.DEFINE_string("cache_folder", None, "Nodule cache written by python -m nodules.prepare.")
 flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
 flags.DEFINE_integer("fold", 1, "Cross-validation fold (its patients validate; 0: train on all).")
 define_config_flags(DetectorConfig)
-flags.DEFINE_bool("mixed_precision", False, "float16 on GPU, bfloat16 on CPU (exports are always float32).")
-flags.DEFINE_integer("seed", 0, "Seed of crops, augmentation and weight initialisation.")
-flags.DEFINE_float("ema_decay", 0.0, "Addition: export a moving average of the weights (0: the trained weights).")
+define_run_flags()
 flags.mark_flags_as_required(["cache_folder", "base_output_folder"])
 define_distribution_flags()
 FLAGS = flags.FLAGS
@@ -37,13 +31,9 @@ FLAGS = flags.FLAGS
 def main(argv: list[str]) -> None:
     del argv
     config = config_from_flags(DetectorConfig, FLAGS)
-    run = DetectorTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay)
-    distribution = strategy()
-    if is_chief(distribution):
-        os.makedirs(FLAGS.base_output_folder, exist_ok=True)
-        write_config(config, os.path.join(FLAGS.base_output_folder, "config.json"))
-    _, metrics = train_detector(config, FLAGS.cache_folder, FLAGS.fold, run, distribution)
-    print("final validation: " + (", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "none"))
+    run = NoduleTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay)
+    distribution = start_run(config, FLAGS.base_output_folder)
+    print_final(train_detector(config, FLAGS.cache_folder, FLAGS.fold, run, distribution)[1])
 
 
 if __name__ == "__main__":

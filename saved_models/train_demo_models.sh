@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/, pancreas_rstn/,
-# autopet_interactive/) on synthetic phantoms (FLARE21, Montgomery, NIH Pancreas-CT and AutoPET layouts) and exports
-# them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation spacing with valid sizes scaled to
-# it, 256-pixel X-ray input, RSTN with 16 base filters, 256 fc filters and Adam, a small DynUNet on 64^3 windows, a few
-# thousand iterations. The paper defaults are in localization/config.py, scn/config.py, cfcm/config.py,
-# rstn/config.py and interactive/config.py. Reruns resume from the checkpoints in $WORK.
+# autopet_interactive/, lidc_nodules/) on synthetic phantoms (FLARE21, Montgomery, NIH Pancreas-CT, AutoPET and
+# LIDC-IDRI layouts) and exports them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation
+# spacing with valid sizes scaled to it, 256-pixel X-ray input, RSTN with 16 base filters, 256 fc filters and Adam,
+# a small DynUNet on 64^3 windows, a narrow nodule detector, a few thousand iterations. The paper defaults are in
+# localization/config.py, scn/config.py, cfcm/config.py, rstn/config.py, interactive/config.py and
+# nodules/config.py. Reruns resume from the checkpoints in $WORK.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${WORK:-build/demo_models}
@@ -54,3 +55,19 @@ $PY -m interactive.train --base_dataset_folder "$WORK/AutoPET" --base_output_fol
 PET_DATA="synthetic phantoms (preprocessing.synthetic autopet: 36 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 32 trained on); demo only, never seen a real scan"
 $PY -m interactive.export --load_model_base "$WORK/interactive" --model_set_folder "$OUT/autopet_interactive" \
   --trained_on "$PET_DATA"
+[ -d "$WORK/LIDC/LIDC-IDRI" ] || \
+  $PY -m preprocessing.synthetic lidc --output_folder "$WORK/LIDC" --num_cases 32 --in_plane_size 192 \
+    --field_of_view_mm 230,260 --axial_extent_mm 110,140 --seed 500
+[ -f "$WORK/lidc_cache/cases.json" ] || \
+  $PY -m nodules.prepare --dataset_folder "$WORK/LIDC" --cache_folder "$WORK/lidc_cache" --num_folds 8
+# DeepLung detector at a quarter of the widths (8; 16-32; 64, 32), fewer blocks, 64^3 crops, batch 4, 30 epochs
+# (the original: 24; 32-64; 128, 64 at 96^3, batch 64, 150 epochs); the crop model with 8-64 filters.
+$PY -m nodules.train_detector --cache_folder "$WORK/lidc_cache" --base_output_folder "$WORK/nodule_detector" \
+  --fold 1 --epochs 30 --batch_size 4 --crop_size 64,64,64 --filters_pre 8 --filters_forward 16,32,32,32 \
+  --blocks_forward 1,1,2,2 --filters_backward 64,32 --blocks_backward 2,2 --head_filters 32 --test_side 96 \
+  --test_margin 16
+$PY -m nodules.train_crop_model --cache_folder "$WORK/lidc_cache" --base_output_folder "$WORK/nodule_crop_model" \
+  --fold 1 --epochs 40 --batch_size 4 --filters 8,16,32,64,64
+LIDC_DATA="synthetic phantoms (preprocessing.synthetic lidc: 32 chest CT series of 192x192 pixels with simulated LIDC readings, seed 500, 28 trained on); demo only, never seen a real scan"
+$PY -m nodules.export --load_detector "$WORK/nodule_detector" --load_crop_model "$WORK/nodule_crop_model" \
+  --model_set_folder "$OUT/lidc_nodules" --trained_on "$LIDC_DATA"

@@ -1,5 +1,6 @@
 """`make docker-test`: builds the batch-inference image and runs it, as a non-root user, on a phantom of every
-shipped model set; checks from the host that each output is there, on its input's grid (nibabel / OpenCV),
+shipped model set; checks from the host that each output is there, on its input's grid (nibabel / OpenCV, or
+the DICOM tags with pydicom),
 owned by that user and readable by others (mode 0644 under the container's umask 022).
 
 The container runs with `--user UID:GID` (the caller's; a user without a passwd entry or HOME when the caller
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401  (first: hides TensorFlow's start-up lines)
 
+import glob
 import os
 import re
 import shutil
@@ -35,7 +37,8 @@ FLAGS = flags.FLAGS
 
 BASE_IMAGE = "python:3.11-slim"
 NON_ROOT = (4242, 4242)
-# pipeline -> (preprocessing.synthetic arguments, input folder, reference folder with the input grid)
+# pipeline -> (preprocessing.synthetic arguments, input folder, reference folder with the input grid: label files,
+# or for a DICOM input its series folders, read by their tags)
 PHANTOMS = {
     "cfcm": (["montgomery", "--num_cases", "1", "--max_side", "1024"], "CXR_png", "ManualMask/leftMask"),
     "efficient_scn": (["flare21", "--num_cases", "0", "--num_validation_cases", "1", "--in_plane_size", "256"],
@@ -44,6 +47,8 @@ PHANTOMS = {
              "TCIA_pancreas_labels-02-05-2017"),
     "interactive": (["autopet", "--num_cases", "1", "--in_plane_size", "96", "--body_scale", "0.5"], "imagesTr",
                     "labelsTr"),
+    "nodules": (["lidc", "--num_cases", "1", "--in_plane_size", "128", "--field_of_view_mm", "180,200",
+                 "--axial_extent_mm", "70,80"], "LIDC-IDRI", "LIDC-IDRI/*/*/*"),
 }
 
 
@@ -55,7 +60,20 @@ def _build(image: str) -> None:
 
 
 def _grid_problems(output: str, reference: str) -> list[str]:
-    """Differences between the output's grid and the reference's (the input's grid), read independently."""
+    """Differences between the output's grid and the reference's (the input's grid: an image, or a DICOM series
+    folder), read independently."""
+    if os.path.isdir(reference):
+        import nibabel as nib
+        import numpy as np
+
+        from tests.dicom_grid import dicom_affine
+
+        out = nib.load(output)
+        affine, shape = dicom_affine(reference)
+        problems = [] if out.shape == shape else [f"shape {out.shape} != input {shape}"]
+        if not np.allclose(out.affine, affine, atol=1e-3):
+            problems.append(f"affine {out.affine.round(4).tolist()} != input {affine.round(4).tolist()}")
+        return problems
     if output.endswith(".png"):
         import cv2
 
@@ -89,12 +107,14 @@ def _check_set(name: str, pipeline: str, work: str, user: tuple[int, int]) -> li
         return [f"exit {run.returncode}: {run.stderr.strip()[-1500:]}"]
     noise = [line for line in re.split(r"[\r\n]+", run.stderr) if line.strip() and not line.startswith("cases:")]
     problems = [f"stderr has more than the progress bar: {noise[:5]}"] if noise else []
-    written = sorted(n for n in os.listdir(outputs) if n != "summary.csv")
-    references = sorted(os.listdir(os.path.join(data, reference_folder)))
-    if len(written) != 1 or len(references) != 1 or any(n.startswith(".") for n in written):
-        return problems + [f"outputs {written} for references {references}"]
-    problems += _grid_problems(os.path.join(outputs, written[0]), os.path.join(data, reference_folder, references[0]))
-    for file in (written[0], "summary.csv"):
+    findings = sorted(n for n in os.listdir(outputs) if n.endswith(".json"))
+    written = sorted(n for n in os.listdir(outputs) if n != "summary.csv" and n not in findings)
+    references = sorted(glob.glob(os.path.join(data, reference_folder, "*")) if "*" not in reference_folder else
+                        glob.glob(os.path.join(data, reference_folder)))
+    if len(written) != 1 or len(references) != 1 or any(n.startswith(".") for n in written) or len(findings) > 1:
+        return problems + [f"outputs {written + findings} for references {references}"]
+    problems += _grid_problems(os.path.join(outputs, written[0]), references[0])
+    for file in (written[0], *findings, "summary.csv"):
         status = os.stat(os.path.join(outputs, file))
         if (status.st_uid, status.st_gid) != user or stat.S_IMODE(status.st_mode) != 0o644:
             problems.append(f"{file}: owner {status.st_uid}:{status.st_gid} mode {stat.S_IMODE(status.st_mode):o}, "

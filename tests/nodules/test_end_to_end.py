@@ -9,30 +9,11 @@ import sys
 
 import nibabel as nib
 import numpy as np
-import pydicom
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
 from tests.conftest import run_module
-
-LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
-
-
-def _dicom_affine(series_folder: str) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """RAS affine and (columns, rows, slices) of a DICOM series from its tags."""
-    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in glob.glob(os.path.join(series_folder, "*.dcm"))]
-    cosines = np.array(headers[0].ImageOrientationPatient, float)
-    normal = np.cross(cosines[:3], cosines[3:])
-    headers.sort(key=lambda h: float(np.dot(np.array(h.ImagePositionPatient, float), normal)))
-    first, last = (np.array(h.ImagePositionPatient, float) for h in (headers[0], headers[-1]))
-    rows, columns = (float(v) for v in headers[0].PixelSpacing)
-    affine = np.eye(4)
-    affine[:3, 0] = cosines[:3] * columns
-    affine[:3, 1] = cosines[3:] * rows
-    affine[:3, 2] = (last - first) / (len(headers) - 1)
-    affine[:3, 3] = first
-    return LPS_TO_RAS @ affine, (int(headers[0].Columns), int(headers[0].Rows), len(headers))
-
+from tests.dicom_grid import dicom_affine
 
 def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, nodule_model_set, tmp_path):
     out = tmp_path / "out"
@@ -41,7 +22,7 @@ def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, no
     assert result.returncode == 0, result.stderr[-3000:]
     for patient in ("LIDC-IDRI-0001", "LIDC-IDRI-0004"):
         series = os.path.dirname(glob.glob(os.path.join(lidc_folder, "LIDC-IDRI", patient, "*", "*", "*.xml"))[0])
-        affine, shape = _dicom_affine(series)
+        affine, shape = dicom_affine(series)
         output = nib.load(str(out / f"{patient}.nii.gz"))
         assert output.shape == shape and np.allclose(output.affine, affine, atol=1e-3)
         labels = np.asarray(output.dataobj)
