@@ -46,3 +46,14 @@ def test_indeterminate_nodules_do_not_count_in_the_malignancy_loss():
     assert float(terms["loss_malignancy"]) == pytest.approx(expected, rel=1e-5)
     none = crop_loss(outputs, {**labels, "malignancy": tf.constant([-1, -1, -1])}, TINY)
     assert float(none["loss_malignancy"]) == 0.0
+
+
+def test_a_smaller_crop_is_cut_from_the_centre_of_the_cached_one():
+    hu = np.zeros((24, 24, 24), np.int16)
+    mask = np.zeros((24, 24, 24), np.uint8)
+    mask[12, 12, 12] = 1
+    small = dataclasses.replace(TINY, crop_size=(8, 8, 8))
+    _, label = centred_crop(hu, mask, small)
+    assert label.shape == (8, 8, 8) and label[4, 4, 4] == 1
+    with pytest.raises(ValueError, match="smaller than crop_size"):
+        centred_crop(hu, mask, dataclasses.replace(TINY, crop_size=(32, 32, 32)))
