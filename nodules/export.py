@@ -39,6 +39,7 @@ def detector_metadata(config: DetectorConfig) -> dict:
     return {"system": SYSTEM, "role": "detector", "architecture": "DeepLung 3D Res18 RPN",
             "spacing_mm": [config.spacing_mm] * 3, "orientation": "canonical (preprocessing.orientation)",
             "anchors_mm": list(config.anchors_mm), "stride": config.stride, "size_multiple": config.max_stride,
+            "example_inputs": {"image": [1, 32, 32, 32, 1], "coord": [1, 8, 8, 8, 3]},
             "normalization": {"kind": "window", "hu_window": list(config.hu_window), "scale": "(v - 128) / 128",
                               "pad_value": config.pad_value},
             "config": dataclasses.asdict(config)}

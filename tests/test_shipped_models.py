@@ -37,6 +37,7 @@ TF_ONLY_SCRIPT = textwrap.dedent("""
                 sizes = size if isinstance(size, list) else [size] * len(spec["shape"])
                 shape = [1 if i == 0 and n is None else (sizes[max(i - 1, 0)] if n is None else n)
                          for i, n in enumerate(spec["shape"])]
+                shape = meta.get("example_inputs", {}).get(key, shape)  # related sizes, when the set gives them
                 inputs[key] = tf.zeros(shape, tf.as_dtype(spec["dtype"]))
             outputs = model.signatures["serving_default"](**inputs)
             for key, spec in meta["signatures"]["serving_default"]["outputs"].items():

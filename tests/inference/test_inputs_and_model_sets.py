@@ -65,5 +65,5 @@ def test_a_manifest_naming_an_unregistered_pipeline_is_a_manifest_error():
     from inference.registry import pipeline_class
     from serving.manifest import ManifestError
 
-    with pytest.raises(ManifestError, match="unknown pipeline 'nope' \\(registered: cfcm, efficient_scn, interactive, rstn\\)"):
+    with pytest.raises(ManifestError, match="unknown pipeline 'nope' \\(registered: cfcm, efficient_scn, interactive, nodules, rstn\\)"):
         pipeline_class("nope")

@@ -102,5 +102,5 @@ def test_synthetic_cli_writes_layouts(tmp_path):
         assert "wrote" in result.stdout
     assert len(flare21_cases(str(tmp_path / "flare21"))) == 2
     assert len(montgomery_cases(str(tmp_path / "montgomery"))) == 2
-    bad = run_module("preprocessing.synthetic", "lidc", "--output_folder", str(tmp_path))
+    bad = run_module("preprocessing.synthetic", "kits19", "--output_folder", str(tmp_path))
     assert bad.returncode != 0 and "flare21, montgomery, nih_pancreas" in bad.stderr
