@@ -81,20 +81,18 @@ class NodulePipeline(Pipeline):
         for number, (probability, x, y, z, diameter) in enumerate(detections, start=1):
             grid, mask_probability, malignancy = self.crop_outputs(hu, geometry, (x, y, z))
             region = paste_region(grid, geometry)
-            mask = np.zeros(geometry.shape, bool)
+            voxels = np.zeros((0, 3), int)
             if region is not None:
                 target = geometry.cropped(*region)
                 fraction = resample(mask_probability, grid, target, "linear", 0.0)
-                inside = tuple(slice(a, a + n) for a, n in zip(*region))
-                mask[inside] = fraction >= self.crop_config.mask_threshold
-            mask &= labels == 0
-            labels[mask] = number
+                inside = labels[tuple(slice(a, a + n) for a, n in zip(*region))]
+                piece = (fraction >= self.crop_config.mask_threshold) & (inside == 0)
+                inside[piece] = number
+                voxels = (np.argwhere(piece) + np.asarray(region[0]))[:, ::-1]
             finding = {"label": number, "centre_mm": [float(x), float(y), float(z)],
                        "detection_probability": float(probability), "detector_diameter_mm": float(diameter),
-                       "malignancy_probability": malignancy,
-                       "volume_ml": float(mask.sum() * voxel_ml)}
-            if mask.any():
-                voxels = np.argwhere(mask)[:, ::-1]
+                       "malignancy_probability": malignancy, "volume_ml": float(len(voxels) * voxel_ml)}
+            if len(voxels):
                 corners = geometry.index_to_physical(np.array([voxels.min(axis=0), voxels.max(axis=0)]))
                 finding["box_mm"] = {"min": corners.min(axis=0).tolist(), "max": corners.max(axis=0).tolist()}
                 finding["mask_diameter_mm"] = float((6.0 * finding["volume_ml"] * 1000.0 / np.pi) ** (1.0 / 3.0))
