@@ -1,7 +1,7 @@
 """The single inference entrypoint.
 
 Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--saved_models_folder saved_models]
-       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--keep_spacing] [--overwrite]
+       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--keep_spacing] [--overwrite] [--dicom_seg]
        python -m inference --list_models [--saved_models_folder saved_models]
 
 Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
@@ -9,10 +9,11 @@ Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel fi
 named by `--model`, or else the only installed set that accepts the input's dimensionality (2D images,
 3D volumes); when several do, the one of them marked default in its manifest, and without exactly one such
 mark the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
-with the input's exact geometry; findings as `<case>.json`). A bad case is reported and skipped; the exit
-code is 1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output
-folder unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM
-stopped the batch. OUT/summary.csv has per-case timings and statuses.
+with the input's exact geometry; findings as `<case>.json`; with --dicom_seg, a DICOM Segmentation object
+`<case>.seg.dcm` for cases read from a DICOM series). A bad case is reported and skipped; the exit code is
+1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output folder
+unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM stopped
+the batch. OUT/summary.csv has per-case timings and statuses.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's sp
 flags.DEFINE_float("max_extent_mm", 2000.0, "Refuse volumes longer than this along an axis (mm): implausible "
                    "for a scan, usually a wrong spacing in the header.")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
+flags.DEFINE_bool("dicom_seg", False, "Also write OUT/<case>.seg.dcm, a DICOM Segmentation object referencing the "
+                  "input series (3D cases read from a DICOM series folder).")
 FLAGS = flags.FLAGS
 
 DIMENSIONALITY = {"auto": None, "ct": 3, "xray": 2}
@@ -54,7 +57,8 @@ def main(argv: list[str]) -> int:
         return EXIT_SETUP
     request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
                          DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
-                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing, FLAGS.max_extent_mm),
+                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing, FLAGS.max_extent_mm,
+                                    FLAGS.dicom_seg),
                          FLAGS.overwrite)
     return run(request)
 

@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from inference.batch import CaseReport
+from inference.dicom_seg import SEG_SUFFIX, write_dicom_seg
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
@@ -32,12 +33,15 @@ class RunOptions:
             sliding window over the region instead (an addition; the original enlarges the spacing).
         max_extent_mm: volumes longer than this along an axis (mm) are refused as implausible (a wrong spacing
             in the header would otherwise cost many times the time and memory).
+        dicom_seg: also write `<case>.seg.dcm`, a DICOM Segmentation object referencing the input series, for
+            cases whose input is a DICOM series (`inference.dicom_seg`).
     """
 
     batch_size: int = 1
     overlap: float = 0.5
     keep_spacing: bool = False
     max_extent_mm: float = 2000.0
+    dicom_seg: bool = False
 
 
 def canonical_images(images: CaseImages) -> tuple[CaseImages, Reorientation | None]:
@@ -86,5 +90,17 @@ class Pipeline:
                                          geometry=images.geometry)
         start = time.perf_counter()
         write_result(result, output_base, self.output_suffix)
+        notes = [result.note] if result.note else []
+        if self.options.dicom_seg:
+            notes += self._write_dicom_seg(case, result, output_base)
         return CaseReport({"read": read_seconds, **result.timings, "write": time.perf_counter() - start},
-                          result.figures, result.note)
+                          result.figures, "; ".join(notes))
+
+    def _write_dicom_seg(self, case: CaseInput, result: LabelMap, output_base: str) -> list[str]:
+        """Writes `<output_base>.seg.dcm` for a case read from a DICOM series; the summary notes when there is
+        none (input not a series, nothing segmented)."""
+        if result.geometry.ndim != 3 or not os.path.isdir(case.channels[0]):
+            return ["no DICOM SEG: the input is not a DICOM series"]
+        written = write_dicom_seg(result.labels, case.channels[0], result.label_names, self.model_set.name,
+                                  output_base + SEG_SUFFIX)
+        return [] if written else ["no DICOM SEG: nothing segmented"]

@@ -6,7 +6,8 @@ Per case: the detector's volume (`nodules.preprocess`: 1 mm, lungs cropped and w
 and malignancy; the masks go back onto the input's grid (linear, at one half) as labels 1, 2, ... in detection
 order (a voxel claimed twice keeps the first). Outputs: `<case>.nii.gz` and `<case>.json` with, per nodule, its
 label, centre and mask box in world mm (x, y, z), diameters (the detector's cube and the mask's equivalent
-sphere), volume, detection probability and malignancy probability.
+sphere), volume, detection probability and malignancy probability. Label k is named 'nodule k' (the segment
+label of a DICOM SEG).
 """
 from __future__ import annotations
 
@@ -99,5 +100,6 @@ class NodulePipeline(Pipeline):
             findings.append(finding)
         timings = {"detect": detected - start, "segment": time.perf_counter() - detected}
         note = "" if volume.lungs_found else "no lungs found: the whole scan was searched"
-        return Findings(labels, geometry, self.label_names, timings, {"detector": volume.image.shape},
+        names = {0: self.label_names[0], **{f["label"]: f"{self.label_names[1]} {f['label']}" for f in findings}}
+        return Findings(labels, geometry, names, timings, {"detector": volume.image.shape},
                         {"nodules": float(len(findings))}, note, tuple(findings))

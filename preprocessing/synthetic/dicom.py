@@ -55,6 +55,7 @@ def write_ct_series(folder: str, hu: np.ndarray, geometry: ImageGeometry, patien
         tags = {
             "0008|0060": "CT", "0010|0020": patient_id, "0010|0010": patient_id,
             "0020|000d": study_uid, "0020|000e": series_uid, "0008|0018": sop_uids[z],
+            "0020|0052": f"{UID_ROOT}.4.{uid_suffix}",
             "0008|0016": "1.2.840.10008.5.1.4.1.1.2",
             "0020|0032": _decimal(position), "0020|0037": _decimal(list(direction[:, 0]) + list(direction[:, 1])),
             "0028|0030": _decimal((geometry.spacing[1], geometry.spacing[0])),

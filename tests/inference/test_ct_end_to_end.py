@@ -14,8 +14,9 @@ import pytest
 
 from preprocessing.cases import flare21_cases
 from preprocessing.image_geometry import ImageGeometry
-from preprocessing.image_io import read_image, write_image
+from preprocessing.image_io import dicom_series_files, read_image, write_image
 from tests.conftest import PROJECT_PACKAGES, REPO, assert_same_geometry_per_nibabel, run_module
+from tests.dicom_grid import check_seg_against_series
 
 LOCALIZATION = ["--num_filters", "4", "--num_levels", "3", "--valid_sizes", "16,32/16,32/16,32", "--spacing", "12",
                 "--learning_rate", "1e-3"]
@@ -142,7 +143,7 @@ def test_entrypoint_keeps_geometry_and_reports_bad_cases_without_stopping(traine
 
 def test_entrypoint_on_real_dicom_series_writes_its_geometry(trained, shared_dicom_series, tmp_path):
     result = run_module("inference", "--input_path", shared_dicom_series, "--output_path", str(tmp_path),
-                        "--saved_models_folder", trained["saved_models"])
+                        "--saved_models_folder", trained["saved_models"], "--dicom_seg")
     check(result)
     output = nib.load(str(tmp_path / "ct_dicom_series.nii.gz"))
     _, geometry = read_image(shared_dicom_series)
@@ -150,6 +151,13 @@ def test_entrypoint_on_real_dicom_series_writes_its_geometry(trained, shared_dic
     affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ output.affine
     np.testing.assert_allclose(affine[:3, 3], geometry.origin, atol=1e-3)
     np.testing.assert_allclose(np.linalg.norm(affine[:3, :3], axis=0), geometry.spacing, rtol=1e-5)
+    labels = np.transpose(np.asarray(output.dataobj), (2, 1, 0))
+    names = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
+    if labels.any():
+        check_seg_against_series(str(tmp_path / "ct_dicom_series.seg.dcm"), dicom_series_files(shared_dicom_series),
+                                 labels, [names[v] for v in np.unique(labels) if v])
+    else:
+        assert "no DICOM SEG: nothing segmented" in result.stdout
 
 
 def test_entrypoint_fails_clearly_on_missing_models_and_empty_folder(trained, tmp_path):

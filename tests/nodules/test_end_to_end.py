@@ -1,6 +1,6 @@
 """Prepare -> train both models -> export -> entrypoint on LIDC phantoms: label maps on the exact input grid
 (nibabel against the DICOM tags read with pydicom, and a reoriented NIfTI), findings consistent with the labels,
-the set loads in a TensorFlow-only process."""
+DICOM SEG frames on the source slices, the set loads in a TensorFlow-only process."""
 import glob
 import json
 import os
@@ -11,14 +11,14 @@ import nibabel as nib
 import numpy as np
 
 from preprocessing.image_geometry import ImageGeometry
-from preprocessing.image_io import read_image, write_image
+from preprocessing.image_io import dicom_series_files, read_image, write_image
 from tests.conftest import run_module
-from tests.dicom_grid import dicom_affine
+from tests.dicom_grid import check_seg_against_series, dicom_affine
 
 def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, nodule_model_set, tmp_path):
     out = tmp_path / "out"
     result = run_module("inference", "--input_path", os.path.join(lidc_folder, "LIDC-IDRI"), "--output_path",
-                        str(out), "--saved_models_folder", nodule_model_set, "--model", "lidc_nodules")
+                        str(out), "--saved_models_folder", nodule_model_set, "--model", "lidc_nodules", "--dicom_seg")
     assert result.returncode == 0, result.stderr[-3000:]
     for patient in ("LIDC-IDRI-0001", "LIDC-IDRI-0004"):
         series = os.path.dirname(glob.glob(os.path.join(lidc_folder, "LIDC-IDRI", patient, "*", "*", "*.xml"))[0])
@@ -33,6 +33,12 @@ def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, no
             assert 0.0 <= finding["malignancy_probability"] <= 1.0 and finding["detection_probability"] >= 0.5
             voxels = (labels == finding["label"]).sum()
             assert np.isclose(voxels * np.prod(output.header.get_zooms()) / 1000.0, finding["volume_ml"])
+        present = [f["label"] for f in findings if f["volume_ml"] > 0]
+        if present:
+            check_seg_against_series(str(out / f"{patient}.seg.dcm"), dicom_series_files(series),
+                                     np.transpose(labels, (2, 1, 0)), [f"nodule {n}" for n in present])
+        else:
+            assert not (out / f"{patient}.seg.dcm").exists() and "no DICOM SEG: nothing segmented" in result.stdout
 
 
 def test_reoriented_nifti_gets_labels_on_its_own_grid(lidc_folder, nodule_model_set, tmp_path):
