@@ -2,11 +2,12 @@
 and on LIDC also segmentation by Dice and malignancy by ROC AUC.
 
 Usage: python -m nodules.evaluate --model_set saved_models/lidc_nodules --dataset_folder LIDC --output_folder OUT
-       [--bootstrap 1000] [--seed 0]
+       [--layout lidc|idc] [--bootstrap 1000] [--seed 0]
        python -m nodules.evaluate --layout luna16 --dataset_folder LUNA16 --output_folder OUT
        [--model_set SET | --results CAD.csv] [--annotations A.csv] [--annotations_excluded E.csv]
        [--seriesuids S.csv]
-LIDC: every annotated series under --dataset_folder counts (give it scans the set was not trained on). Detection:
+LIDC (TCIA's XML, or with --layout idc the Imaging Data Commons' DICOM SEG + SR): every annotated series under
+--dataset_folder counts (give it scans the set was not trained on). Detection:
 all candidates above the detector's threshold against the consensus nodules (centre, equivalent diameter).
 Segmentation and malignancy are judged given the nodule, as LIDC studies report them: the crop model at each
 reference nodule's centre, its mask against the consensus mask on the crop grid (Dice), its probability against
@@ -35,7 +36,9 @@ from inference.model_sets import find_model_sets
 from inference.pipeline import RunOptions, canonical_images
 from inference.inputs import CaseImages
 from nodules.froc import CPM_RATES, ScanFindings, bootstrap_cpm, cpm, froc_curve, scan_outcome
-from nodules.lidc_scan import lidc_series, read_lidc_scan
+from nodules.idc import idc_series
+from nodules.lidc_scan import lidc_series
+from nodules.lidc_xml import AnnotationError
 from nodules.luna16 import (Luna16Error, luna16_scans, read_annotations, read_results, read_seriesuids,
                             write_results)
 from nodules.luna16 import scan_findings as luna16_findings
@@ -43,9 +46,10 @@ from nodules.nodule_crops import mask_crop
 from nodules.pipeline import NodulePipeline
 from nodules.roc import roc_auc, roc_curve
 from preprocessing.atomic import atomic_path
-from preprocessing.image_io import read_image
+from preprocessing.image_io import ImageReadError, read_image
 
-flags.DEFINE_enum("layout", "lidc", ["lidc", "luna16"], "Dataset layout: LIDC-IDRI (TCIA) or LUNA16.")
+flags.DEFINE_enum("layout", "lidc", ["lidc", "idc", "luna16"], "Dataset layout: LIDC-IDRI from TCIA (XML) or IDC "
+                  "(DICOM SEG + SR), or LUNA16.")
 flags.DEFINE_string("model_set", "saved_models/lidc_nodules", "Nodule model set folder.")
 flags.DEFINE_string("dataset_folder", None, "LIDC-IDRI download (series folders with their annotation XML), or the "
                     "LUNA16 folder (subset*/, annotations.csv).")
@@ -113,11 +117,12 @@ def evaluate_luna16(dataset_folder: str, model_set: str | None, results_path: st
             "results": results_path, **detection_summary(outcomes, bootstrap, seed)}
 
 
-def evaluate(pipeline: NodulePipeline, dataset_folder: str, bootstrap: int, seed: int) -> dict:
-    """The LIDC figures and per-nodule rows (see the module docstring)."""
+def evaluate(pipeline: NodulePipeline, dataset_folder: str, bootstrap: int, seed: int, layout: str = "lidc") -> dict:
+    """The LIDC figures and per-nodule rows (see the module docstring) of a TCIA (`layout` 'lidc') or IDC
+    download."""
     outcomes, rows = [], []
-    for entry in tqdm(lidc_series(dataset_folder), desc="scans"):
-        hu, geometry, nodules = read_lidc_scan(entry.folder)
+    for entry in tqdm((idc_series if layout == "idc" else lidc_series)(dataset_folder), desc="scans"):
+        hu, geometry, nodules = entry.read()
         canonical, _ = canonical_images(CaseImages((hu.astype(np.float32),), geometry))
         _, detections = pipeline.candidates(canonical.channels[0], canonical.geometry)
         outcomes.append(scan_outcome(ScanFindings(
@@ -173,8 +178,9 @@ def main(argv: list[str]) -> None:
                                       FLAGS.annotations_excluded, FLAGS.seriesuids, FLAGS.output_folder,
                                       FLAGS.bootstrap, FLAGS.seed)
         else:
-            summary = evaluate(load_pipeline(FLAGS.model_set), FLAGS.dataset_folder, FLAGS.bootstrap, FLAGS.seed)
-    except (Luna16Error, FileNotFoundError) as error:
+            summary = evaluate(load_pipeline(FLAGS.model_set), FLAGS.dataset_folder, FLAGS.bootstrap, FLAGS.seed,
+                               FLAGS.layout)
+    except (Luna16Error, FileNotFoundError, AnnotationError, ImageReadError) as error:
         sys.exit(f"error: {error}")
     write_outputs(summary, FLAGS.output_folder)
     print(f"{summary['scans']} scans, {summary['nodules']} nodules")
@@ -187,7 +193,7 @@ def main(argv: list[str]) -> None:
         print(f"segmentation Dice (mean over nodules) {summary['dice_mean']:.3f}")
     if "malignancy_auc" in summary:
         print(f"malignancy AUC {summary['malignancy_auc']:.3f} over {summary['malignancy_nodules']} nodules")
-    elif FLAGS.layout == "lidc":
+    elif FLAGS.layout != "luna16":
         print("malignancy AUC: needs benign and malignant nodules")
     print(f"wrote {FLAGS.output_folder}/nodules.json, froc.png" + (", roc.png" if "roc" in summary else ""))
 

@@ -32,10 +32,6 @@ class LidcNodule:
     diameter_mm: float
     malignancy: int | None
 
-    @property
-    def ratings(self) -> list[int]:
-        return [r.characteristics["malignancy"] for r in self.readings]
-
 
 def series_slices(files: list[str]) -> tuple[la.SeriesSlices, float | None]:
     """(SOP Instance UID and z position of each slice file, the series' Slice Thickness in mm or None)."""
@@ -70,23 +66,31 @@ def lidc_nodules(reading: LidcReading, slices: la.SeriesSlices, geometry: ImageG
                  path: str = "") -> list[LidcNodule]:
     """Groups a reading's nodules per physical nodule (pylidc's rule with `tolerance`, its slice thickness) and
     derives each one's consensus mask, centre, diameter and malignancy label. `geometry` is the series volume's."""
-    shape = geometry.shape
     points = [la.outline_points_ijk(n, slices, path) for n in reading.nodules]
     nodules = []
     for group in la.cluster_readings(points, tolerance):
         readings = tuple(reading.nodules[i] for i in group)
-        consensus = la.consensus_mask([la.reader_mask(n, slices, shape, path) for n in readings])
-        voxels = np.argwhere(consensus.mask)
-        if len(voxels) == 0:
-            continue
-        centre_zyx = voxels.mean(axis=0) + np.asarray(consensus.start)
-        centre = geometry.index_to_physical(centre_zyx[::-1])
-        volume = len(voxels) * float(np.prod(geometry.spacing))
-        diameter = float((6.0 * volume / np.pi) ** (1.0 / 3.0))
-        ratings = [r.characteristics["malignancy"] for r in readings]
-        nodules.append(LidcNodule(readings, consensus, tuple(float(c) for c in centre), diameter,
-                                  la.malignancy_label(ratings)))
+        nodule = grouped_nodule(readings, [la.reader_mask(n, slices, geometry.shape, path) for n in readings],
+                                geometry)
+        if nodule is not None:
+            nodules.append(nodule)
     return nodules
+
+
+def grouped_nodule(readings: tuple[ReaderNodule, ...], masks: list[la.BoxMask],
+                   geometry: ImageGeometry) -> LidcNodule | None:
+    """The nodule of a group of readings and their masks (on the series volume of `geometry`): consensus,
+    centre, equivalent diameter, malignancy label; None when the consensus is empty."""
+    consensus = la.consensus_mask(masks)
+    voxels = np.argwhere(consensus.mask)
+    if len(voxels) == 0:
+        return None
+    centre_zyx = voxels.mean(axis=0) + np.asarray(consensus.start)
+    centre = geometry.index_to_physical(centre_zyx[::-1])
+    volume = len(voxels) * float(np.prod(geometry.spacing))
+    diameter = float((6.0 * volume / np.pi) ** (1.0 / 3.0))
+    ratings = [r.characteristics["malignancy"] for r in readings if "malignancy" in r.characteristics]
+    return LidcNodule(readings, consensus, tuple(float(c) for c in centre), diameter, la.malignancy_label(ratings))
 
 
 def read_lidc_scan(folder: str) -> tuple[np.ndarray, ImageGeometry, list[LidcNodule]]:
@@ -114,6 +118,10 @@ class LidcSeriesEntry:
     patient_id: str
     folder: str
 
+    def read(self) -> tuple[np.ndarray, ImageGeometry, list[LidcNodule]]:
+        """The scan and its nodules (`read_lidc_scan`)."""
+        return read_lidc_scan(self.folder)
+
 
 def _is_ct_annotation(path: str) -> bool:
     with open(path, "rb") as handle:
@@ -128,11 +136,21 @@ def lidc_series(dataset_folder: str) -> list[LidcSeriesEntry]:
     for directory, _, files in sorted(os.walk(dataset_folder)):
         if any(n.lower().endswith(".xml") and _is_ct_annotation(os.path.join(directory, n)) for n in files):
             folders.append(directory)
-    entries, seen = [], {}
-    for folder in sorted(folders):
+    folders = sorted(folders)
+    patients = []
+    for folder in folders:
         parts = os.path.relpath(folder, dataset_folder).split(os.sep)
-        patient = next((p for p in parts if p.startswith("LIDC-IDRI-")), parts[0])
+        patients.append(next((p for p in parts if p.startswith("LIDC-IDRI-")), parts[0]))
+    return [LidcSeriesEntry(case, patient, folder)
+            for case, patient, folder in zip(case_ids(patients), patients, folders)]
+
+
+def case_ids(patients: list[str]) -> list[str]:
+    """Case ids of series in order, given each one's patient: the patient id for the first series of a patient,
+    `<patient>.2`, `<patient>.3` ... for further ones."""
+    seen: dict[str, int] = {}
+    ids = []
+    for patient in patients:
         seen[patient] = seen.get(patient, 0) + 1
-        case_id = patient if seen[patient] == 1 else f"{patient}.{seen[patient]}"
-        entries.append(LidcSeriesEntry(case_id, patient, folder))
-    return entries
+        ids.append(patient if seen[patient] == 1 else f"{patient}.{seen[patient]}")
+    return ids

@@ -7,13 +7,13 @@ Usage:
   python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
       [--autopet_layout nnunet|studies] [--body_scale 1.0]
   python -m preprocessing.synthetic lidc --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
-      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340] [--lidc_layout tcia|luna16]
+      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340] [--lidc_layout tcia|idc|luna16]
 """
 from __future__ import annotations
 
 from absl import app, flags
 
-from preprocessing.synthetic import autopet, flare21, lidc, montgomery, nih_pancreas
+from preprocessing.synthetic import autopet, flare21, lidc, lidc_idc, montgomery, nih_pancreas
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_folder", None, "Folder the data set is written into (created if needed).")
@@ -30,8 +30,9 @@ flags.DEFINE_float("body_scale", 1.0, "autopet: size of the anatomy relative to 
 flags.DEFINE_list("field_of_view_mm", None, "lidc: range of the field of view in mm (default 300,400); the anatomy "
                   "scales with it.")
 flags.DEFINE_list("axial_extent_mm", None, "lidc: range of the scanned length in mm (default 260,340).")
-flags.DEFINE_enum("lidc_layout", "tcia", ["tcia", "luna16"], "lidc: TCIA's DICOM series with annotation XML, or "
-                  "LUNA16's subset*/ .mhd scans with its CSV files.")
+flags.DEFINE_enum("lidc_layout", "tcia", ["tcia", "idc", "luna16"], "lidc: TCIA's DICOM series with annotation "
+                  "XML, the Imaging Data Commons' series with DICOM SEG + SR per reading, or LUNA16's subset*/ .mhd "
+                  "scans with its CSV files.")
 flags.mark_flag_as_required("output_folder")
 
 DATASETS = ("flare21", "montgomery", "nih_pancreas", "autopet", "lidc")
@@ -55,7 +56,8 @@ def main(argv: list[str]) -> None:
         ranges = {name: tuple(float(v) for v in getattr(FLAGS, name)) for name in ("field_of_view_mm",
                                                                                    "axial_extent_mm")
                   if getattr(FLAGS, name)}
-        write = lidc.write_luna16_dataset if FLAGS.lidc_layout == "luna16" else lidc.write_dataset
+        write = {"tcia": lidc.write_dataset, "idc": lidc_idc.write_idc_dataset,
+                 "luna16": lidc.write_luna16_dataset}[FLAGS.lidc_layout]
         paths = write(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, lidc.LidcPhantomConfig(**in_plane, **ranges))
     else:
         config = montgomery.MontgomeryPhantomConfig(long_side=(min(600, FLAGS.max_side), FLAGS.max_side))

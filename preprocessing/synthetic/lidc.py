@@ -279,6 +279,21 @@ def _ratings(nodule: PhantomNodule, rng: np.random.Generator) -> dict[str, int]:
             "texture": scale(5.0), "malignancy": scale(nodule.malignancy)}
 
 
+def sightings(scan: LidcPhantom, rng: np.random.Generator) -> np.ndarray:
+    """bool [readers, nodules]: which of 1-4 simulated readers saw which nodule >= 3 mm (each nodule by one at
+    least; a small one is missed more often)."""
+    readers = int(rng.choice([1, 2, 3, 4], p=[0.05, 0.1, 0.15, 0.7]))
+    seen = rng.uniform(size=(readers, len(scan.nodules))) < np.array(
+        [0.95 if n.diameter_mm >= 6.0 else 0.75 for n in scan.nodules])
+    seen[rng.integers(readers), ~seen.any(axis=0)] = True
+    return seen
+
+
+def reading(nodule: PhantomNodule, rng: np.random.Generator) -> tuple[dict[str, int], np.ndarray]:
+    """A reader's ratings of a nodule and the region they outline (`_reader_view`, cavity not yet cut out)."""
+    return _ratings(nodule, rng), _reader_view(nodule, rng)
+
+
 def _sub(parent: ElementTree.Element, tag: str, text: object = None) -> ElementTree.Element:
     element = ElementTree.SubElement(parent, tag)
     if text is not None:
@@ -301,10 +316,8 @@ def readings_xml(scan: LidcPhantom, study_uid: str, series_uid: str, sop_uids: l
                  rng: np.random.Generator) -> str:
     """The LIDC annotation file of a phantom: 1-4 reading sessions (see the module docstring)."""
     axes = world_axes(scan.geometry)
-    readers = int(rng.choice([1, 2, 3, 4], p=[0.05, 0.1, 0.15, 0.7]))
-    seen = rng.uniform(size=(readers, len(scan.nodules))) < np.array(
-        [0.95 if n.diameter_mm >= 6.0 else 0.75 for n in scan.nodules])
-    seen[rng.integers(readers), ~seen.any(axis=0)] = True
+    seen = sightings(scan, rng)
+    readers = len(seen)
     root = ElementTree.Element("LidcReadMessage", {
         "uid": f"{series_uid}.{rng.integers(10 ** 9)}", "xmlns": LIDC_NAMESPACE,
         "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
@@ -328,9 +341,9 @@ def readings_xml(scan: LidcPhantom, study_uid: str, series_uid: str, sop_uids: l
             element = _sub(session, "unblindedReadNodule")
             _sub(element, "noduleID", f"Nodule {number + 1:03d}")
             block = _sub(element, "characteristics")
-            for name, value in _ratings(nodule, rng).items():
+            ratings, view = reading(nodule, rng)
+            for name, value in ratings.items():
                 _sub(block, name, value)
-            view = _reader_view(nodule, rng)
             cavity = np.pad(nodule.cavity, ((0, 0), (2, 2), (2, 2)))
             offset = np.array([nodule.box[1].start - 2, nodule.box[2].start - 2])
             for k in range(len(view)):
