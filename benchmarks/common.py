@@ -19,10 +19,14 @@ def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
     return 2.0 * size ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def model_gflop(model: keras.Model, input_shape: tuple[int, ...]) -> float:
-    """Floating point operations (GFLOP) of one forward pass of `model` on a float32 input of `input_shape`."""
-    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(
-        tf.TensorSpec(input_shape, tf.float32))
+def model_gflop(model: keras.Model, input_shape: tuple[int, ...] | dict[str, tuple[int, ...]]) -> float:
+    """Floating point operations (GFLOP) of one forward pass of `model` on a float32 input of `input_shape` (for a
+    model with named inputs, {name: shape})."""
+    if isinstance(input_shape, dict):
+        spec = {name: tf.TensorSpec(shape, tf.float32) for name, shape in input_shape.items()}
+    else:
+        spec = tf.TensorSpec(input_shape, tf.float32)
+    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     profile = tf.compat.v1.profiler.profile(graph=concrete.graph, options=options)

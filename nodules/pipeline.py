@@ -73,7 +73,9 @@ class NodulePipeline(Pipeline):
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> Findings:
         start = time.perf_counter()
         hu, geometry = images.channels[0].astype(np.float32), images.geometry
-        volume, detections = self.candidates(hu, geometry)
+        volume = detector_volume(hu, geometry, self.detector_config)
+        prepared = time.perf_counter()
+        detections = detect(self._detector_outputs, volume, self.detector_config)
         detections = detections[detections[:, 0] >= REPORT_PROBABILITY][:MAX_NODULES]
         detected = time.perf_counter()
         labels = np.zeros(geometry.shape, np.uint8)
@@ -98,7 +100,8 @@ class NodulePipeline(Pipeline):
                 finding["box_mm"] = {"min": corners.min(axis=0).tolist(), "max": corners.max(axis=0).tolist()}
                 finding["mask_diameter_mm"] = float((6.0 * finding["volume_ml"] * 1000.0 / np.pi) ** (1.0 / 3.0))
             findings.append(finding)
-        timings = {"detect": detected - start, "segment": time.perf_counter() - detected}
+        timings = {"preprocess": prepared - start, "detect": detected - prepared,
+                   "segment": time.perf_counter() - detected}
         note = "" if volume.lungs_found else "no lungs found: the whole scan was searched"
         names = {0: self.label_names[0], **{f["label"]: f"{self.label_names[1]} {f['label']}" for f in findings}}
         return Findings(labels, geometry, names, timings, {"detector": volume.image.shape},
