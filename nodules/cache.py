@@ -3,9 +3,10 @@ nodules as boxes in that volume, written once by `python -m nodules.prepare`.
 
 Layout: `<cache>/<case>.npz` (image uint8 [z, y, x]; spacing, origin, direction (ITK order); boxes float32
 [n, 4] = centre (z, y, x) in voxels of the image and diameter in voxels; malignancy int8 [n] (1 malignant,
-0 benign, -1 indeterminate); readers int8 [n]; crops int16 [n, z, y, x]: HU around each nodule on the crop
-model's grid widened by its context (`nodules.nodule_crops`); masks uint8, the consensus masks there) and `<cache>/cases.json` ({"cv_folder": the folds' folder, "cases": {case: {"patient",
-"nodules", "shape", "folder"}}}).
+0 benign, -1 indeterminate or unknown); readers int8 [n] (0: unknown); crops int16 [n, z, y, x]: HU around each
+nodule on the crop model's grid widened by its context (`nodules.nodule_crops`); masks uint8, the consensus masks
+there; a LUNA16 scan has boxes only, no crops) and `<cache>/cases.json` ({"cv_folder": the folds' folder,
+"cases": {case: {"patient", "nodules", "shape", "folder"}}}).
 """
 from __future__ import annotations
 

@@ -33,6 +33,10 @@ class NoduleCrops:
     malignancy: np.ndarray
 
 
+class NoCropsError(ValueError):
+    """A cache whose training scans hold no nodule crops."""
+
+
 def load_crops(cache_folder: str, case_ids: list[str], description: str) -> NoduleCrops:
     scans = [read_scan(cache_folder, c) for c in tqdm(case_ids, desc=description)]
     if not scans or not sum(len(s.crops) for s in scans):
@@ -99,7 +103,8 @@ def train_crop_model(config: CropModelConfig, cache_folder: str, fold: int, run:
     training = load_crops(cache_folder, train_ids, "load training nodules")
     validation = load_crops(cache_folder, validation_ids, "load validation nodules")
     if len(training.hu) == 0:
-        raise ValueError(f"{cache_folder}: the training scans of fold {fold} hold no nodule to train on")
+        raise NoCropsError(f"{cache_folder}: the training scans of fold {fold} hold no nodule crops to train on (a "
+                           "LUNA16 cache has none: the crop model needs LIDC's outlines)")
     steps_per_epoch = max(1, math.ceil(len(training.hu) / config.batch_size))
     settings = TrainingSettings(run.output_folder, config.epochs * steps_per_epoch, steps_per_epoch,
                                 config.learning_rate, run.ema_decay, log_iter=max(1, steps_per_epoch // 2),

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
+import sys
+
 from absl import app, flags
 
 from networks.config_flags import config_from_flags, define_config_flags
 from networks.training_flags import (define_distribution_flags, define_run_flags, define_strides_flag, parsed_strides,
                                      print_final, start_run)
 from nodules.config import CropModelConfig
-from nodules.crop_training import train_crop_model
+from nodules.crop_training import NoCropsError, train_crop_model
 from nodules.detector_training import NoduleTraining
 
 flags.DEFINE_string("cache_folder", None, "Nodule cache written by python -m nodules.prepare.")
@@ -36,7 +38,10 @@ def main(argv: list[str]) -> None:
     config = config_from_flags(CropModelConfig, FLAGS, skip=("strides",), strides=parsed_strides())
     run = NoduleTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay)
     distribution = start_run(config, FLAGS.base_output_folder)
-    print_final(train_crop_model(config, FLAGS.cache_folder, FLAGS.fold, run, distribution)[1])
+    try:
+        print_final(train_crop_model(config, FLAGS.cache_folder, FLAGS.fold, run, distribution)[1])
+    except (NoCropsError, FileNotFoundError) as error:
+        sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":

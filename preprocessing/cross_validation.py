@@ -38,9 +38,8 @@ def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: i
 
     With fewer cases than folds only fold 0 (all cases) is written.
     """
-    _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(case_ids))
-    _write_lines(os.path.join(cv_folder, "0", "test.txt"), [])
     if len(case_ids) < num_folds:
+        write_test_folds(case_ids, [], cv_folder)
         return
     if contiguous:
         tests = [[case_ids[i] for i in block] for block in contiguous_blocks(len(case_ids), num_folds)]
@@ -48,6 +47,14 @@ def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: i
         ids = sorted(case_ids)
         random.Random(seed).shuffle(ids)
         tests = [ids[fold::num_folds] for fold in range(num_folds)]
+    write_test_folds(case_ids, tests, cv_folder)
+
+
+def write_test_folds(case_ids: list[str], tests: list[list[str]], cv_folder: str) -> None:
+    """Writes fold 0 (all of `case_ids`) and folds 1..K, fold k testing on `tests[k - 1]` and training on the
+    rest (e.g. LUNA16's ten subsets)."""
+    _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(case_ids))
+    _write_lines(os.path.join(cv_folder, "0", "test.txt"), [])
     for fold, test in enumerate(tests, start=1):
         _write_lines(os.path.join(cv_folder, str(fold), "test.txt"), sorted(test))
         _write_lines(os.path.join(cv_folder, str(fold), "train.txt"), sorted(set(case_ids) - set(test)))

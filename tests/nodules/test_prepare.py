@@ -79,3 +79,24 @@ def test_prepare_caches_boxes_and_patient_folds_and_reports_a_broken_series(tmp_
     tests = [open(cv / str(f) / "test.txt").read().split() for f in (1, 2, 3)]
     assert sorted(sum(tests, [])) == [f"LIDC-IDRI-000{i}" for i in range(1, 5)]
     assert json.loads(json.dumps(index))  # plain JSON
+
+
+def test_prepare_luna16_caches_annotation_boxes_and_subset_folds(tmp_path):
+    lidc.write_luna16_dataset(str(tmp_path / "LUNA16"), 3, seed=15, config=CONFIG, progress=False)
+    result = run_module("nodules.prepare", "--dataset_folder", str(tmp_path / "LUNA16"), "--layout", "luna16",
+                        "--cache_folder", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(",") for line in (tmp_path / "LUNA16" / "annotations.csv").read_text().split()[1:]]
+    index, _ = read_index(str(tmp_path / "cache"))
+    assert len(index) == 3 and sum(e["nodules"] for e in index.values()) == len(rows) > 0
+    for uid, entry in index.items():
+        cached = read_scan(str(tmp_path / "cache"), uid)
+        expected = np.array([[float(v) for v in row[1:]] for row in rows if row[0] == uid]).reshape(-1, 4)
+        centres = cached.geometry.index_to_physical(cached.boxes[:, 2::-1].astype(np.float64)).reshape(-1, 3)
+        np.testing.assert_allclose(centres, expected[:, :3], atol=1e-3)
+        np.testing.assert_allclose(cached.boxes[:, 3], expected[:, 3], rtol=1e-5)  # 1 mm voxels
+        assert len(cached.crops) == 0 and np.all(cached.malignancy == -1)
+    cv = tmp_path / "LUNA16" / "setup" / "cv"
+    for fold in (1, 2, 3):
+        subset = sorted(p.name[:-4] for p in (tmp_path / "LUNA16" / f"subset{fold - 1}").glob("*.mhd"))
+        assert (cv / str(fold) / "test.txt").read_text().split() == subset
