@@ -35,6 +35,9 @@ class DetectorConfig:
         filters_forward: filters of the four residual groups on the way down; blocks_forward: blocks per group.
         filters_backward: filters of the two residual groups on the way up (stride 8, then 4); blocks_backward.
         head_filters: filters of the 1x1 convolution before the output; dropout: before the head.
+        prior_probability: an addition: the output's logit biases start at log(p / (1 - p)) (RetinaNet's prior,
+            Lin et al. 2017), so that the hard negatives' first gradients do not silence the head; 0 (the default):
+            off, the biases start at zero.
         learning_rate: SGD learning rate; the schedule multiplies it by 0.1 after 1/3, 0.05 after 2/3 and 0.01
             after 0.8 of the epochs.
         momentum, weight_decay: SGD momentum and L2 weight decay.
@@ -74,6 +77,7 @@ class DetectorConfig:
     blocks_backward: tuple[int, int] = (3, 3)
     head_filters: int = 64
     dropout: float = 0.5
+    prior_probability: float = 0.0
     learning_rate: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4

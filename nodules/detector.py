@@ -19,6 +19,7 @@ every parameter's gradient) is an L2 penalty of weight_decay / 2 on every kernel
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from nodules.config import DetectorConfig
@@ -110,6 +111,10 @@ def build_detector(config: DetectorConfig) -> keras.Model:
     node = keras.layers.SpatialDropout3D(config.dropout, name="drop")(node)
     node = layers.conv(config.head_filters, 1, "head", activation="relu")(node)
     anchors = len(config.anchors_mm)
-    node = layers.conv(5 * anchors, 1, "output", dtype="float32")(node)
+    bias = np.zeros((anchors, 5), np.float32)
+    if config.prior_probability > 0.0:
+        bias[:, 0] = np.log(config.prior_probability / (1.0 - config.prior_probability))
+    node = layers.conv(5 * anchors, 1, "output", dtype="float32",
+                       bias_initializer=keras.initializers.Constant(bias.reshape(-1)))(node)
     output = PerAnchor(anchors, dtype="float32", name="per_anchor")(node)
     return keras.Model({"image": image, "coord": coord}, output, name="deeplung_res18")

@@ -61,12 +61,14 @@ $PY -m interactive.export --load_model_base "$WORK/interactive" --model_set_fold
 [ -f "$WORK/lidc_cache/cases.json" ] || \
   $PY -m nodules.prepare --dataset_folder "$WORK/LIDC" --cache_folder "$WORK/lidc_cache" --num_folds 8
 # DeepLung detector at a quarter of the widths (8; 16-32; 64, 32), fewer blocks, no head dropout, 64^3 crops,
-# batch 4, 20 epochs at 0.002 (the original: 24; 32-64; 128, 64 with dropout 0.5 at 96^3, batch 64, 150 epochs at
-# 0.01; at 0.01 this narrow head's ReLUs died within 400 steps); the crop model on 32^3 crops, 4 levels of 8-64.
+# batch 4, 40 epochs at the original's 0.01 with the output's logit biases started at a 0.01 prior (the addition
+# that keeps the narrow head alive: without it the head went silent and the classification loss stayed at ln 2);
+# the original: 24; 32-64; 128, 64 with dropout 0.5 at 96^3, batch 64, 150 epochs. The crop model on 32^3 crops,
+# 4 levels of 8-64.
 $PY -m nodules.train_detector --cache_folder "$WORK/lidc_cache" --base_output_folder "$WORK/nodule_detector" \
-  --fold 1 --epochs 20 --batch_size 4 --crop_size 64,64,64 --filters_pre 8 --filters_forward 16,32,32,32 \
+  --fold 1 --epochs 40 --batch_size 4 --crop_size 64,64,64 --filters_pre 8 --filters_forward 16,32,32,32 \
   --blocks_forward 1,1,2,2 --filters_backward 64,32 --blocks_backward 2,2 --head_filters 32 --dropout 0 \
-  --learning_rate 0.002 --test_side 96 --test_margin 16
+  --prior_probability 0.01 --learning_rate 0.01 --test_side 96 --test_margin 16
 $PY -m nodules.train_crop_model --cache_folder "$WORK/lidc_cache" --base_output_folder "$WORK/nodule_crop_model" \
   --fold 1 --epochs 60 --batch_size 4 --crop_size 32,32,32 --kernel_sizes 3,3,3,3 --strides 1x1x1,2x2x2,2x2x2,2x2x2 \
   --filters 8,16,32,64

@@ -1,4 +1,6 @@
 """The DeepLung detector network's shapes and its loss on hand values."""
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -92,3 +94,12 @@ def test_learning_rate_schedule_steps_as_deeplung_by_epoch():
     assert rates == pytest.approx(expected)
     # one epoch: epoch 1 is past 0.8 of the run, so the last rate (main.py's rule taken literally)
     assert learning_rate_schedule(dataclasses.replace(config, epochs=1), 5) == pytest.approx(0.0001)
+
+
+def test_prior_probability_sets_only_the_logit_biases():
+    biases = build_detector(dataclasses.replace(TINY, prior_probability=0.01)).get_layer("output").get_weights()[1]
+    expected = np.zeros((3, 5), np.float32)
+    expected[:, 0] = np.log(0.01 / 0.99)  # -4.59512
+    np.testing.assert_allclose(biases.reshape(3, 5), expected, rtol=1e-6)
+    assert abs(expected[0, 0] + 4.59512) < 1e-5
+    assert not build_detector(TINY).get_layer("output").get_weights()[1].any()
