@@ -50,7 +50,7 @@ TF_ONLY_SCRIPT = textwrap.dedent("""
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_installed_set_loads_and_runs_with_tensorflow_only(name):
     result = subprocess.run([sys.executable, "-c", TF_ONLY_SCRIPT, SETS[name].folder, ",".join(PROJECT_PACKAGES)],
-                            capture_output=True, text=True, timeout=300, cwd="/")
+                            capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, cwd="/")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "modules: []" in result.stdout, "loading a model set needs none of this project's code"
     assert result.stdout.count("ran ") == len(SETS[name].manifest["members"])

@@ -81,7 +81,9 @@ def test_runs_are_quiet_unless_verbose(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     command = [sys.executable, "-m", "inference", "--list_models", "--saved_models_folder",
                os.path.join(REPO, "saved_models")]
-    quiet = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    quiet = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace", env=env,
+                           cwd=REPO, timeout=300)
     assert quiet.returncode == 0 and quiet.stderr == "" and "montgomery_cfcm" in quiet.stdout
-    verbose = subprocess.run(command + ["--verbose"], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    verbose = subprocess.run(command + ["--verbose"], capture_output=True, text=True, encoding="utf-8",
+                             errors="replace", env=env, cwd=REPO, timeout=300)
     assert verbose.returncode == 0 and "oneDNN" in verbose.stderr

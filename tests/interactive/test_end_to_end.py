@@ -69,6 +69,6 @@ def test_exported_model_runs_in_a_tensorflow_only_process(interactive_model_set)
             "('interactive', 'networks', 'preprocessing', 'serving', 'inference')))\n")
     result = subprocess.run([sys.executable, "-c", code, os.path.join(interactive_model_set, "autopet_interactive",
                                                                       "interactive")],
-                            capture_output=True, text=True, cwd="/", timeout=300)
+                            capture_output=True, text=True, encoding="utf-8", errors="replace", cwd="/", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok []"

@@ -53,7 +53,8 @@ def test_two_workers_train_and_the_chief_exports_a_set_the_entrypoint_runs(data,
         workers.append(subprocess.Popen(
             train_command(data, output, "--distribution", "multi_worker", "--batch_size", "2", "--max_iter", "4",
                           "--test_iter", "2", "--log_iter", "1"),
-            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            errors="replace"))
     logs = [worker.communicate(timeout=600)[0] for worker in workers]
     assert [w.returncode for w in workers] == [0, 0], logs[0][-3000:] + logs[1][-3000:]
     assert sorted(n for n in os.listdir(os.path.join(output, "checkpoints")) if n.endswith(".index")) == [
@@ -86,7 +87,8 @@ def test_killed_run_resumes_with_the_batches_of_an_uninterrupted_run(data, tmp_p
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not os.path.exists(os.path.join(killed, "checkpoints", "ckpt-8.index")), "killed before the end"
-    result = subprocess.run(train_command(data, killed, *arguments), cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(train_command(data, killed, *arguments), cwd=REPO, capture_output=True, text=True,
+                            encoding="utf-8", errors="replace")
     assert result.returncode == 0, result.stderr[-3000:]
     expected, resumed = losses(whole), losses(killed)
     assert list(resumed) == list(range(1, 9))

@@ -76,8 +76,8 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 
 
 def test_mirrored_strategy_follows_the_default_loss_trajectory():
-    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True, text=True, timeout=300,
-                            cwd=REPO)
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True, text=True, encoding="utf-8",
+                            errors="replace", timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("default", "mirrored")))
     default, mirrored = (np.array(lines[k].split(), float) for k in ("default", "mirrored"))

@@ -72,7 +72,7 @@ def test_model_set_runs_in_a_tensorflow_only_process(nodule_model_set):
         "print(json.dumps([list(out.shape), out.dtype.name, meta['anchors_mm'], list(res['mask_probability'].shape),"
         " list(res['malignancy_probability'].shape), mods]))\n")
     done = subprocess.run([sys.executable, "-c", script, os.path.join(nodule_model_set, "lidc_nodules")],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     shape, dtype, anchors, mask_shape, malignancy_shape, modules = json.loads(done.stdout.strip().splitlines()[-1])
     assert shape == [1, 8, 8, 8, 3, 5] and dtype == "float32" and anchors == [5.0, 10.0, 20.0]

@@ -1,5 +1,6 @@
 """Image I/O: geometry kept exactly (checked with nibabel), DICOM series order, clear errors on bad input."""
 import gzip
+import locale
 import os
 
 import nibabel as nib
@@ -283,3 +284,12 @@ def test_zero_spacing_nan_voxels_are_refused(tmp_path):
     for name in ("nan.mha", "nan.nii.gz", "nan.nii"):
         with pytest.raises(ImageReadError, match=f"{name}: 2 voxel\\(s\\) are NaN or infinite"):
             read_image(_volume(tmp_path, name, nan))
+
+
+def test_writing_a_dicom_series_keeps_the_process_locale(tmp_path):
+    # GDCM's writer sets the C locale; Python's default text encoding would turn ASCII (subprocess output with
+    # non-ASCII characters, open() without an encoding)
+    before = locale.getpreferredencoding(False), locale.setlocale(locale.LC_ALL)
+    geometry = ImageGeometry((8, 8, 3), (1.0, 1.0, 2.5), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
+    write_ct_series(str(tmp_path / "series"), np.zeros((3, 8, 8), np.int16), geometry, "P^1", "31")
+    assert (locale.getpreferredencoding(False), locale.setlocale(locale.LC_ALL)) == before

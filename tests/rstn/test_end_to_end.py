@@ -45,7 +45,7 @@ def exported_set(rstn_trained, tmp_path_factory):
 
 def test_exported_set_runs_with_tensorflow_only(exported_set):
     result = subprocess.run([sys.executable, "-c", TF_ONLY, exported_set, ",".join(PROJECT_PACKAGES)],
-                            capture_output=True, text=True, timeout=300, cwd="/")
+                            capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, cwd="/")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("ran ") == 3 and "modules: []" in result.stdout
 
