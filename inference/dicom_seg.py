@@ -87,18 +87,23 @@ def source_headers(files: list[str]) -> list[pydicom.Dataset]:
     return headers
 
 
-def write_dicom_seg(labels: np.ndarray, series_folder: str, label_names: dict[int, str], algorithm: str,
-                    path: str) -> bool:
-    """Writes the SEG of `labels` (on the grid of the DICOM series in `series_folder`) atomically to `path`;
-    False (nothing written) when the map has no label, as a SEG needs at least one segment. Raises ValueError
-    with one line when the series cannot be referenced (e.g. it lacks a Frame of Reference UID)."""
-    if not labels.any():
-        return False
+def series_segmentation(labels: np.ndarray, series_folder: str, label_names: dict[int, str],
+                        algorithm: str) -> hd.seg.Segmentation | None:
+    """The SEG of `labels` (on the grid of the DICOM series in `series_folder`); None when the map has no label,
+    as a SEG needs at least one segment. Raises ValueError with one line when the series cannot be referenced
+    (e.g. it lacks a Frame of Reference UID), whether or not anything was segmented."""
     sources = source_headers(dicom_series_files(series_folder))
+    if not sources[0].get("FrameOfReferenceUID"):
+        raise ValueError(f"{series_folder}: no DICOM SEG: the series has no Frame of Reference UID to place it in")
+    if not labels.any():
+        return None
     try:
-        seg = segmentation(labels, sources, label_names, algorithm)
+        return segmentation(labels, sources, label_names, algorithm)
     except (ValueError, AttributeError) as error:
         raise ValueError(f"{series_folder}: no DICOM SEG: {str(error).splitlines()[0]}") from error
+
+
+def save_dicom(dataset: pydicom.Dataset, path: str) -> None:
+    """Writes a DICOM file atomically (complete or absent)."""
     with atomic_path(path) as temp:
-        seg.save_as(temp, enforce_file_format=True)
-    return True
+        dataset.save_as(temp, enforce_file_format=True)

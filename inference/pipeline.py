@@ -12,9 +12,10 @@ import os
 import time
 
 import numpy as np
+import pydicom
 
 from inference.batch import CaseReport
-from inference.dicom_seg import SEG_SUFFIX, write_dicom_seg
+from inference.dicom_seg import SEG_SUFFIX, save_dicom, series_segmentation
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
@@ -88,19 +89,23 @@ class Pipeline:
         if reorientation is not None and not reorientation.is_identity:
             result = dataclasses.replace(result, labels=np.ascontiguousarray(reorientation.invert(result.labels)),
                                          geometry=images.geometry)
-        start = time.perf_counter()
-        write_result(result, output_base, self.output_suffix)
         notes = [result.note] if result.note else []
+        seg = None
         if self.options.dicom_seg:
-            notes += self._write_dicom_seg(case, result, output_base)
+            seg, problem = self._dicom_seg(case, result)
+            notes += [problem] if problem else []
+        start = time.perf_counter()
+        if seg is not None:
+            save_dicom(seg, output_base + SEG_SUFFIX)
+        write_result(result, output_base, self.output_suffix)
         return CaseReport({"read": read_seconds, **result.timings, "write": time.perf_counter() - start},
                           result.figures, "; ".join(notes))
 
-    def _write_dicom_seg(self, case: CaseInput, result: LabelMap, output_base: str) -> list[str]:
-        """Writes `<output_base>.seg.dcm` for a case read from a DICOM series; the summary notes when there is
-        none (input not a series, nothing segmented)."""
+    def _dicom_seg(self, case: CaseInput, result: LabelMap) -> tuple[pydicom.Dataset | None, str]:
+        """(the SEG of a case read from a DICOM series, or None with the reason for the summary: input not a
+        series, nothing segmented). Built before anything is written and saved before the label map (whose
+        presence marks a case done), so that a series it cannot reference fails the case with no output."""
         if result.geometry.ndim != 3 or not os.path.isdir(case.channels[0]):
-            return ["no DICOM SEG: the input is not a DICOM series"]
-        written = write_dicom_seg(result.labels, case.channels[0], result.label_names, self.model_set.name,
-                                  output_base + SEG_SUFFIX)
-        return [] if written else ["no DICOM SEG: nothing segmented"]
+            return None, "no DICOM SEG: the input is not a DICOM series"
+        seg = series_segmentation(result.labels, case.channels[0], result.label_names, self.model_set.name)
+        return seg, "" if seg is not None else "no DICOM SEG: nothing segmented"

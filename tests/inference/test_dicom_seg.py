@@ -6,7 +6,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from inference.dicom_seg import segment_codes, write_dicom_seg
+from inference.dicom_seg import save_dicom, segment_codes, series_segmentation
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import dicom_series_files
 from preprocessing.synthetic.dicom import write_ct_series
@@ -31,7 +31,8 @@ def test_seg_of_a_synthetic_series_with_reversed_slices(tmp_path):
     labels[7:9, 20:25, 30:36] = 3
     path = str(tmp_path / "out" / "case.seg.dcm")
     os.makedirs(os.path.dirname(path))
-    assert write_dicom_seg(labels, str(tmp_path / "series"), {1: "nodule 1", 3: "nodule 3"}, "lidc_nodules", path)
+    save_dicom(series_segmentation(labels, str(tmp_path / "series"), {1: "nodule 1", 3: "nodule 3"}, "lidc_nodules"),
+               path)
     check_seg_against_series(path, dicom_series_files(str(tmp_path / "series")), labels, ["nodule 1", "nodule 3"])
     assert os.listdir(tmp_path / "out") == ["case.seg.dcm"]
 
@@ -42,21 +43,21 @@ def test_seg_of_the_real_series_with_blank_sop_uids_takes_them_from_the_file_met
     labels[3:9, 200:260, 150:230] = 1
     labels[10:12, 300:320, 300:330] = 4
     path = str(tmp_path / "real.seg.dcm")
-    assert write_dicom_seg(labels, shared_dicom_series, {1: "liver", 4: "pancreas"}, "flare21", path)
+    save_dicom(series_segmentation(labels, shared_dicom_series, {1: "liver", 4: "pancreas"}, "flare21"), path)
     check_seg_against_series(path, files, labels, ["liver", "pancreas"])
 
 
 def test_no_seg_for_an_empty_map_and_one_line_for_a_series_without_frame_of_reference(tmp_path):
     geometry = ImageGeometry((16, 16, 4), (1.0, 1.0, 2.0), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
     files = write_ct_series(str(tmp_path / "series"), np.zeros((4, 16, 16), np.int16), geometry, "P^2", "77")
-    assert not write_dicom_seg(np.zeros((4, 16, 16), np.uint8), str(tmp_path / "series"), {}, "x",
-                               str(tmp_path / "a.seg.dcm"))
+    assert series_segmentation(np.zeros((4, 16, 16), np.uint8), str(tmp_path / "series"), {}, "x") is None
     for path in files:
         dataset = pydicom.dcmread(path)
         del dataset.FrameOfReferenceUID
         dataset.save_as(path)
+    with pytest.raises(ValueError, match=r"series: no DICOM SEG: the series has no Frame of Reference UID"):
+        series_segmentation(np.zeros((4, 16, 16), np.uint8), str(tmp_path / "series"), {}, "x")
     with pytest.raises(ValueError, match=r"series: no DICOM SEG: .*Frame [Oo]f Reference") as error:
-        write_dicom_seg(np.ones((4, 16, 16), np.uint8), str(tmp_path / "series"), {1: "liver"}, "x",
-                        str(tmp_path / "b.seg.dcm"))
+        series_segmentation(np.ones((4, 16, 16), np.uint8), str(tmp_path / "series"), {1: "liver"}, "x")
     assert "\n" not in str(error.value)
     assert sorted(os.listdir(tmp_path)) == ["series"]

@@ -4,11 +4,13 @@ DICOM SEG frames on the source slices, the set loads in a TensorFlow-only proces
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import nibabel as nib
 import numpy as np
+import pydicom
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import dicom_series_files, read_image, write_image
@@ -39,6 +41,23 @@ def test_entrypoint_writes_labels_on_the_dicom_grid_and_findings(lidc_folder, no
                                      np.transpose(labels, (2, 1, 0)), [f"nodule {n}" for n in present])
         else:
             assert not (out / f"{patient}.seg.dcm").exists() and "no DICOM SEG: nothing segmented" in result.stdout
+
+
+def test_dicom_seg_for_a_series_without_frame_of_reference_fails_the_case_with_no_output(lidc_folder,
+                                                                                         nodule_model_set, tmp_path):
+    series = os.path.dirname(glob.glob(os.path.join(lidc_folder, "LIDC-IDRI", "LIDC-IDRI-0003", "*", "*",
+                                                    "*.xml"))[0])
+    broken = tmp_path / "in" / "chest"
+    shutil.copytree(series, broken)
+    for path in glob.glob(str(broken / "*.dcm")):
+        dataset = pydicom.dcmread(path)
+        del dataset.FrameOfReferenceUID
+        dataset.save_as(path)
+    result = run_module("inference", "--input_path", str(tmp_path / "in"), "--output_path", str(tmp_path / "out"),
+                        "--saved_models_folder", nodule_model_set, "--model", "lidc_nodules", "--dicom_seg")
+    assert result.returncode == 1
+    assert f"{broken}: no DICOM SEG: the series has no Frame of Reference UID" in result.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["summary.csv"]
 
 
 def test_reoriented_nifti_gets_labels_on_its_own_grid(lidc_folder, nodule_model_set, tmp_path):
