@@ -13,10 +13,12 @@ import time
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
+from preprocessing.synthetic.dicom import write_ct_series
 from tests.conftest import REPO, run_module
 
 
@@ -173,23 +175,35 @@ def _umask() -> int:
     return mask
 
 
-VOLUME_ROWS = ("truncated.nii.gz", "zero_spacing.nii.gz", "nan.nii.gz", "long.nii.gz")
+def _series_without_frame_of_reference(path: str) -> None:
+    geometry = ImageGeometry((64, 64, 8), (0.8, 0.8, 2.5), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
+    for file in write_ct_series(path, np.full((8, 64, 64), -100, np.int16), geometry, "P^3", "88"):
+        dataset = pydicom.dcmread(file)
+        del dataset.FrameOfReferenceUID
+        dataset.save_as(file)
+
+
+# the CT pipelines with --dicom_seg: the bad volumes, and a DICOM series a SEG cannot be placed in
+CT_ROWS = {**{name: ROWS[name] for name in ("truncated.nii.gz", "zero_spacing.nii.gz", "nan.nii.gz", "long.nii.gz")},
+           "no_frame_of_reference": (_series_without_frame_of_reference,
+                                     "no DICOM SEG: the series has no Frame of Reference UID")}
 
 
 @pytest.mark.parametrize("model", ["flare21", "pancreas_rstn"])
 def test_every_ct_pipeline_refuses_the_bad_volumes_in_one_line_each(model, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
-    for name in VOLUME_ROWS:
-        ROWS[name][0](str(inputs / name))
+    for name, (make, _) in CT_ROWS.items():
+        make(str(inputs / name))
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(tmp_path / "out"),
-                        "--saved_models_folder", os.path.join(REPO, "saved_models"), "--model", model)
+                        "--saved_models_folder", os.path.join(REPO, "saved_models"), "--model", model, "--dicom_seg")
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
     failed = [line for line in result.stderr.splitlines() if line.startswith("FAILED ")]
-    for name in VOLUME_ROWS:
+    for name, (_, message) in CT_ROWS.items():
         lines = [line for line in failed if name in line.split(":")[0]]
-        assert len(lines) == 1 and ROWS[name][1] in lines[0], (name, failed)
-    assert f"0 ok, 0 skipped (already done), {len(VOLUME_ROWS)} failed" in result.stdout
+        assert len(lines) == 1 and message in lines[0], (name, failed)
+    assert f"0 ok, 0 skipped (already done), {len(CT_ROWS)} failed" in result.stdout
+    assert sorted(os.listdir(tmp_path / "out")) == ["summary.csv"]
 
 
 def _break_saved_model(member: str, how: str) -> None:
