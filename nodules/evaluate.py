@@ -36,8 +36,7 @@ from inference.model_sets import find_model_sets
 from inference.pipeline import RunOptions, canonical_images
 from inference.inputs import CaseImages
 from nodules.froc import CPM_RATES, ScanFindings, bootstrap_cpm, cpm, froc_curve, scan_outcome
-from nodules.idc import idc_series
-from nodules.lidc_scan import lidc_series
+from nodules.idc import annotated_series
 from nodules.lidc_xml import AnnotationError
 from nodules.luna16 import (Luna16Error, luna16_scans, read_annotations, read_results, read_seriesuids,
                             write_results)
@@ -121,7 +120,7 @@ def evaluate(pipeline: NodulePipeline, dataset_folder: str, bootstrap: int, seed
     """The LIDC figures and per-nodule rows (see the module docstring) of a TCIA (`layout` 'lidc') or IDC
     download."""
     outcomes, rows = [], []
-    for entry in tqdm((idc_series if layout == "idc" else lidc_series)(dataset_folder), desc="scans"):
+    for entry in tqdm(annotated_series(dataset_folder, layout), desc="scans"):
         hu, geometry, nodules = entry.read()
         canonical, _ = canonical_images(CaseImages((hu.astype(np.float32),), geometry))
         _, detections = pipeline.candidates(canonical.channels[0], canonical.geometry)

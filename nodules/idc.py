@@ -22,7 +22,7 @@ import numpy as np
 import pydicom
 
 from nodules import lidc_annotations as la
-from nodules.lidc_scan import LidcNodule, LidcSeriesEntry, case_ids, grouped_nodule, series_slices
+from nodules.lidc_scan import LidcNodule, LidcSeriesEntry, case_ids, grouped_nodule, lidc_series, series_slices
 from nodules.lidc_xml import AnnotationError, ReaderNodule
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import dicom_series_files, read_image
@@ -76,6 +76,12 @@ def idc_series(dataset_folder: str) -> list[IdcSeriesEntry]:
             for case, (folder, patient, series, study) in zip(ids, cts)]
 
 
+def annotated_series(dataset_folder: str, layout: str) -> list[LidcSeriesEntry]:
+    """The CT series of an LIDC-IDRI download, `layout` 'lidc' (TCIA, annotation XML beside the slices) or 'idc'
+    (DICOM SEG + SR); each entry's `read()` gives the scan and its nodules."""
+    return idc_series(dataset_folder) if layout == "idc" else lidc_series(dataset_folder)
+
+
 def segment_ratings(report_paths: tuple[str, ...]) -> dict[tuple[str, int], dict[str, int]]:
     """{(SEG SOP Instance UID, segment number): the nine ratings by name} from the SR measurement groups."""
     ratings = {}
@@ -99,9 +105,10 @@ def segment_ratings(report_paths: tuple[str, ...]) -> dict[tuple[str, int], dict
     return ratings
 
 
-def segment_masks(path: str, slice_of: dict[str, int]) -> list[tuple[hd.seg.SegmentDescription, la.BoxMask]]:
-    """Each segment of a SEG as (its description, its mask on the series volume, in the box of its frames);
-    `slice_of` maps the series' SOP Instance UIDs to slice indices."""
+def segment_masks(path: str, slice_of: dict[str, int]
+                  ) -> tuple[str, list[tuple[hd.seg.SegmentDescription, la.BoxMask]]]:
+    """(the SEG's SOP Instance UID, each of its segments as (its description, its mask on the series volume, in the
+    box of its frames)); `slice_of` maps the series' SOP Instance UIDs to slice indices."""
     try:
         seg = hd.seg.segread(path)
         sources = [uids[2] for uids in seg.get_source_image_uids()]
@@ -111,18 +118,18 @@ def segment_masks(path: str, slice_of: dict[str, int]) -> list[tuple[hd.seg.Segm
     if missing:
         raise AnnotationError(path, f"references slice {missing[0]}, which the series does not have")
     slices = np.array([slice_of[uid] for uid in sources])
+    low, high = int(slices.min()), int(slices.max())
     masks = []
     for number in seg.get_segment_numbers():
         pixels = seg.get_pixels_by_source_instance(sources, segment_numbers=[number])[..., 0] > 0
         if not pixels.any():
             continue
         rows, columns = np.flatnonzero(pixels.any(axis=(0, 2))), np.flatnonzero(pixels.any(axis=(0, 1)))
-        low, high = int(slices.min()), int(slices.max())
         mask = np.zeros((high - low + 1, rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1), bool)
         for k, frame in zip(slices, pixels):
             mask[k - low] |= frame[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
         masks.append((seg.get_segment_description(number), la.BoxMask((low, int(rows[0]), int(columns[0])), mask)))
-    return masks
+    return str(seg.SOPInstanceUID), masks
 
 
 def read_idc_scan(entry: IdcSeriesEntry) -> tuple[np.ndarray, ImageGeometry, list[LidcNodule]]:
@@ -134,8 +141,8 @@ def read_idc_scan(entry: IdcSeriesEntry) -> tuple[np.ndarray, ImageGeometry, lis
     ratings = segment_ratings(entry.reports)
     groups: dict[str, list[tuple[ReaderNodule, la.BoxMask]]] = defaultdict(list)
     for path in entry.segmentations:
-        sop_uid = str(pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"]).SOPInstanceUID)
-        for description, mask in segment_masks(path, slice_of):
+        sop_uid, masks = segment_masks(path, slice_of)
+        for description, mask in masks:
             number = int(description.SegmentNumber)
             key = str(description.tracking_uid or f"{sop_uid}/{number}")
             reading = ReaderNodule(len(groups[key]), str(description.SegmentLabel),

@@ -27,8 +27,8 @@ from tqdm import tqdm
 
 from nodules.cache import nodule_boxes, write_index, write_scan
 from nodules.config import CropModelConfig, DetectorConfig
-from nodules.idc import idc_series
-from nodules.lidc_scan import LidcNodule, lidc_series
+from nodules.idc import annotated_series
+from nodules.lidc_scan import LidcNodule
 from nodules.lidc_xml import AnnotationError
 from nodules.luna16 import Luna16Error, luna16_scans, read_annotations
 from nodules.nodule_crops import crop_geometry, ct_crop, mask_crop
@@ -73,7 +73,7 @@ def cache_case(cache_folder: str, case_id: str, hu: np.ndarray, geometry: ImageG
 def lidc_cases(dataset_folder: str, layout: str, cache_folder: str) -> tuple[dict[str, dict], dict[str, dict]]:
     """({case: index entry} of the cached scans, {case: {"patient", "folder"}} of all found) of an LIDC download
     (TCIA or IDC)."""
-    series = (idc_series if layout == "idc" else lidc_series)(dataset_folder)
+    series = annotated_series(dataset_folder, layout)
     found = {entry.case_id: {"patient": entry.patient_id, "folder": entry.folder} for entry in series}
     entries = {}
     for entry in tqdm(series, desc="prepare"):
