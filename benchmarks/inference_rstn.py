@@ -1,18 +1,21 @@
 """RSTN inference benchmark: seconds and peak RSS per stage (coarse X / Y / Z, fusion, each fine round) for a
-512 x 512 x N CT, at the paper configuration (timing only: weights after one training step) and for a model set.
+512 x 512 x N CT, for a model set and at the paper configuration (timing only: weights after one gradient step),
+in that order (memory the paper configuration's large networks took is not given back to the process).
 
 Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4]
        [--model_set saved_models/pancreas_rstn] [--max_stacks 0]
 
 The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas
 mask, so their cost is that of a real organ's box. The networks' GFLOPs come from TensorFlow's profiler at the
-shapes run, and the achieved rate is set against this machine's float32 matmul rate measured in the same run.
+shapes run (for a fine round: the saliency module on every active stack plus the fine network on each stack's
+box), and the achieved rates are set against this machine's float32 matmul rate measured in the same run.
 With --max_stacks N only N stacks per plane are run and the plane's time is scaled to all its stacks (said so in
 the output); 0 runs everything. The original reports about 25-32 s per volume for coarse-to-fine testing on a
 Titan Xp GPU.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -26,14 +29,15 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
+from benchmarks.common import matmul_gflops, model_gflop, reset_peak_rss  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
 from networks.config_io import config_from_dict  # noqa: E402
 from rstn.config import PLANES, RSTNConfig  # noqa: E402
+from rstn.crop import mask_box  # noqa: E402
 from rstn.fusion import fused_mask, mean_of_planes, remove_small_components  # noqa: E402
 from rstn.model import MODE_CODES  # noqa: E402
 from rstn.planes import PLANE_AXES  # noqa: E402
-from rstn.training import build_rstn, make_optimizer, rstn_loss  # noqa: E402
+from rstn.training import build_rstn, rstn_loss  # noqa: E402
 from rstn.volume_inference import coarse_probabilities, fine_probabilities  # noqa: E402
 
 flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
@@ -56,16 +60,18 @@ def phantom(slices: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_step_model(config: RSTNConfig):
-    """An RSTN after one training step (mode J) on a random stack, so that no layer is still all zeros."""
+    """An RSTN after one plain gradient step (mode J, learning rate `config.learning_rate`) on a random stack, so
+    that no layer is still all zeros; no optimizer, so that no momentum slots stay in memory."""
     model = build_rstn(config)
-    optimizer = make_optimizer(model, config, "sgd", 1)
     label = np.zeros((1, 64, 64, 3), np.float32)
     label[0, 20:40, 20:40] = 1
     inputs = {"image": tf.random.uniform((1, 64, 64, 3)), "label": tf.constant(label),
               "mode": tf.constant([MODE_CODES["J"]]), "margins": tf.constant([[20, 20, 20, 20]])}
     with tf.GradientTape() as tape:
         loss = tf.add_n(list(rstn_loss(config)(model(inputs, training=True), label, True).values()))
-    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+    for variable, gradient in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables)):
+        if gradient is not None:
+            variable.assign_sub(config.learning_rate * gradient)
     return model
 
 
@@ -76,6 +82,28 @@ def limited(volume: np.ndarray, plane: str, max_stacks: int) -> tuple[np.ndarray
     if not max_stacks or max_stacks >= count:
         return volume, 1.0
     return np.take(volume, np.arange(max_stacks), axis=axis), count / max_stacks
+
+
+def fine_round_gflop(model, mask: np.ndarray, config: RSTNConfig) -> float:
+    """GFLOP of one fine round from the previous round's `mask` [z, y, x]: per plane, every stack that shows some
+    of the mask runs the saliency module on the whole stack and the fine network on the stack's box plus margin."""
+    margins = tf.fill([4], config.crop_margin)
+    fine_cost: dict[tuple[int, int], float] = {}
+    total = 0.0
+    for plane in PLANES:
+        view = mask.transpose(PLANE_AXES[plane]) > 0
+        reach = 1 if config.slice_thickness == 3 else 0
+        saliency = model_gflop(model.saliency, (1, *view.shape[1:], 3))
+        for index in range(view.shape[0]):
+            stack = view[max(index - reach, 0):index + reach + 1]
+            if not stack.any():
+                continue
+            box, _ = mask_box(tf.constant(stack.transpose(1, 2, 0)[np.newaxis]), margins)
+            rows, columns = int(box[1] - box[0]), int(box[3] - box[2])
+            if (rows, columns) not in fine_cost:
+                fine_cost[rows, columns] = model_gflop(model.fine, (1, rows, columns, 3))
+            total += saliency + fine_cost[rows, columns]
+    return total
 
 
 VOLUME = tf.TensorSpec([None, None, None], tf.float32)
@@ -109,43 +137,55 @@ def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
 
 def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict, volume: np.ndarray,
                 mask: np.ndarray, peak_matmul: float) -> None:
-    """Prints seconds, peak RSS and GFLOP per stage, and the coarse stage's rate against the matmul rate."""
+    """Prints seconds, peak RSS and GFLOP per stage, and the coarse and fine stages' rates against the matmul
+    rate. Each stage's peak RSS is its own (restarted before it); the first row is the RSS with the networks
+    loaded and warmed up. GFLOPs are counted after the timed stages, on a network built for the purpose."""
     small = tf.constant(volume[:4, :64, :64])
     for plane in PLANES:
         coarse_fns[plane](small)
         fine_fns[plane](small, tf.zeros_like(small), tf.ones(small.shape, tf.uint8))
-    flop_model = build_rstn(config).coarse
-    rows, coarse, flop_total, network_seconds = [], [], 0.0, 0.0
+    gc.collect()
+    reset_peak_rss()
+    rows, coarse = [("networks loaded, volume read", 0.0, peak_rss_mb())], []
     for plane in PLANES:
         part, scale = limited(volume, plane, FLAGS.max_stacks)
+        reset_peak_rss()
         start = time.perf_counter()
         result = coarse_fns[plane](tf.constant(part)).numpy()
         seconds = (time.perf_counter() - start) * scale
-        view_shape = volume.transpose(PLANE_AXES[plane]).shape
-        gflop = model_gflop(flop_model, (1, *view_shape[1:], 3)) * view_shape[0]
-        flop_total += gflop
-        network_seconds += seconds
-        rows.append((f"coarse {plane}" + (" (scaled)" if scale > 1 else ""), seconds, peak_rss_mb(), gflop))
+        rows.append((f"coarse {plane}" + (" (scaled)" if scale > 1 else ""), seconds, peak_rss_mb()))
         coarse.append(result if scale == 1 else np.zeros(volume.shape, np.float32))
+    reset_peak_rss()
     start = time.perf_counter()
     fused_mask(mean_of_planes(coarse), config.fine_threshold)
-    rows.append(("fusion", time.perf_counter() - start, peak_rss_mb(), 0.0))
-    score, previous = mask.astype(np.float32), mask
+    rows.append(("fusion", time.perf_counter() - start, peak_rss_mb()))
+    score, round_masks = mask.astype(np.float32), [mask]
     for round_index in range(1, FLAGS.rounds + 1):
+        reset_peak_rss()
         start = time.perf_counter()
-        score = mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score), tf.constant(previous)).numpy()
-                                for p in PLANES])
+        score = mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score),
+                                            tf.constant(round_masks[-1])).numpy() for p in PLANES])
         mask_now = remove_small_components(fused_mask(score, config.fine_threshold), config.postprocess_threshold)
-        previous = mask_now if mask_now.any() else mask
-        rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb(), 0.0))
+        round_masks.append(mask_now if mask_now.any() else mask)
+        rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb()))
+    flop_model = build_rstn(config)
+    coarse_flop = [model_gflop(flop_model.coarse, (1, *volume.transpose(PLANE_AXES[p]).shape[1:], 3))
+                   * volume.transpose(PLANE_AXES[p]).shape[0] for p in PLANES]
+    fine_flop = [fine_round_gflop(flop_model, previous, config) for previous in round_masks[:-1]]
+    gflops = [0.0] + coarse_flop + [0.0] + fine_flop
     z, y, x = volume.shape
     print(f"\n{name}: {x}x{y}x{z} volume, coarse slice batch {FLAGS.slice_batch}, fine rounds from the true mask")
-    print(f"{'stage':<26}{'seconds':>10}{'peak RSS MB':>13}{'GFLOP':>10}")
-    for stage, seconds, rss, gflop in rows:
-        print(f"{stage:<26}{seconds:>10.2f}{rss:>13.0f}{gflop:>10.0f}")
-    rate = flop_total / network_seconds
-    print(f"coarse stage: {flop_total:.0f} GFLOP in {network_seconds:.1f} s = {rate:.1f} GFLOP/s, "
-          f"{rate / peak_matmul:.2f} of this machine's matmul rate; all stages {sum(r[1] for r in rows):.1f} s")
+    print(f"{'stage':<30}{'seconds':>10}{'peak RSS MB':>13}{'GFLOP':>10}")
+    for (stage, seconds, rss), gflop in zip(rows, gflops):
+        print(f"{stage:<30}{seconds:>10.2f}{rss:>13.0f}{gflop:>10.0f}")
+    stages = (("coarse", sum(coarse_flop), sum(row[1] for row in rows[1:4])),
+              ("fine", sum(fine_flop), sum(row[1] for row in rows[5:])))
+    for stage, gflop, seconds in stages:
+        if seconds:
+            rate = gflop / seconds
+            print(f"{stage} stage: {gflop:.0f} GFLOP in {seconds:.1f} s = {rate:.1f} GFLOP/s, "
+                  f"{rate / peak_matmul:.2f} of this machine's matmul rate")
+    print(f"all stages {sum(row[1] for row in rows):.1f} s")
 
 
 def main(argv: list[str]) -> None:
@@ -153,13 +193,14 @@ def main(argv: list[str]) -> None:
     peak_matmul = matmul_gflops()
     print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
     volume, mask = phantom(FLAGS.slices)
-    config = RSTNConfig()
-    coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
-    time_stages("paper configuration (weights after one step)", config, coarse, fine, volume, mask, peak_matmul)
     if FLAGS.model_set:
         coarse, fine, set_config = saved_model_stages(FLAGS.model_set)
         time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine, volume, mask, peak_matmul)
-
+        del coarse, fine
+    config = RSTNConfig()
+    coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
+    time_stages("paper configuration (weights after one gradient step)", config, coarse, fine, volume, mask,
+                peak_matmul)
 
 if __name__ == "__main__":
     app.run(main)
