@@ -14,7 +14,10 @@ from preprocessing import intensity
 from preprocessing.intensity import AIR_HU
 from preprocessing.network_grid import (fitting_spacing, region_offset, smooth_and_resample, valid_size,
                                         voxels_for_extent)
-from preprocessing.tf_geometry import paste, resample_to_grid
+from preprocessing.tf_axis_operators import interpolation_matrix
+from preprocessing.tf_geometry import paste
+
+BACKPROJECTION_SLAB = 16  # original slices per step of `labels_on_original_grid`
 
 
 def network_input(volume: tf.Tensor, spacing: tf.Tensor, start_mm: tf.Tensor, end_mm: tf.Tensor,
@@ -78,16 +81,38 @@ def labels_on_original_grid(probabilities: tf.Tensor, grid_spacing: tf.Tensor, s
     the original grid: uint8 labels [z, y, x].
 
     Only the original voxels inside the grid are resampled (linear per label, then argmax); all others
-    are background, which keeps memory proportional to the region, not to the whole volume.
+    are background. The network grid is first resampled along z (still small), then BACKPROJECTION_SLAB original
+    slices at a time along x and y and reduced to labels, so memory grows with the region, not with the region
+    times the label count.
     """
     spacing = tf.cast(spacing, tf.float32)
     roi_spacing = tf.cast(grid_spacing, tf.float32) * tf.ones([3])
     volume_shape = tf.cast(volume_shape, tf.int32)
-    roi_end = start_mm + (tf.cast(tf.shape(probabilities)[:3], tf.float32) - 1.0) * roi_spacing
+    grid_shape = tf.shape(probabilities)[:3]
+    roi_end = start_mm + (tf.cast(grid_shape, tf.float32) - 1.0) * roi_spacing
     first = tf.clip_by_value(tf.cast(tf.math.ceil(start_mm / spacing), tf.int32), 0, volume_shape)
     last = tf.clip_by_value(tf.cast(tf.math.floor(roi_end / spacing), tf.int32), -1, volume_shape - 1)
     box_shape = tf.maximum(last - first + 1, 0)
-    offset = tf.cast(first, tf.float32) * spacing - start_mm
-    resampled = resample_to_grid(probabilities, roi_spacing, box_shape, spacing, offset, "linear", 0.0)
-    labels = tf.cast(tf.argmax(resampled, axis=-1), tf.uint8)
+    offset = (tf.cast(first, tf.float32) * spacing - start_mm) / roi_spacing
+    matrix_z, matrix_y, matrix_x = [interpolation_matrix(grid_shape[a], box_shape[a], spacing[a] / roi_spacing[a],
+                                                         offset[a])[0] for a in range(3)]
+    channels = tf.shape(probabilities)[3]
+    per_label = tf.reshape(tf.transpose(tf.cast(probabilities, tf.float32), [3, 0, 1, 2]),
+                           [channels, grid_shape[0], -1])
+    along_z = tf.reshape(tf.matmul(matrix_z[None], per_label), [channels, box_shape[0], grid_shape[1], grid_shape[2]])
+
+    def slab(start: tf.Tensor, labels: tf.TensorArray) -> tuple[tf.Tensor, tf.TensorArray]:
+        part = along_z[:, start:start + BACKPROJECTION_SLAB]
+        count = tf.shape(part)[1]
+        rows = tf.matmul(tf.reshape(part, [-1, grid_shape[2]]), matrix_x, transpose_b=True)
+        planes = tf.matmul(matrix_y[None], tf.reshape(rows, [-1, grid_shape[1], box_shape[2]]))
+        scores = tf.reshape(planes, [channels, count, box_shape[1], box_shape[2]])
+        return start + BACKPROJECTION_SLAB, labels.write(start // BACKPROJECTION_SLAB,
+                                                         tf.cast(tf.argmax(scores, axis=0), tf.uint8))
+
+    slabs = tf.TensorArray(tf.uint8, size=0, dynamic_size=True, infer_shape=False,
+                           element_shape=tf.TensorShape([None, None, None]))
+    _, slabs = tf.while_loop(lambda start, _: start < box_shape[0], slab, [tf.constant(0), slabs],
+                             parallel_iterations=1)
+    labels = tf.cond(box_shape[0] > 0, slabs.concat, lambda: tf.zeros(box_shape, tf.uint8))
     return paste(labels, first, volume_shape, 0)

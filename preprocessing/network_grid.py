@@ -12,14 +12,15 @@ from the centre of voxel (0, 0, 0) along the array axes (z, y, x). Rules, as the
   than that, or the largest valid size (FLARE21 `get_valid_size`, MDAT `ImageSizeGenerator`).
 - When a region does not fit into the largest valid sizes, the spacing grows (`fitting_spacing`).
 - The volume is smoothed with a Gaussian of sigma mm (`preprocessing.tf_smoothing`), then sampled linearly
-  (`preprocessing.tf_sampling`); outside the volume is `default_value` (air).
+  (`preprocessing.tf_sampling`); outside the volume is `default_value` (air). Both run as one matrix per axis
+  (`preprocessing.tf_axis_operators`).
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
-from preprocessing.tf_sampling import resample_axis_aligned
-from preprocessing.tf_smoothing import gaussian_filter, gaussian_kernel
+from preprocessing.tf_axis_operators import interpolation_matrix, resample_with_operators, smoothing_matrix
+from preprocessing.tf_smoothing import gaussian_kernel
 
 SIZE_TOLERANCE = 1e-3
 
@@ -97,6 +98,22 @@ def fitting_spacing(extent_mm: tf.Tensor, base_spacing: tf.Tensor, largest_sizes
     return tf.where(ratio > 1.0 - tolerance, base_spacing * (ratio + tolerance), base_spacing)
 
 
+def needed_region(shape: tf.Tensor, spacing: tf.Tensor, grid_shape: tf.Tensor, grid_spacing: tf.Tensor,
+                  grid_offset_mm: tf.Tensor, sigma_mm: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(low, high, first): the voxels [low, high) of a volume of `shape` (int32 [3]) that smoothing with sigma mm
+    and sampling the grid read (the grid's reach plus the kernel radius and one voxel), and the grid's voxel 0 as a
+    continuous index of the volume (float32 [3])."""
+    spacing = tf.cast(spacing, tf.float32)
+    grid_spacing = tf.cast(grid_spacing, tf.float32) * tf.ones([3])
+    sigma_voxels = tf.cast(sigma_mm, tf.float32) / spacing
+    radius = tf.stack([(tf.shape(gaussian_kernel(sigma_voxels[a]))[0] - 1) // 2 for a in range(3)])
+    first = tf.cast(grid_offset_mm, tf.float32) / spacing
+    last = first + (tf.cast(grid_shape, tf.float32) - 1.0) * grid_spacing / spacing
+    low = tf.clip_by_value(tf.cast(tf.floor(first), tf.int32) - 1 - radius, 0, shape - 1)
+    high = tf.maximum(tf.clip_by_value(tf.cast(tf.math.ceil(last), tf.int32) + 2 + radius, 0, shape), low + 1)
+    return low, high, first
+
+
 def smooth_and_resample(volume: tf.Tensor, spacing: tf.Tensor, grid_shape: tf.Tensor, grid_spacing: tf.Tensor,
                         grid_offset_mm: tf.Tensor, sigma_mm: tf.Tensor, default_value: float) -> tf.Tensor:
     """Gaussian smoothing (sigma mm) and linear resampling of `volume` [z, y, x] onto an axis-aligned grid.
@@ -106,19 +123,21 @@ def smooth_and_resample(volume: tf.Tensor, spacing: tf.Tensor, grid_shape: tf.Te
         sigma_mm: Gaussian sigma in mm (0: none).
         default_value: value outside the volume.
 
-    Only the part of the volume the grid needs (plus the kernel radius) is smoothed.
+    Only the part of the volume the grid needs (`needed_region`) is read. Smoothing and sampling of each axis are
+    one matrix (`preprocessing.tf_axis_operators`), so the result equals smoothing every axis and then sampling
+    every axis, without a smoothed copy of the volume.
     """
     spacing = tf.cast(spacing, tf.float32)
     grid_spacing = tf.cast(grid_spacing, tf.float32) * tf.ones([3])
     grid_shape = tf.cast(grid_shape, tf.int32)
-    shape = tf.shape(volume)[:3]
     sigma_voxels = tf.cast(sigma_mm, tf.float32) / spacing
-    radius = tf.stack([(tf.shape(gaussian_kernel(sigma_voxels[a]))[0] - 1) // 2 for a in range(3)])
-    first = tf.cast(grid_offset_mm, tf.float32) / spacing
-    last = first + (tf.cast(grid_shape, tf.float32) - 1.0) * grid_spacing / spacing
-    low = tf.clip_by_value(tf.cast(tf.floor(first), tf.int32) - 1 - radius, 0, shape - 1)
-    high = tf.maximum(tf.clip_by_value(tf.cast(tf.math.ceil(last), tf.int32) + 2 + radius, 0, shape), low + 1)
-    region = tf.slice(tf.cast(volume, tf.float32), low, high - low)
-    smoothed = gaussian_filter(region[..., None], sigma_voxels)[..., 0]
-    return resample_axis_aligned(smoothed, grid_shape, grid_spacing / spacing, first - tf.cast(low, tf.float32),
-                                 "linear", default_value)
+    low, high, first = needed_region(tf.shape(volume)[:3], spacing, grid_shape, grid_spacing, grid_offset_mm,
+                                     sigma_mm)
+    operators = []
+    for axis in range(3):
+        sampling, inside = interpolation_matrix(high[axis] - low[axis], grid_shape[axis],
+                                                grid_spacing[axis] / spacing[axis],
+                                                first[axis] - tf.cast(low[axis], tf.float32))
+        smoothing = smoothing_matrix(high[axis] - low[axis], sigma_voxels[axis])
+        operators.append((tf.matmul(sampling, smoothing), inside))
+    return resample_with_operators(tf.slice(tf.cast(volume, tf.float32), low, high - low), operators, default_value)

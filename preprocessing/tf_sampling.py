@@ -14,7 +14,7 @@ import tensorflow as tf
 Method = Literal["linear", "nearest"]
 
 
-def _axis_weights(coord: tf.Tensor, size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+def axis_weights(coord: tf.Tensor, size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Neighbour indices (i0, i1), weight of i1, and inside-mask for coordinates along one axis."""
     size_f = tf.cast(size, coord.dtype)
     inside = (coord >= -0.5) & (coord < size_f - 0.5)
@@ -52,7 +52,7 @@ def resample_axis_aligned(image: tf.Tensor, out_shape: tf.Tensor, scale: tf.Tens
         coord = tf.cast(tf.range(out_shape[axis]), tf.float32) * scale[axis] + offset[axis]
         if method == "nearest":
             coord = tf.floor(coord + 0.5)
-        i0, i1, weight, inside = _axis_weights(coord, size)
+        i0, i1, weight, inside = axis_weights(coord, size)
         broadcast = [-1 if a == axis else 1 for a in range(len(out.shape))]
         lower = tf.gather(out, i0, axis=axis)
         if method == "linear":
@@ -80,7 +80,7 @@ def sample(image: tf.Tensor, coords: tf.Tensor, method: Method = "linear", defau
     sizes = tf.shape(image)[:ndim]
     if method == "nearest":
         coords = tf.floor(coords + 0.5)
-    axes = [_axis_weights(coords[..., a], sizes[a]) for a in range(ndim)]
+    axes = [axis_weights(coords[..., a], sizes[a]) for a in range(ndim)]
     inside = tf.reduce_all(tf.stack([a[3] for a in axes], axis=-1), axis=-1)
     compute_dtype = image.dtype if image.dtype.is_floating else tf.float32
     if method == "nearest":

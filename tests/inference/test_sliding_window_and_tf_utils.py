@@ -6,6 +6,7 @@ import tensorflow as tf
 from inference import tf_utils
 from inference.postprocess import keep_largest_components
 from inference.sliding_window import gaussian_weights, sliding_window_inference, window_starts
+from preprocessing import tf_geometry
 
 
 @pytest.mark.parametrize("shape", [(20, 33, 17), (8, 8, 8), (5, 40, 9)])
@@ -104,3 +105,20 @@ def test_labels_on_original_grid_inverts_region_resampling():
     assert back.dtype == np.uint8 and back.shape == labels.shape
     assert np.mean(back[labels > 0] == labels[labels > 0]) > 0.95
     assert np.mean(back == labels) > 0.98
+
+
+def test_labels_on_original_grid_slab_by_slab_equals_resampling_everything_at_once():
+    probabilities = np.random.default_rng(4).random((20, 11, 12, 4)).astype(np.float32)
+    spacing, start = [0.9, 0.7, 0.8], [-2.0, 1.5, 0.3]
+    shape = [50, 34, 30]  # the grid reaches z = 36 mm: 41 original slices, two slabs of 16 and a partial one
+    back = tf_utils.labels_on_original_grid(tf.constant(probabilities), 2.0, tf.constant(start), tf.constant(shape),
+                                            tf.constant(spacing)).numpy()
+    first = np.ceil(np.array(start) / spacing).astype(int).clip(0)
+    end = np.array(start) + 2.0 * (np.array(probabilities.shape[:3]) - 1)
+    count = np.floor(end / spacing).astype(int) - first + 1
+    resampled = tf_geometry.resample_to_grid(probabilities, [2.0] * 3, count, spacing,
+                                             first * np.array(spacing) - start).numpy()
+    expected = np.zeros(shape, np.uint8)
+    expected[tuple(slice(f, f + c) for f, c in zip(first, count))] = np.argmax(resampled, axis=-1)
+    assert count[0] > 2 * tf_utils.BACKPROJECTION_SLAB
+    np.testing.assert_array_equal(back, expected)
