@@ -20,21 +20,19 @@ def labelled_box(labels: np.ndarray) -> tuple[slice, ...] | None:
 
 def keep_largest_components(labels: np.ndarray, components_per_label: dict[int, int]) -> np.ndarray:
     """Keeps, for each label, its `components_per_label[label]` largest connected components (default 1;
-    face connectivity); other voxels of that label become background. Works for 2D and 3D; the work is
-    done inside the bounding box of the labelled voxels only."""
+    face connectivity); other voxels of that label become background. Works for 2D and 3D on non-negative integer
+    labels; each label's components are found inside that label's own bounding box only."""
     result = np.zeros_like(labels)
-    box = labelled_box(labels)
-    if box is None:
+    labelled = labelled_box(labels)
+    if labelled is None:
         return result
-    region = labels[box]
-    kept = np.zeros_like(region)
-    for label in np.unique(region):
-        if label == 0:
-            continue
+    region, kept = labels[labelled], result[labelled]
+    for label in np.flatnonzero(np.bincount(region.ravel()))[1:]:
+        mask = region == label
+        box = labelled_box(mask)
         keep = components_per_label.get(int(label), 1)
-        mask = sitk.GetImageFromArray((region == label).astype(np.uint8))
-        components = sitk.RelabelComponent(sitk.ConnectedComponent(mask), sortByObjectSize=True)
+        components = sitk.RelabelComponent(sitk.ConnectedComponent(sitk.GetImageFromArray(mask[box].view(np.uint8))),
+                                           sortByObjectSize=True)
         ranked = sitk.GetArrayViewFromImage(components)
-        kept[(ranked > 0) & (ranked <= keep)] = label
-    result[box] = kept
+        kept[box][(ranked > 0) & (ranked <= keep)] = label
     return result

@@ -122,3 +122,21 @@ def test_labels_on_original_grid_slab_by_slab_equals_resampling_everything_at_on
     expected[tuple(slice(f, f + c) for f, c in zip(first, count))] = np.argmax(resampled, axis=-1)
     assert count[0] > 2 * tf_utils.BACKPROJECTION_SLAB
     np.testing.assert_array_equal(back, expected)
+
+
+def test_keep_largest_components_per_label_with_face_connectivity():
+    labels = np.zeros((6, 12, 12), np.uint8)
+    labels[1:4, 1:5, 1:5] = 1  # 48 voxels: label 1's largest
+    labels[1, 6, 6] = 1  # an island of label 1
+    labels[2:4, 6:9, 1:3] = 7  # 12 voxels, touching label 1's block face to face
+    labels[4, 9, 9] = 7  # 1 voxel
+    labels[5, 10, 10] = 7  # 1 voxel, diagonal to the one above: a separate component
+    labels[0, 9:11, 0:3] = 7  # 6 voxels: label 7's second largest
+    kept = keep_largest_components(labels, {7: 2})
+    expected = labels.copy()
+    expected[1, 6, 6] = 0
+    expected[4, 9, 9] = expected[5, 10, 10] = 0
+    np.testing.assert_array_equal(kept, expected)
+    np.testing.assert_array_equal(keep_largest_components(labels[2], {}), np.where(labels[2] == 1, 1, 0) +
+                                  np.where(labels[2] == 7, 7, 0) * (np.arange(12)[:, None] >= 6))
+    assert not keep_largest_components(np.zeros((3, 4), np.uint8), {}).any()
