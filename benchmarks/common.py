@@ -62,3 +62,14 @@ def model_gflop(model: keras.Model, input_shape: tuple[int, ...] | dict[str, tup
     options["output"] = "none"
     profile = tf.compat.v1.profiler.profile(graph=concrete.graph, options=options)
     return profile.total_float_ops / 1e9
+
+
+def write_ct_phantom(path: str, slices: int) -> None:
+    """Writes a FLARE21-like 512 x 512 x `slices` CT phantom (0.8 mm in-plane, 2.5 mm slices; seeded by `slices`)."""
+    from preprocessing.image_io import write_image
+    from preprocessing.synthetic.flare21 import Flare21PhantomConfig, phantom
+
+    config = Flare21PhantomConfig(in_plane_size=512, fov_mm=(410.0, 410.0), slice_thickness_mm=(2.5, 2.5),
+                                  axial_extent_mm=(2.5 * slices, 2.5 * slices))
+    image, _, geometry = phantom(np.random.default_rng(slices), config)
+    write_image(image, geometry, path)

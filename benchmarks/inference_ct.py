@@ -24,7 +24,7 @@ import preprocessing.quiet_startup  # noqa: E402, F401 - first: hides TensorFlow
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from benchmarks.common import matmul_gflops, model_gflop, rss_mb  # noqa: E402
+from benchmarks.common import matmul_gflops, model_gflop, rss_mb, write_ct_phantom  # noqa: E402
 from networks.config_io import config_from_dict  # noqa: E402
 from inference.inputs import CaseInput  # noqa: E402
 from inference.model_sets import find_model_sets  # noqa: E402
@@ -33,7 +33,6 @@ from inference.results import write_result  # noqa: E402
 from inference.sliding_window import window_starts  # noqa: E402
 from localization.config import LocalizationConfig  # noqa: E402
 from localization.model import build_localization_model  # noqa: E402
-from preprocessing.image_io import write_image  # noqa: E402
 from preprocessing.network_grid import largest_valid_size  # noqa: E402
 from scn.config import SCNConfig  # noqa: E402
 from scn.model import build_scn_model  # noqa: E402
@@ -43,15 +42,6 @@ flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets
 flags.DEFINE_string("model", "flare21", "The CT model set (localization + SCN) to time.")
 flags.DEFINE_list("slices", ["100", "300"], "Slice counts of the 512x512 test volumes.")
 FLAGS = flags.FLAGS
-
-
-def write_phantom(path: str, slices: int) -> None:
-    from preprocessing.synthetic.flare21 import Flare21PhantomConfig, phantom
-
-    config = Flare21PhantomConfig(in_plane_size=512, fov_mm=(410.0, 410.0), slice_thickness_mm=(2.5, 2.5),
-                                  axial_extent_mm=(2.5 * slices, 2.5 * slices))
-    image, _, geometry = phantom(np.random.default_rng(slices), config)
-    write_image(image, geometry, path)
 
 
 def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tuple[int, ...]]) -> float:
@@ -97,7 +87,7 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for slices in (int(s) for s in FLAGS.slices):
             path = os.path.join(folder, f"ct_{slices}_0000.nii.gz")
-            child = spawn.Process(target=write_phantom, args=(path, slices))
+            child = spawn.Process(target=write_ct_phantom, args=(path, slices))
             child.start()
             child.join()
             with spawn.Pool(1, maxtasksperchild=1) as pool:

@@ -2,6 +2,7 @@
 
 Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--saved_models_folder saved_models]
        [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--keep_spacing] [--overwrite] [--dicom_seg]
+       [--nopipelined]
        python -m inference --list_models [--saved_models_folder saved_models]
 
 Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
@@ -41,6 +42,8 @@ flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's sp
 flags.DEFINE_float("max_extent_mm", 2000.0, "Refuse volumes longer than this along an axis (mm): implausible "
                    "for a scan, usually a wrong spacing in the header.")
 flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
+flags.DEFINE_bool("pipelined", True, "Read the next case and write the previous one in background threads while a "
+                  "case runs the networks (up to three cases in memory); --nopipelined runs cases one by one.")
 flags.DEFINE_bool("dicom_seg", False, "Also write OUT/<case>.seg.dcm, a DICOM Segmentation object referencing the "
                   "input series (3D cases read from a DICOM series folder).")
 FLAGS = flags.FLAGS
@@ -59,7 +62,7 @@ def main(argv: list[str]) -> int:
                          DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
                          RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing, FLAGS.max_extent_mm,
                                     FLAGS.dicom_seg),
-                         FLAGS.overwrite)
+                         FLAGS.overwrite, FLAGS.pipelined)
     return run(request)
 
 

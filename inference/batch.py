@@ -8,6 +8,8 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from tqdm import tqdm
 
@@ -49,48 +51,132 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[CaseInput], str],
-              process: Callable[[CaseInput, str], CaseReport], overwrite: bool = False) -> list[CaseResult]:
-    """Runs `process(case, output_base) -> CaseReport` for each case; one failure does not stop the rest.
+@dataclasses.dataclass(frozen=True)
+class CaseStages:
+    """How a batch runs one case, in three steps.
+
+    load(case) -> loaded: reads the inputs (I/O only: it may run in a background thread).
+    compute(case, loaded) -> computed: everything else up to the outputs (always in the calling thread).
+    save(case, computed, output_base) -> CaseReport: writes the outputs atomically (I/O only: it may run in a
+        background thread); its timings are the case's stages, to which the batch adds 'read' and 'total'.
+    """
+
+    load: Callable[[CaseInput], Any]
+    compute: Callable[[CaseInput, Any], Any]
+    save: Callable[[CaseInput, Any, str], CaseReport]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Planned:
+    case: CaseInput
+    index: int
+    output_base: str
+
+
+def _timed(function: Callable, *args) -> tuple[Any, float]:
+    start = time.perf_counter()
+    return function(*args), time.perf_counter() - start
+
+
+def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[CaseInput], str], stages: CaseStages,
+              overwrite: bool = False, pipelined: bool = True) -> list[CaseResult]:
+    """Runs each case through `stages`; one failure does not stop the rest.
 
     Outputs are `<output_folder>/<case name><suffix(case)>`; existing outputs are skipped unless `overwrite`.
     A failure (a case's own `problem` included) is recorded as one line '<input>: <problem>' and printed when it
-    happens. An interrupt (SIGINT, or SIGTERM where the runtime maps it) abandons the current case, whose
-    atomic write leaves nothing, and marks it and the rest INTERRUPTED.
+    is known. With `pipelined`, the next case is loaded in a background thread while the current one computes, and
+    the current one is saved in another while the next computes (at most three cases in memory); otherwise each
+    case is loaded, computed and saved before the next starts. A case's 'total' is the sum of its own steps.
+    An interrupt (SIGINT, or SIGTERM where the runtime maps it) abandons the case being computed, whose atomic
+    write leaves nothing, lets a save already under way finish, and marks the rest INTERRUPTED.
     """
     os.makedirs(output_folder, exist_ok=True)
-    results = []
+    results: list[CaseResult | None] = [None] * len(cases)
+    planned = []
+    for index, case in enumerate(cases):
+        decided = _decided_before_running(case, output_folder, suffix, overwrite)
+        if decided is None:
+            planned.append(_Planned(case, index, os.path.join(output_folder, case.name)))
+        results[index] = decided
+    progress = tqdm(total=len(cases), desc="cases", unit="case")
+    progress.update(len(cases) - len(planned))
+    reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
+    writer = ThreadPoolExecutor(1, thread_name_prefix="write-behind")
+    loads: dict[int, Future] = {}
+    saving: tuple[_Planned, Future, dict[str, float]] | None = None
+
+    def collect() -> None:
+        nonlocal saving
+        item, future, seconds = saving
+        try:
+            report, save_seconds = future.result()
+        except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
+            saving = None
+            results[item.index] = _failed(item.case, _message(item.case, error))
+        else:
+            saving = None
+            timings = {"read": seconds["read"], **report.timings}
+            timings["total"] = seconds["read"] + seconds["compute"] + save_seconds
+            results[item.index] = CaseResult(display_path(item.case.name), display_path(item.case.channels[0]),
+                                             "ok", timings, peak_rss_mb(), figures=report.figures, note=report.note)
+        progress.update()
+
     try:
-        for case in tqdm(cases, desc="cases", unit="case"):
-            results.append(_run_case(case, output_folder, suffix, process, overwrite))
+        for number, item in enumerate(planned):
+            for ahead in range(number, min(number + (2 if pipelined else 1), len(planned))):
+                if ahead not in loads:
+                    loads[ahead] = reader.submit(_timed, stages.load, planned[ahead].case)
+            try:
+                loaded, read_seconds = loads.pop(number).result()
+                computed, compute_seconds = _timed(stages.compute, item.case, loaded)
+                del loaded
+            except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
+                results[item.index] = _failed(item.case, _message(item.case, error))
+                progress.update()
+                continue
+            if saving is not None:
+                collect()
+            saving = (item, writer.submit(_timed, stages.save, item.case, computed, item.output_base),
+                      {"read": read_seconds, "compute": compute_seconds})
+            del computed
+            if not pipelined:
+                collect()
+        if saving is not None:
+            collect()
     except KeyboardInterrupt:
-        tqdm.write("interrupted: the case being written was abandoned (no partial output); the rest not run",
+        tqdm.write("interrupted: the case being computed was abandoned (no partial output); the rest not run",
                    file=sys.stderr)
-        results += [CaseResult(display_path(case.name), display_path(case.channels[0]), INTERRUPTED)
-                    for case in cases[len(results):]]
-    return results
+        if saving is not None:
+            wait([saving[1]])
+            collect()
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
+        writer.shutdown(wait=True)
+        progress.close()
+    return [result or CaseResult(display_path(case.name), display_path(case.channels[0]), INTERRUPTED)
+            for case, result in zip(cases, results)]
 
 
-def _run_case(case: CaseInput, output_folder: str, suffix: Callable[[CaseInput], str],
-              process: Callable[[CaseInput, str], CaseReport], overwrite: bool) -> CaseResult:
+def _decided_before_running(case: CaseInput, output_folder: str, suffix: Callable[[CaseInput], str],
+                            overwrite: bool) -> CaseResult | None:
+    """The result of a case that does not run (a problem of its own, an output that would overwrite its input,
+    an output already there), or None."""
     path = display_path(case.channels[0])
     if case.problem:
         return _failed(case, case.problem)
-    output_base = os.path.join(output_folder, case.name)
-    output = output_base + suffix(case)
+    output = os.path.join(output_folder, case.name) + suffix(case)
     if os.path.realpath(output) in {os.path.realpath(channel) for channel in case.channels}:
         return _failed(case, f"{path}: its output {output} would overwrite it; choose another output folder")
     if os.path.exists(output) and not overwrite:
         return CaseResult(display_path(case.name), path, "skipped")
-    start = time.perf_counter()
-    try:
-        report = process(case, output_base)
-    except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-        message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
-        return _failed(case, message if message.startswith(path) else f"{path}: {message}")
-    timings = {**report.timings, "total": time.perf_counter() - start}
-    return CaseResult(display_path(case.name), path, "ok", timings, peak_rss_mb(), figures=report.figures,
-                      note=report.note)
+    return None
+
+
+def _message(case: CaseInput, error: Exception) -> str:
+    """The one line of a case's failure, starting with its input's path."""
+    path = display_path(case.channels[0])
+    message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__
+    return message if message.startswith(path) else f"{path}: {message}"
 
 
 def _failed(case: CaseInput, message: str) -> CaseResult:

@@ -1,7 +1,8 @@
 """The base of every system's inference pipeline: a model set in, per case inputs -> result -> files out.
 
 A system subclasses `Pipeline` in its own package (`<system>/pipeline.py`), sets `output_suffix` and
-implements `predict`; the runtime loads it through `inference.registry` and runs `run` per case.
+implements `predict`; the runtime loads it through `inference.registry` and runs each case through its
+`load`, `compute` and `save` (`inference.batch.CaseStages`).
 Volumes reach `predict` in canonical orientation (`preprocessing.orientation`: index axes along LPS, by
 axis permutations and flips only), and its labels go back exactly onto the input's grid.
 """
@@ -19,6 +20,7 @@ from inference.dicom_seg import SEG_SUFFIX, save_dicom, series_segmentation
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
+from preprocessing.image_geometry import ImageGeometry
 from preprocessing.orientation import Reorientation, to_canonical
 from serving.loading import load_member, read_metadata
 
@@ -54,9 +56,28 @@ def canonical_images(images: CaseImages) -> tuple[CaseImages, Reorientation | No
     return CaseImages(tuple(c[0] for c in converted), converted[0][1]), converted[0][2]
 
 
+@dataclasses.dataclass(frozen=True)
+class LoadedCase:
+    """A case read: the input's geometry, its channels in canonical orientation and the reorientation back."""
+
+    geometry: ImageGeometry
+    canonical: CaseImages
+    reorientation: Reorientation | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputedCase:
+    """A case's result on the input's grid, its DICOM SEG (or None) and the note for the summary."""
+
+    result: LabelMap
+    seg: pydicom.Dataset | None
+    note: str
+
+
 class Pipeline:
     """Loads every member of a model set (checked against the manifest: system = its pipeline, role = its
-    key) and runs cases: read the channels -> `predict` -> write the result atomically."""
+    key) and runs cases in the batch's three steps (`inference.batch.CaseStages`): `load` the channels ->
+    `compute` (`predict`) -> `save` the result atomically."""
 
     output_suffix = ".nii.gz"
 
@@ -78,28 +99,37 @@ class Pipeline:
         """The result of one case on its input grid (with seconds per stage in `timings`)."""
         raise NotImplementedError
 
-    def run(self, case: CaseInput, output_base: str) -> CaseReport:
-        """Reads, predicts and writes one case as `<output_base><output_suffix>`; returns seconds per stage and
-        the result's figures."""
-        start = time.perf_counter()
+    def load(self, case: CaseInput) -> LoadedCase:
+        """Reads a case's channels and puts them in canonical orientation (I/O and NumPy only: the batch runs it
+        for the next case in a background thread)."""
         images = self.read(case)
         canonical, reorientation = canonical_images(images)
-        read_seconds = time.perf_counter() - start
-        result = self.predict(canonical, case.side_inputs)
-        if reorientation is not None and not reorientation.is_identity:
-            result = dataclasses.replace(result, labels=np.ascontiguousarray(reorientation.invert(result.labels)),
-                                         geometry=images.geometry)
+        return LoadedCase(images.geometry, canonical, reorientation)
+
+    def compute(self, case: CaseInput, loaded: LoadedCase) -> ComputedCase:
+        """`predict` on the canonical images, the result put back onto the input's grid, and the DICOM SEG when
+        asked for (built before anything is written)."""
+        result = self.predict(loaded.canonical, case.side_inputs)
+        if loaded.reorientation is not None and not loaded.reorientation.is_identity:
+            result = dataclasses.replace(result, geometry=loaded.geometry,
+                                         labels=np.ascontiguousarray(loaded.reorientation.invert(result.labels)))
         notes = [result.note] if result.note else []
         seg = None
         if self.options.dicom_seg:
             seg, problem = self._dicom_seg(case, result)
             notes += [problem] if problem else []
+        return ComputedCase(result, seg, "; ".join(notes))
+
+    def save(self, case: CaseInput, computed: ComputedCase, output_base: str) -> CaseReport:
+        """Writes `<output_base><output_suffix>` (after the SEG, if any: the label map's presence marks the case
+        done); returns seconds per stage and the result's figures."""
+        del case
         start = time.perf_counter()
-        if seg is not None:
-            save_dicom(seg, output_base + SEG_SUFFIX)
-        write_result(result, output_base, self.output_suffix)
-        return CaseReport({"read": read_seconds, **result.timings, "write": time.perf_counter() - start},
-                          result.figures, "; ".join(notes))
+        if computed.seg is not None:
+            save_dicom(computed.seg, output_base + SEG_SUFFIX)
+        write_result(computed.result, output_base, self.output_suffix)
+        return CaseReport({**computed.result.timings, "write": time.perf_counter() - start}, computed.result.figures,
+                          computed.note)
 
     def _dicom_seg(self, case: CaseInput, result: LabelMap) -> tuple[pydicom.Dataset | None, str]:
         """(the SEG of a case read from a DICOM series, or None with the reason for the summary: input not a

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from inference.batch import INTERRUPTED, CaseReport, run_batch, summary_lines, write_summary_csv
+from inference.batch import INTERRUPTED, CaseStages, run_batch, summary_lines, write_summary_csv
 from inference.inputs import CaseInput, group_cases, list_inputs, with_side_inputs
 from inference.model_sets import ModelChoiceError, ModelSet, NoModelSetError, choose_model_set, find_model_sets
 from inference.pipeline import Pipeline, RunOptions
@@ -37,6 +37,8 @@ class RunRequest:
         side_inputs: {side input name: folder with <case>.json files}.
         options: batch size and overlap.
         overwrite: recompute cases whose output exists.
+        pipelined: read the next case and write the previous one in background threads while a case runs
+            (`inference.batch.run_batch`); False runs the cases one after the other.
     """
 
     input_path: str
@@ -47,6 +49,7 @@ class RunRequest:
     side_inputs: dict[str, str] = dataclasses.field(default_factory=dict)
     options: RunOptions = RunOptions()
     overwrite: bool = False
+    pipelined: bool = True
 
 
 def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> ModelSet | str:
@@ -126,18 +129,21 @@ def _run_locked(request: RunRequest, cases: list[CaseInput],
         chosen = assignment[case.channels]
         return pipelines[chosen.name].output_suffix if isinstance(chosen, ModelSet) else ""
 
-    def process(case: CaseInput, output_base: str) -> CaseReport:
+    def pipeline_of(case: CaseInput) -> Pipeline:
         chosen = assignment[case.channels]
         if not isinstance(chosen, ModelSet):
             raise ValueError(chosen)
-        return pipelines[chosen.name].run(case, output_base)
+        return pipelines[chosen.name]
 
+    stages = CaseStages(load=lambda case: pipeline_of(case).load(case),
+                        compute=lambda case, loaded: pipeline_of(case).compute(case, loaded),
+                        save=lambda case, computed, base: pipeline_of(case).save(case, computed, base))
     removed = remove_temporaries(request.output_path)
     if removed:
         print(f"removed {len(removed)} temporary file(s) an interrupted run left in {request.output_path}",
               file=sys.stderr)
     with _termination_as_interrupt():
-        results = run_batch(cases, request.output_path, suffix, process, request.overwrite)
+        results = run_batch(cases, request.output_path, suffix, stages, request.overwrite, request.pipelined)
     summary = os.path.join(request.output_path, "summary.csv")
     try:
         write_summary_csv(results, summary)

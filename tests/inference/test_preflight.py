@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from inference.batch import CaseReport, run_batch
+from inference.batch import CaseReport, CaseStages, run_batch
 from inference.inputs import CaseInput
 from inference.pipeline import RunOptions
 from inference.preflight import option_problems, prepare_output_folder
@@ -47,11 +47,12 @@ def test_an_output_that_would_be_its_input_or_a_grouping_problem_fails_that_case
              CaseInput("z", ("/in/z.png",), problem="/in/z.png: clash")]
     done = []
 
-    def process(case, output_base):
+    def save(case, computed, output_base):
         done.append(case.name)
         return CaseReport({})
 
-    results = run_batch(cases, str(tmp_path), lambda case: ".png", process, overwrite=True)
+    stages = CaseStages(load=lambda case: None, compute=lambda case, loaded: None, save=save)
+    results = run_batch(cases, str(tmp_path), lambda case: ".png", stages, overwrite=True)
     assert [r.status for r in results] == ["failed", "ok", "failed"] and done == ["y"]
     assert results[2].error == "/in/z.png: clash"
     image = tmp_path / "x.png"
