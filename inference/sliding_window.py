@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -43,6 +45,9 @@ def sliding_window_inference(volume: np.ndarray, patch_shape: tuple[int, ...],
 
     Returns:
         [*spatial, num_outputs] float32, the weighted average of all windows covering each voxel.
+
+    Each window is weighted and added in slabs along its first axis, one per CPU this process may use, in threads
+    (NumPy releases the GIL for these loops).
     """
     spatial = volume.shape[:-1]
     padded_shape = tuple(max(s, p) for s, p in zip(spatial, patch_shape))
@@ -50,15 +55,31 @@ def sliding_window_inference(volume: np.ndarray, patch_shape: tuple[int, ...],
         padding = [(0, p - s) for s, p in zip(spatial, padded_shape)] + [(0, 0)]
         volume = np.pad(volume, padding, constant_values=pad_value)
     weights = gaussian_weights(patch_shape) if blending == "gaussian" else np.ones(patch_shape, np.float32)
+    per_output = np.ascontiguousarray(np.broadcast_to(weights[..., None], patch_shape + (num_outputs,)))
     output = np.zeros(padded_shape + (num_outputs,), np.float32)
     normalizer = np.zeros(padded_shape, np.float32)
+    weighted = np.empty_like(per_output)
     starts = list(itertools.product(*[window_starts(s, p, overlap) for s, p in zip(padded_shape, patch_shape)]))
-    for first in range(0, len(starts), batch_size):
-        group = starts[first:first + batch_size]
-        boxes = [tuple(slice(s, s + p) for s, p in zip(start, patch_shape)) for start in group]
-        result = predict(np.stack([volume[box] for box in boxes]))
-        for box, window in zip(boxes, result):
-            output[box] += window * weights[..., None]
-            normalizer[box] += weights
-    output /= normalizer[..., None]
+    threads = min(len(os.sched_getaffinity(0)), patch_shape[0])
+    edges = np.linspace(0, patch_shape[0], threads + 1).astype(int)
+
+    def add(part: int, box: tuple[slice, ...], window: np.ndarray) -> None:
+        rows = slice(edges[part], edges[part + 1])
+        target = (slice(box[0].start + rows.start, box[0].start + rows.stop),) + box[1:]
+        np.multiply(window[rows], per_output[rows], out=weighted[rows])
+        output[target] += weighted[rows]
+        normalizer[target] += weights[rows]
+
+    def divide(part: int) -> None:
+        rows = slice(*np.linspace(0, padded_shape[0], threads + 1).astype(int)[part:part + 2])
+        np.divide(output[rows], normalizer[rows, ..., None], out=output[rows])
+
+    with ThreadPoolExecutor(threads) as pool:
+        for first in range(0, len(starts), batch_size):
+            group = starts[first:first + batch_size]
+            boxes = [tuple(slice(s, s + p) for s, p in zip(start, patch_shape)) for start in group]
+            result = predict(np.stack([volume[box] for box in boxes]))
+            for box, window in zip(boxes, result):
+                list(pool.map(add, range(threads), [box] * threads, [window] * threads))
+        list(pool.map(divide, range(threads)))
     return output[tuple(slice(0, s) for s in spatial)]
