@@ -28,5 +28,6 @@ setup(
     extras_require={
         "dev": ["pytest>=8,<10", "nibabel>=5.2,<6", "scipy>=1.11,<2"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
+        "bench": ["torch>=2.4", "monai>=1.4"],
     },
 )
