@@ -8,7 +8,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from tqdm import tqdm
@@ -103,20 +103,18 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
     reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
     writer = ThreadPoolExecutor(1, thread_name_prefix="write-behind")
     loads: dict[int, Future] = {}
-    saving: tuple[_Planned, Future, dict[str, float]] | None = None
+    previous_save: Future | None = None
 
-    def collect() -> None:
-        nonlocal saving
-        item, future, seconds = saving
+    def save(item: _Planned, computed: Any, seconds: dict[str, float]) -> None:
+        """Saves a case and records its result, in the writer thread (so a save under way when an interrupt
+        comes still records itself)."""
         try:
-            report, save_seconds = future.result()
+            report, save_seconds = _timed(stages.save, item.case, computed, item.output_base)
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-            saving = None
             results[item.index] = _failed(item.case, _message(item.case, error))
         else:
-            saving = None
-            timings = {"read": seconds["read"], **report.timings}
-            timings["total"] = seconds["read"] + seconds["compute"] + save_seconds
+            timings = {"read": seconds["read"], **report.timings,
+                       "total": seconds["read"] + seconds["compute"] + save_seconds}
             results[item.index] = CaseResult(display_path(item.case.name), display_path(item.case.channels[0]),
                                              "ok", timings, peak_rss_mb(), figures=report.figures, note=report.note)
         progress.update()
@@ -134,21 +132,15 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
                 results[item.index] = _failed(item.case, _message(item.case, error))
                 progress.update()
                 continue
-            if saving is not None:
-                collect()
-            saving = (item, writer.submit(_timed, stages.save, item.case, computed, item.output_base),
-                      {"read": read_seconds, "compute": compute_seconds})
+            if previous_save is not None:
+                previous_save.result()
+            previous_save = writer.submit(save, item, computed, {"read": read_seconds, "compute": compute_seconds})
             del computed
             if not pipelined:
-                collect()
-        if saving is not None:
-            collect()
+                previous_save.result()
     except KeyboardInterrupt:
         tqdm.write("interrupted: the case being computed was abandoned (no partial output); the rest not run",
                    file=sys.stderr)
-        if saving is not None:
-            wait([saving[1]])
-            collect()
     finally:
         reader.shutdown(wait=True, cancel_futures=True)
         writer.shutdown(wait=True)
