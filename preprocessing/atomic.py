@@ -71,8 +71,10 @@ def atomic_path(path: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str) -> Iterator[str]:
-    """Yields a temporary directory beside `path`; on success it replaces `path` (an old one is removed).
+def atomic_directory(path: str, replace: bool = True) -> Iterator[str]:
+    """Yields a temporary directory beside `path`; on success it replaces `path` (an old one is removed), or
+    with `replace` False becomes `path` only if no other writer has made a non-empty `path` meanwhile (the
+    temporary one is then dropped, and readers never see `path` missing).
 
     Used for SavedModels and checkpoints, which are folders: a crash leaves either the previous
     complete folder or the new complete folder, never a mixture.
@@ -83,7 +85,10 @@ def atomic_directory(path: str) -> Iterator[str]:
     os.chmod(temp, 0o777 & ~_UMASK)
     try:
         yield temp
-        if os.path.isdir(path):
+        if not replace:
+            with contextlib.suppress(OSError):
+                os.rename(temp, path)
+        elif os.path.isdir(path):
             old = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.path.basename(path)}.", suffix=".old", dir=parent)
             os.replace(path, os.path.join(old, "previous"))
             os.replace(temp, path)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import random
 
-from preprocessing.atomic import atomic_path
+from preprocessing.atomic import atomic_directory
 
 
-def _write_lines(path: str, lines: list[str]) -> None:
-    with atomic_path(path) as temp, open(temp, "w") as handle:
-        handle.write("".join(f"{line}\n" for line in lines))
+LISTS = ("train.txt", "test.txt")
 
 
 def _read_lines(path: str) -> list[str]:
@@ -51,13 +49,25 @@ def write_folds(case_ids: list[str], cv_folder: str, num_folds: int = 4, seed: i
 
 
 def write_test_folds(case_ids: list[str], tests: list[list[str]], cv_folder: str) -> None:
-    """Writes fold 0 (all of `case_ids`) and folds 1..K, fold k testing on `tests[k - 1]` and training on the
-    rest (e.g. LUNA16's ten subsets)."""
-    _write_lines(os.path.join(cv_folder, "0", "train.txt"), sorted(case_ids))
-    _write_lines(os.path.join(cv_folder, "0", "test.txt"), [])
+    """Writes folds 1..K, fold k testing on `tests[k - 1]` and training on the rest (e.g. LUNA16's ten subsets),
+    then fold 0 (all of `case_ids`): each fold folder appears whole, and fold 0, whose presence `ensure_folds`
+    takes for "folds written", appears last (workers of one distributed run may write the same folds at once)."""
     for fold, test in enumerate(tests, start=1):
-        _write_lines(os.path.join(cv_folder, str(fold), "test.txt"), sorted(test))
-        _write_lines(os.path.join(cv_folder, str(fold), "train.txt"), sorted(set(case_ids) - set(test)))
+        _write_fold(os.path.join(cv_folder, str(fold)), sorted(set(case_ids) - set(test)), sorted(test))
+    _write_fold(os.path.join(cv_folder, "0"), sorted(case_ids), [])
+
+
+def _write_fold(folder: str, train: list[str], test: list[str]) -> None:
+    """`folder`/train.txt and test.txt as one atomic folder. The same fold already there is left in place, and so
+    is a fold another process puts there while this one writes (the workers of a run write identical folds)."""
+    there = os.path.isdir(folder)
+    paths = [os.path.join(folder, name) for name in LISTS]
+    if there and all(os.path.isfile(path) for path in paths) and [_read_lines(path) for path in paths] == [train, test]:
+        return
+    with atomic_directory(folder, replace=there) as temp:
+        for name, lines in zip(LISTS, (train, test)):
+            with open(os.path.join(temp, name), "w") as handle:
+                handle.write("".join(f"{line}\n" for line in lines))
 
 
 def load_fold(cv_folder: str, fold: int) -> tuple[list[str], list[str]]:
@@ -66,7 +76,8 @@ def load_fold(cv_folder: str, fold: int) -> tuple[list[str], list[str]]:
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: cross-validation fold {fold} not found (too few cases for folds, "
                                 f"or written with fewer folds)")
-    return _read_lines(os.path.join(folder, "train.txt")), _read_lines(os.path.join(folder, "test.txt"))
+    train, test = (_read_lines(os.path.join(folder, name)) for name in LISTS)
+    return train, test
 
 
 def ensure_folds(case_ids: list[str], cv_folder: str, fold: int, num_folds: int = 4,

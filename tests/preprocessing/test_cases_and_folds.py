@@ -1,5 +1,6 @@
 """Dataset layouts (synthetic generators write them exactly; case lists read them) and CV folds."""
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -104,3 +105,13 @@ def test_synthetic_cli_writes_layouts(tmp_path):
     assert len(montgomery_cases(str(tmp_path / "montgomery"))) == 2
     bad = run_module("preprocessing.synthetic", "kits19", "--output_folder", str(tmp_path))
     assert bad.returncode != 0 and "flare21, montgomery, nih_pancreas" in bad.stderr
+
+
+def test_workers_writing_the_same_folds_at_once_all_read_complete_folds(tmp_path):
+    ids = [f"case_{i:02d}" for i in range(12)]
+    for attempt in range(10):
+        folder = str(tmp_path / f"cv{attempt}")
+        with ThreadPoolExecutor(4) as pool:
+            splits = list(pool.map(lambda fold: ensure_folds(ids, folder, fold % 5), range(20)))
+        assert all(splits[i] == splits[i % 5] for i in range(20))
+        assert sorted(os.listdir(folder)) == ["0", "1", "2", "3", "4"], "no temporary folder left"
