@@ -65,6 +65,12 @@ def test_entrypoint_writes_png_masks_at_original_size_and_reports_bad_inputs(cfc
     assert evaluation.returncode == 1, "references without a prediction make the evaluation incomplete"
     assert "2 cases evaluated, missing predictions: " in evaluation.stdout and "lungs" in evaluation.stdout
     assert os.path.exists(outputs / "metrics.csv") and os.path.exists(outputs / "metrics.json")
+    one_by_one = tmp_path / "one_by_one"
+    sequential = run_module("inference", "--input_path", str(inputs), "--output_path", str(one_by_one),
+                            "--saved_models_folder", cfcm_models["saved_models"], "--nopipelined")
+    assert sequential.returncode == 1 and "2 ok, 0 skipped (already done), 1 failed" in sequential.stdout
+    for name in names:
+        assert (one_by_one / name).read_bytes() == (outputs / name).read_bytes(), "the same masks one case at a time"
 
 
 def test_volume_given_to_the_2d_model_fails_clearly(cfcm_models, tmp_path):
