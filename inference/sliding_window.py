@@ -60,7 +60,8 @@ def sliding_window_inference(volume: np.ndarray, patch_shape: tuple[int, ...],
     normalizer = np.zeros(padded_shape, np.float32)
     weighted = np.empty_like(per_output)
     starts = list(itertools.product(*[window_starts(s, p, overlap) for s, p in zip(padded_shape, patch_shape)]))
-    threads = min(len(os.sched_getaffinity(0)), patch_shape[0])
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = min(usable, patch_shape[0])
     edges = np.linspace(0, patch_shape[0], threads + 1).astype(int)
 
     def add(part: int, box: tuple[slice, ...], window: np.ndarray) -> None:
