@@ -29,7 +29,6 @@ from networks.config_io import config_from_dict  # noqa: E402
 from inference.inputs import CaseInput  # noqa: E402
 from inference.model_sets import find_model_sets  # noqa: E402
 from inference.pipeline import RunOptions  # noqa: E402
-from inference.results import write_result  # noqa: E402
 from inference.sliding_window import window_starts  # noqa: E402
 from localization.config import LocalizationConfig  # noqa: E402
 from localization.model import build_localization_model  # noqa: E402
@@ -65,17 +64,16 @@ def time_volume(saved_models_folder: str, model: str, path: str, output_base: st
     """Reads, segments and writes one volume twice in this (fresh) process: {'cold': seconds of the first run,
     'warm': seconds per stage of the second, 'peak': peak RSS MB of the process, 'network_inputs': shapes}."""
     pipeline = EfficientSCNPipeline(find_model_sets(saved_models_folder)[model], RunOptions())
+    case = CaseInput(os.path.basename(output_base), (path,))
     runs = []
     for _ in range(2):
         start = time.perf_counter()
-        images = pipeline.read(CaseInput(os.path.basename(output_base), (path,)))
+        loaded = pipeline.load(case)
         read_seconds = time.perf_counter() - start
-        result = pipeline.predict(images, {})
-        start = time.perf_counter()
-        write_result(result, output_base, pipeline.output_suffix)
-        runs.append({"read": read_seconds, **result.timings, "write": time.perf_counter() - start})
+        computed = pipeline.compute(case, loaded)
+        runs.append({"read": read_seconds, **pipeline.save(case, computed, output_base).timings})
     return {"cold": sum(runs[0].values()), "warm": runs[1], "peak": rss_mb()[1],
-            "network_inputs": result.network_inputs}
+            "network_inputs": computed.result.network_inputs}
 
 
 def main(argv: list[str]) -> None:
