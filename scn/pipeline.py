@@ -87,6 +87,7 @@ class EfficientSCNPipeline(Pipeline):
 
         start = time.perf_counter()
         region = self._network_input(tensor, spacing, box, "segmentation")
+        del tensor  # the float32 copy of the whole volume: not needed past the network inputs
         region_probabilities = self._segment_region(region["image"].numpy()[0])
         timings["segment"] = time.perf_counter() - start
 

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from inference import tf_utils
+from inference import postprocess
 from inference.postprocess import keep_largest_components
 from inference.sliding_window import gaussian_weights, sliding_window_inference, window_starts
 from preprocessing import tf_geometry
@@ -140,3 +141,21 @@ def test_keep_largest_components_per_label_with_face_connectivity():
     np.testing.assert_array_equal(keep_largest_components(labels[2], {}), np.where(labels[2] == 1, 1, 0) +
                                   np.where(labels[2] == 7, 7, 0) * (np.arange(12)[:, None] >= 6))
     assert not keep_largest_components(np.zeros((3, 4), np.uint8), {}).any()
+
+
+def test_keep_largest_components_when_one_label_fills_the_labelled_box():
+    labels = np.zeros((4, 5, 6), np.uint8)
+    labels[1:3, 1:4, 2:5] = 9  # no background inside the labels' bounding box
+    np.testing.assert_array_equal(keep_largest_components(labels, {}), labels)
+    single = np.zeros((3, 3), np.int64)
+    single[1, 2] = 300
+    np.testing.assert_array_equal(keep_largest_components(single, {}), single)
+
+
+def test_component_sizes_by_slabs_and_largest_ids_rank_ties_by_lower_id(monkeypatch):
+    monkeypatch.setattr(postprocess, "SLAB_VOXELS", 4)  # 1 row of 4 voxels per bincount call
+    ids = np.array([[0, 1, 1, 2], [3, 3, 2, 0], [4, 4, 4, 1]], np.uint32)
+    sizes = postprocess.component_sizes(ids, 4)
+    np.testing.assert_array_equal(sizes, [2, 3, 2, 2, 3])
+    np.testing.assert_array_equal(postprocess.largest_ids(sizes, 1), [1])
+    np.testing.assert_array_equal(postprocess.largest_ids(sizes, 4), [1, 4, 2, 3])
