@@ -19,18 +19,17 @@ def labelled_box(labels: np.ndarray) -> tuple[slice, ...] | None:
 
 
 SLAB_VOXELS = 1 << 22
-"""Voxels per `np.bincount` call when counting component sizes (each call makes an int64 copy of its slab)."""
+"""Voxels per `np.bincount` call in `value_counts` (each call makes an int64 copy of its slab)."""
 
 
-def component_sizes(components: np.ndarray, count: int) -> np.ndarray:
-    """Voxels per component id (index 0: background) of a component image [any shape] with ids 0..`count`,
-    counted slab by slab along the first axis so that no int64 copy of the whole image is made."""
-    flat = components.reshape(components.shape[0], -1)
-    step = max(1, SLAB_VOXELS // max(1, flat.shape[1]))
-    sizes = np.zeros(count + 1, np.int64)
-    for start in range(0, flat.shape[0], step):
-        sizes += np.bincount(flat[start:start + step].ravel(), minlength=count + 1)
-    return sizes
+def value_counts(values: np.ndarray, largest: int) -> np.ndarray:
+    """Occurrences of 0..`largest` in an array of non-negative integers [any shape, any strides], counted slab by
+    slab along the first axis so that no int64 copy of the whole array is made."""
+    step = max(1, SLAB_VOXELS // max(1, values[:1].size))
+    counts = np.zeros(largest + 1, np.int64)
+    for start in range(0, values.shape[0], step):
+        counts += np.bincount(values[start:start + step].ravel(), minlength=largest + 1)
+    return counts
 
 
 def largest_ids(sizes: np.ndarray, keep: int) -> np.ndarray:
@@ -44,29 +43,24 @@ def keep_largest_components(labels: np.ndarray, components_per_label: dict[int, 
     face connectivity); other voxels of that label become background. Works for 2D and 3D on non-negative integer
     labels.
 
-    Memory: one copy of the labels' bounding box for ITK; then, one label at a time, that label's own box as a
-    mask and its component ids (uint32), from which the largest are chosen directly (no relabelled copy)."""
+    Memory: one label at a time, a mask of the labels' bounding box, then only that label's own box as ITK's
+    input and its component ids (uint32), from which the largest are chosen directly (no relabelled copy)."""
     result = np.zeros_like(labels)
     labelled = labelled_box(labels)
     if labelled is None:
         return result
-    kept = result[labelled]
-    image = sitk.GetImageFromArray(labels[labelled])
-    statistics = sitk.LabelStatisticsImageFilter()
-    statistics.Execute(image, image)
-    for label in sorted(statistics.GetLabels()):
-        if label == 0:
-            continue
-        bounds = statistics.GetBoundingBox(label)  # (x min, x max, y min, y max, z min, z max) voxels, inclusive
-        low, high = bounds[0::2], bounds[1::2]
-        mask = sitk.BinaryThreshold(sitk.RegionOfInterest(image, [h - lo + 1 for lo, h in zip(low, high)], low),
-                                    label, label, 1, 0)
-        finder = sitk.ConnectedComponentImageFilter()
-        components = finder.Execute(mask)
+    region, kept = labels[labelled], result[labelled]
+    for label in np.flatnonzero(value_counts(region, int(region.max()))[1:]) + 1:
+        mask = region == label
+        box = labelled_box(mask)
+        image = sitk.GetImageFromArray(mask[box].view(np.uint8))
         del mask
+        finder = sitk.ConnectedComponentImageFilter()
+        components = finder.Execute(image)
+        del image
         ids = sitk.GetArrayViewFromImage(components)  # a view: valid while `components` lives
-        target = kept[tuple(slice(lo, h + 1) for lo, h in zip(low[::-1], high[::-1]))]
-        for component in largest_ids(component_sizes(ids, finder.GetObjectCount()),
+        target = kept[box]
+        for component in largest_ids(value_counts(ids, finder.GetObjectCount()),
                                      components_per_label.get(int(label), 1)):
             target[ids == component] = label
     return result

@@ -152,10 +152,11 @@ def test_keep_largest_components_when_one_label_fills_the_labelled_box():
     np.testing.assert_array_equal(keep_largest_components(single, {}), single)
 
 
-def test_component_sizes_by_slabs_and_largest_ids_rank_ties_by_lower_id(monkeypatch):
+def test_value_counts_by_slabs_and_largest_ids_rank_ties_by_lower_id(monkeypatch):
     monkeypatch.setattr(postprocess, "SLAB_VOXELS", 4)  # 1 row of 4 voxels per bincount call
     ids = np.array([[0, 1, 1, 2], [3, 3, 2, 0], [4, 4, 4, 1]], np.uint32)
-    sizes = postprocess.component_sizes(ids, 4)
+    sizes = postprocess.value_counts(ids, 4)
     np.testing.assert_array_equal(sizes, [2, 3, 2, 2, 3])
     np.testing.assert_array_equal(postprocess.largest_ids(sizes, 1), [1])
     np.testing.assert_array_equal(postprocess.largest_ids(sizes, 4), [1, 4, 2, 3])
+    np.testing.assert_array_equal(postprocess.value_counts(ids[:, ::2], 4), [1, 1, 1, 1, 2])
