@@ -7,18 +7,17 @@ import SimpleITK as sitk
 
 def labelled_box(labels: np.ndarray) -> tuple[slice, ...] | None:
     """Slices of the bounding box of the non-zero voxels (None if there are none), found with per-axis
-    reductions so that no index list of the whole volume is built."""
-    foreground = labels > 0
+    reductions so that neither an index list nor a mask of the whole volume is built."""
     box = []
     for axis in range(labels.ndim):
-        present = np.flatnonzero(foreground.any(axis=tuple(a for a in range(labels.ndim) if a != axis)))
+        present = np.flatnonzero(labels.any(axis=tuple(a for a in range(labels.ndim) if a != axis)))
         if present.size == 0:
             return None
         box.append(slice(int(present[0]), int(present[-1]) + 1))
     return tuple(box)
 
 
-SLAB_VOXELS = 1 << 22
+SLAB_VOXELS = 1 << 20
 """Voxels per `np.bincount` call in `value_counts` (each call makes an int64 copy of its slab)."""
 
 
@@ -45,7 +44,7 @@ def keep_largest_components(labels: np.ndarray, components_per_label: dict[int, 
 
     Memory: one label at a time, a mask of the labels' bounding box, then only that label's own box as ITK's
     input and its component ids (uint32), from which the largest are chosen directly (no relabelled copy)."""
-    result = np.zeros_like(labels)
+    result = np.zeros(labels.shape, labels.dtype)  # untouched pages outside the labelled box stay unallocated
     labelled = labelled_box(labels)
     if labelled is None:
         return result
