@@ -54,7 +54,7 @@ def network_gflop(pipeline: EfficientSCNPipeline, network_inputs: dict[str, tupl
         windows, run_shape = 1, shape
         window = largest_valid_size(metadata["valid_sizes"])
         if name == "segmentation" and any(n > p for n, p in zip(shape, window)):
-            windows = int(np.prod([len(window_starts(n, p, 0.5)) for n, p in zip(shape, window)]))
+            windows = int(np.prod([len(window_starts(n, p, pipeline.overlap)) for n, p in zip(shape, window)]))
             run_shape = window
         total += windows * model_gflop(build(config), (1, *run_shape, 1))
     return total

@@ -1,7 +1,7 @@
 """The single inference entrypoint.
 
 Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--saved_models_folder saved_models]
-       [--clicks_path CLICKS] [--batch_size 1] [--overlap 0.5] [--keep_spacing] [--overwrite] [--dicom_seg]
+       [--clicks_path CLICKS] [--batch_size 1] [--overlap O] [--keep_spacing] [--overwrite] [--dicom_seg]
        [--nopipelined]
        python -m inference --list_models [--saved_models_folder saved_models]
 
@@ -36,7 +36,8 @@ flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"],
                   "Restricts the automatic choice to 3D (ct) or 2D (xray) model sets; --model names one set.")
 flags.DEFINE_string("clicks_path", None, "Folder of <case>.json click files (interactive model sets).")
 flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
-flags.DEFINE_float("overlap", 0.5, "Sliding-window overlap.")
+flags.DEFINE_float("overlap", None, "Sliding-window overlap in [0, 1); default: the model set's own (0.25 for "
+                   "the interactive set, as SW-FastEdit; 0.5 for the others).")
 flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's spacing to fit a large region; "
                   "slide a window over it instead (the original enlarges the spacing).")
 flags.DEFINE_float("max_extent_mm", 2000.0, "Refuse volumes longer than this along an axis (mm): implausible "

@@ -31,7 +31,7 @@ class RunOptions:
 
     Attributes:
         batch_size: windows (or slices) per network call.
-        overlap: sliding-window overlap, 0 <= overlap < 1.
+        overlap: sliding-window overlap, 0 <= overlap < 1; None: the model set's own (`Pipeline.overlap`).
         keep_spacing: never enlarge a network's spacing to fit a large region into its largest input; run a
             sliding window over the region instead (an addition; the original enlarges the spacing).
         max_extent_mm: volumes longer than this along an axis (mm) are refused as implausible (a wrong spacing
@@ -41,7 +41,7 @@ class RunOptions:
     """
 
     batch_size: int = 1
-    overlap: float = 0.5
+    overlap: float | None = None
     keep_spacing: bool = False
     max_extent_mm: float = 2000.0
     dicom_seg: bool = False
@@ -89,6 +89,15 @@ class Pipeline:
                         for role, folder in manifest["members"].items()}
         self.metadata = {role: read_metadata(member) for role, member in self.members.items()}
         self.label_names = {int(k): v for k, v in manifest["labels"].items()}
+
+    default_overlap = 0.5
+    """Sliding-window overlap of the pipeline's networks when `RunOptions.overlap` is None (a subclass sets its
+    original's)."""
+
+    @property
+    def overlap(self) -> float:
+        """The run's sliding-window overlap: `--overlap` when given, else the pipeline's `default_overlap`."""
+        return self.default_overlap if self.options.overlap is None else self.options.overlap
 
     def read(self, case: CaseInput) -> CaseImages:
         """The case's channels, on one grid, as the manifest describes them."""

@@ -16,7 +16,7 @@ def option_problems(options: RunOptions) -> list[str]:
     problems = []
     if options.batch_size < 1:
         problems.append(f"--batch_size must be at least 1 (got {options.batch_size})")
-    if not 0.0 <= options.overlap < 1.0:
+    if options.overlap is not None and not 0.0 <= options.overlap < 1.0:
         problems.append(f"--overlap must be in [0, 1) (got {options.overlap:g})")
     if not options.max_extent_mm > 0:
         problems.append(f"--max_extent_mm must be positive (got {options.max_extent_mm:g})")

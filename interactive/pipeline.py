@@ -63,6 +63,7 @@ class InteractivePipeline(Pipeline):
         super().__init__(model_set, options)
         metadata = self.metadata["segmentation"]
         self.config = config_from_dict(InteractiveConfig, metadata["config"])
+        self.default_overlap = self.config.overlap  # the set's own: SW-FastEdit validates with 0.25
         member = self.members["segmentation"]
         self.network = member.signatures["serving_default"]
         self.guidance = member.signatures["guidance"]
@@ -96,7 +97,7 @@ class InteractivePipeline(Pipeline):
         prepared = time.perf_counter()
         logits = sliding_window_inference(
             volume, self.config.roi_size, lambda batch: self.network(image=tf.constant(batch))["probabilities"].numpy(),
-            2, overlap=self.options.overlap, batch_size=self.options.batch_size)
+            2, overlap=self.overlap, batch_size=self.options.batch_size)
         segmented = time.perf_counter()
         labels = resample(np.argmax(logits, axis=-1).astype(np.uint8), grid, images.geometry, "nearest")
         voxel_ml = float(np.prod(images.geometry.spacing)) / 1000.0

@@ -46,7 +46,7 @@ class EfficientSCNPipeline(Pipeline):
         if all(n <= w for n, w in zip(image.shape[:3], window)):
             return predict(image[None])[0]
         air = windowed_value(AIR_HU, metadata["normalization"]["window_hu"])
-        return sliding_window_inference(image, window, predict, len(self.label_names), self.options.overlap,
+        return sliding_window_inference(image, window, predict, len(self.label_names), self.overlap,
                                         self.options.batch_size, pad_value=air)
 
     def network_spacing(self, geometry) -> np.ndarray:

@@ -80,3 +80,13 @@ def test_shipped_sets_say_what_they_were_trained_on():
     for model_set in SETS.values():
         assert "synthetic phantoms" in model_set.manifest["trained_on"]
         assert json.load(open(os.path.join(model_set.folder, "manifest.json")))["name"] == model_set.name
+
+
+def test_sliding_window_overlap_defaults_to_each_systems_original_and_the_flag_overrides_it():
+    def overlap(name: str, options: RunOptions) -> float:
+        return pipeline_class(SETS[name].manifest["pipeline"])(SETS[name], options).overlap
+
+    assert overlap("autopet_interactive", RunOptions()) == 0.25  # SW-FastEdit utils/argparser.py --val_sw_overlap
+    assert overlap("autopet_interactive", RunOptions(overlap=0.5)) == 0.5
+    assert overlap("flare21", RunOptions()) == 0.5  # ours: the original never slides (it enlarges the spacing)
+    assert overlap("flare21", RunOptions(overlap=0.0)) == 0.0
