@@ -80,6 +80,9 @@ class Pipeline:
     `compute` (`predict`) -> `save` the result atomically."""
 
     output_suffix = ".nii.gz"
+    default_overlap = 0.5
+    """Sliding-window overlap of the pipeline's networks when `RunOptions.overlap` is None (a subclass sets its
+    original's)."""
 
     def __init__(self, model_set: ModelSet, options: RunOptions):
         self.model_set = model_set
@@ -89,10 +92,6 @@ class Pipeline:
                         for role, folder in manifest["members"].items()}
         self.metadata = {role: read_metadata(member) for role, member in self.members.items()}
         self.label_names = {int(k): v for k, v in manifest["labels"].items()}
-
-    default_overlap = 0.5
-    """Sliding-window overlap of the pipeline's networks when `RunOptions.overlap` is None (a subclass sets its
-    original's)."""
 
     @property
     def overlap(self) -> float:
