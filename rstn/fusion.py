@@ -13,7 +13,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from evaluation.metrics import dice
-from inference.postprocess import labelled_box
+from inference.postprocess import labelled_box, value_counts
 
 # The coarse fusion variants of `coarse_fusion.py`: the sum of the three planes' probabilities >= 0.5 ('F1',
 # any plane), >= 1.5 ('F2', majority) or >= 2.5 ('F3', all).
@@ -43,7 +43,7 @@ def remove_small_components(mask: np.ndarray, threshold: float) -> np.ndarray:
     box = labelled_box(mask)
     components = sitk.GetArrayFromImage(sitk.ConnectedComponent(sitk.GetImageFromArray(mask[box].astype(np.uint8)),
                                                                 False))
-    sizes = np.bincount(components.ravel())
+    sizes = value_counts(components, int(components.max()))
     sizes[0] = 0
     keep = sizes >= threshold * sizes.max()
     keep[0] = False
