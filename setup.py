@@ -11,6 +11,7 @@ setup(
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
                                     "cfcm*", "rstn*", "interactive*", "nodules*", "inference*"]),
+    package_data={"cfcm": ["montgomery_folds.json"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",

@@ -1,13 +1,15 @@
-"""Trains CFCM (or the plain ResNet ablation with --nomemory) on a Montgomery-layout folder.
+"""Trains CFCM (or the plain ResNet ablation with --nomemory) on a chest X-ray folder with lung masks.
 
 Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1]
+       [--layout montgomery|shenzhen|paired] [--case_pattern 'MCUCXR_.*']
        [--resnet_depth 34] [--memory|--nomemory] [--batch_norm_decay 0.999] [--epochs 150] [--batch_size 16] [--learning_rate 1e-5]
        [--image_size 256] [--loss dice] [--separate_labels] [--mixed_precision]
        additions to the original: [--head softmax] [--resize letterbox] [--normalization percentile] [--augment]
        [--ema_decay 0.999] [--clip_gradients]
        [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
-Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv; fold 0 trains on all
-images. Interrupted runs resume from the latest checkpoint.
+Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv (--cv_folder); on the 138
+Montgomery films they are the original's own three test splits, otherwise drawn from a seed; fold 0 trains on
+all images. Interrupted runs resume from the latest checkpoint.
 """
 from __future__ import annotations
 
@@ -20,12 +22,18 @@ from absl import app, flags
 
 from cfcm.config import ADDED_INTENSITY_AUGMENTATION, ADDED_SPATIAL_AUGMENTATION, CFCMConfig
 from cfcm.training import CFCMTraining, train_cfcm
+from preprocessing.lung_masks import LUNG_LABEL_NAMES
+from preprocessing.xray_cases import XRAY_LAYOUTS
 from networks.config_io import write_config
 from networks.distribution import is_chief
 from networks.training_flags import define_distribution_flags, strategy
 
 DEFAULTS = CFCMConfig()
-flags.DEFINE_string("base_dataset_folder", None, "Montgomery-layout folder (CXR_png/, ManualMask/).")
+flags.DEFINE_string("base_dataset_folder", None, "Chest X-ray folder with lung masks, in --layout.")
+flags.DEFINE_enum("layout", CFCMTraining("").layout, list(XRAY_LAYOUTS),
+                  "montgomery: CXR_png/ + ManualMask/{left,right}Mask/; shenzhen: CXR_png/ + masks/*_mask.png; "
+                  "paired: cxr/ + masks/ with equal stems.")
+flags.DEFINE_string("case_pattern", None, "Regular expression the case ids must match (default: all cases).")
 flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
 flags.DEFINE_integer("fold", 1, "Cross-validation fold: 0 = all data, 1..3 hold out that fold.")
 flags.DEFINE_string("cv_folder", None, "Fold files folder (default: <base_dataset_folder>/setup/cv).")
@@ -47,7 +55,7 @@ flags.DEFINE_bool("augment", False, "Addition: spatial and intensity augmentatio
 flags.DEFINE_float("ema_decay", CFCMTraining("").ema_decay, "Addition: export a moving average of the weights.")
 flags.DEFINE_bool("clip_gradients", CFCMTraining("").clip_gradients,
                   "Addition: clip gradient norms at 5x their running average.")
-flags.DEFINE_bool("separate_labels", False, "Keep left (1) and right (2) lungs apart instead of one lung label.")
+flags.DEFINE_bool("separate_labels", False, "The patient's right (1) and left (2) lung instead of one lung label.")
 flags.DEFINE_bool("mixed_precision", False,
                   "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
 flags.DEFINE_string("cache", None, "Cache loaded images: '' in memory, a folder on disk (.npz); unset: none.")
@@ -59,7 +67,7 @@ FLAGS = flags.FLAGS
 
 def main(argv: list[str]) -> None:
     del argv
-    labels = ("left_lung", "right_lung") if FLAGS.separate_labels else ("lungs",)
+    labels = LUNG_LABEL_NAMES if FLAGS.separate_labels else ("lungs",)
     config = dataclasses.replace(
         DEFAULTS, resnet_depth=int(FLAGS.resnet_depth), memory=FLAGS.memory, base_filters=FLAGS.base_filters,
         batch_norm_decay=FLAGS.batch_norm_decay,
@@ -68,8 +76,8 @@ def main(argv: list[str]) -> None:
         normalization=FLAGS.normalization,
         spatial_augmentation=ADDED_SPATIAL_AUGMENTATION if FLAGS.augment else None,
         intensity_augmentation=ADDED_INTENSITY_AUGMENTATION if FLAGS.augment else None)
-    run = CFCMTraining(FLAGS.base_output_folder, FLAGS.fold, FLAGS.batch_size, FLAGS.mixed_precision, FLAGS.cache,
-                       FLAGS.seed, FLAGS.ema_decay, FLAGS.clip_gradients)
+    run = CFCMTraining(FLAGS.base_output_folder, FLAGS.fold, FLAGS.layout, FLAGS.case_pattern, FLAGS.batch_size,
+                       FLAGS.mixed_precision, FLAGS.cache, FLAGS.seed, FLAGS.ema_decay, FLAGS.clip_gradients)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.base_dataset_folder, "setup", "cv")
     distribution = strategy()
     if is_chief(distribution):

@@ -1,4 +1,5 @@
-"""Training of CFCM on a Montgomery-layout folder (3-fold cross-validation as in the original experiments)."""
+"""Training of CFCM on a chest X-ray folder in one of `preprocessing.xray_cases.XRAY_LAYOUTS` (3-fold
+cross-validation; on the Montgomery set the original's own three folds, `cfcm.folds`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,9 +15,9 @@ from cfcm.segment import network_input, network_label, probabilities_of, segment
 from evaluation.metrics import dice
 from networks.losses import dice_per_image
 from networks.train_loop import Trainer, TrainingSettings, precision
-from preprocessing.cases import montgomery_cases, read_label
-from preprocessing.image_io import read_image
-from preprocessing.pipeline import PipelineConfig, ResampledCaseLoader, StreamShard, fold_cases, make_dataset
+from cfcm.folds import write_original_folds
+from preprocessing.pipeline import PipelineConfig, StreamShard, fold_cases, make_dataset
+from preprocessing.xray_cases import read_xray_case, xray_cases
 
 NUM_FOLDS = 3
 
@@ -28,6 +29,9 @@ class CFCMTraining:
     Attributes:
         output_folder: checkpoints, logs.
         fold: 0 = all data, 1..3 hold out that fold.
+        layout: the dataset's layout (`preprocessing.xray_cases.XRAY_LAYOUTS`).
+        case_pattern: regular expression the case ids must match (e.g. 'MCUCXR_.*' for the Montgomery films of a
+            folder holding both NLM sets); None: all cases.
         batch_size: global batch (16: the original `LSTMResNet.batch_size`).
         mixed_precision, cache, seed: see `networks.training_flags`.
         ema_decay: decay of an exported weight average (0: the trained weights, as the original; an addition).
@@ -36,6 +40,8 @@ class CFCMTraining:
 
     output_folder: str
     fold: int = 1
+    layout: str = "montgomery"
+    case_pattern: str | None = None
     batch_size: int = 16
     mixed_precision: bool = False
     cache: str | None = None
@@ -69,7 +75,9 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
     """Trains (or resumes) CFCM for `config.epochs` epochs, validating Dice per epoch on the held-out fold."""
     keras.utils.set_random_seed(run.seed)
     separate = config.num_labels == 3
-    train_cases, test_cases = fold_cases(montgomery_cases(base_dataset_folder), cv_folder, run.fold, NUM_FOLDS)
+    cases = xray_cases(base_dataset_folder, run.layout, run.case_pattern)
+    write_original_folds([c.case_id for c in cases], cv_folder)
+    train_cases, test_cases = fold_cases(cases, cv_folder, run.fold, NUM_FOLDS)
 
     def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         inputs, frame = network_input(image[..., 0], config)
@@ -78,7 +86,9 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
                               spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
                               cache=run.cache, seed=run.seed)
-    loader = ResampledCaseLoader(None, ndim=2, separate_labels=separate)
+
+    def loader(case):
+        return read_xray_case(case, separate)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, tf.identity, pipeline, training=True, ndim=2, image_default=0.0,
@@ -96,8 +106,7 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
         def validate() -> dict:
             scores = {name: [] for name in config.label_names}
             for case in test_cases:
-                image, _ = read_image(case.image_path, ndim=2)
-                reference, _ = read_label(case, ndim=2, separate_labels=separate)
+                image, reference = read_xray_case(case, separate)
                 labels = segment(tf.constant(image, tf.float32))["labels"].numpy()
                 for value, name in enumerate(config.label_names, start=1):
                     scores[name].append(dice(labels == value, reference == value))

@@ -1,4 +1,5 @@
-"""DICOM Segmentation objects (highdicom) of label maps computed from a DICOM series, for PACS viewers.
+"""DICOM Segmentation objects (highdicom) of label maps computed from a DICOM series or a single-frame DICOM
+radiograph, for PACS viewers.
 
 A label map on the grid of a DICOM series (array order (z, y, x), slice k = the series' k-th file sorted along the
 slice normal, as `preprocessing.image_io.dicom_series_files` sorts them) becomes one binary SEG instance with a
@@ -31,6 +32,8 @@ SEGMENT_CODES = {
     "spleen": (_ANATOMY, codes.SCT.Spleen), "pancreas": (_ANATOMY, codes.SCT.Pancreas),
     "lung": (_ANATOMY, codes.SCT.Lung), "nodule": (_ABNORMAL, codes.SCT.Nodule),
     "lesion": (_ABNORMAL, codes.SCT.Lesion),
+    "rightlung": (_ANATOMY, hd.sr.CodedConcept("3341006", "SCT", "Right lung")),
+    "leftlung": (_ANATOMY, hd.sr.CodedConcept("44029006", "SCT", "Left lung")),
 }
 
 
@@ -101,6 +104,18 @@ def series_segmentation(labels: np.ndarray, series_folder: str, label_names: dic
         return segmentation(labels, sources, label_names, algorithm)
     except (ValueError, AttributeError) as error:
         raise ValueError(f"{series_folder}: no DICOM SEG: {str(error).splitlines()[0]}") from error
+
+
+def radiograph_segmentation(labels: np.ndarray, path: str, label_names: dict[int, str],
+                            algorithm: str) -> hd.seg.Segmentation | None:
+    """The SEG of `labels` (uint8 [y, x]) on the single-frame DICOM radiograph `path`; None when the map has no
+    label. Raises ValueError with one line when the image cannot be referenced."""
+    if not labels.any():
+        return None
+    try:
+        return segmentation(labels[None], source_headers([path]), label_names, algorithm)
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"{path}: no DICOM SEG: {str(error).splitlines()[0]}") from error
 
 
 def save_dicom(dataset: pydicom.Dataset, path: str) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+from preprocessing.xray_io import read_xray
 
 CHANNEL_FILE = re.compile(r"^(?P<case>.+)_(?P<channel>\d{4})$")
 
@@ -116,7 +117,8 @@ def with_side_inputs(cases: list[CaseInput], name: str, folder: str, suffix: str
 
 def read_case(case: CaseInput, ndim: int, channel_names: list[str], max_extent_mm: float | None = None) -> CaseImages:
     """Reads the channels of `case` (expected: one per name in `channel_names`, all on one grid); a volume longer
-    than `max_extent_mm` along an axis (size x spacing) is refused as physically implausible."""
+    than `max_extent_mm` along an axis (size x spacing) is refused as physically implausible. A radiograph (a 2D
+    'XR' channel) is read in the X-ray networks' grey-value convention (`preprocessing.xray_io`)."""
     if len(case.channels) != len(channel_names):
         raise ImageReadError(case.channels[0], f"case '{case.name}' has {len(case.channels)} channel file(s), "
                              f"the model set expects {len(channel_names)} ({', '.join(channel_names)})")
@@ -126,7 +128,7 @@ def read_case(case: CaseInput, ndim: int, channel_names: list[str], max_extent_m
                              + ", ".join(f"_{g:04d}" for g in gaps))
     arrays, geometry = [], None
     for path in case.channels:
-        array, channel_geometry = read_image(path, ndim)
+        array, channel_geometry = read_xray(path) if (ndim, channel_names) == (2, ["XR"]) else read_image(path, ndim)
         if geometry is not None and not channel_geometry.same_grid(geometry):
             raise ImageReadError(path, f"channel grid differs from {case.channels[0]}")
         arrays.append(array)

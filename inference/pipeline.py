@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 
 from inference.batch import CaseReport
-from inference.dicom_seg import SEG_SUFFIX, save_dicom, series_segmentation
+from inference.dicom_seg import SEG_SUFFIX, radiograph_segmentation, save_dicom, series_segmentation
 from inference.inputs import CaseImages, CaseInput, read_case
 from inference.model_sets import ModelSet
 from inference.results import LabelMap, write_result
@@ -140,10 +140,15 @@ class Pipeline:
                           computed.note)
 
     def _dicom_seg(self, case: CaseInput, result: LabelMap) -> tuple[pydicom.Dataset | None, str]:
-        """(the SEG of a case read from a DICOM series, or None with the reason for the summary: input not a
-        series, nothing segmented). Built before anything is written and saved before the label map (whose
-        presence marks a case done), so that a series it cannot reference fails the case with no output."""
-        if result.geometry.ndim != 3 or not os.path.isdir(case.channels[0]):
-            return None, "no DICOM SEG: the input is not a DICOM series"
-        seg = series_segmentation(result.labels, case.channels[0], result.label_names, self.model_set.name)
+        """(the SEG of a case read from a DICOM series or a single-frame DICOM radiograph, or None with the reason
+        for the summary: input not DICOM, nothing segmented). Built before anything is written and saved before the
+        label map (whose presence marks a case done), so that an input it cannot reference fails the case with no
+        output."""
+        source = case.channels[0]
+        if result.geometry.ndim == 2 and source.lower().endswith(".dcm"):
+            seg = radiograph_segmentation(result.labels, source, result.label_names, self.model_set.name)
+        elif result.geometry.ndim == 3 and os.path.isdir(source):
+            seg = series_segmentation(result.labels, source, result.label_names, self.model_set.name)
+        else:
+            return None, "no DICOM SEG: the input is not DICOM"
         return seg, "" if seg is not None else "no DICOM SEG: nothing segmented"

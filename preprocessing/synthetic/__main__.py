@@ -3,6 +3,7 @@
 Usage:
   python -m preprocessing.synthetic flare21 --output_folder DIR --num_cases N [--num_validation_cases M] [--seed S]
   python -m preprocessing.synthetic montgomery --output_folder DIR --num_cases N [--seed S]
+      [--xray_layout montgomery|shenzhen|paired] [--max_side 2048]
   python -m preprocessing.synthetic nih_pancreas --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
   python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
       [--autopet_layout nnunet|studies] [--body_scale 1.0]
@@ -23,6 +24,8 @@ flags.DEFINE_integer("seed", 0, "Random seed; the same seed writes the same data
 flags.DEFINE_integer("in_plane_size", None, "flare21, nih_pancreas (512), autopet (400), lidc (512): voxels per "
                      "in-plane axis.")
 flags.DEFINE_integer("max_side", 2048, "montgomery: largest image side in pixels.")
+flags.DEFINE_enum("xray_layout", "montgomery", ["montgomery", "shenzhen", "paired"],
+                  "montgomery: the layout to write (Montgomery's, Shenzhen's with its masks, or cxr/ + masks/).")
 flags.DEFINE_enum("autopet_layout", "nnunet", list(autopet.LAYOUTS), "autopet: imagesTr/labelsTr (nnunet) or the "
                   "original release's per-study folders with SUV, CTres and SEG (studies).")
 flags.DEFINE_float("body_scale", 1.0, "autopet: size of the anatomy relative to an adult (with a smaller "
@@ -61,7 +64,8 @@ def main(argv: list[str]) -> None:
         paths = write(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, lidc.LidcPhantomConfig(**in_plane, **ranges))
     else:
         config = montgomery.MontgomeryPhantomConfig(long_side=(min(600, FLAGS.max_side), FLAGS.max_side))
-        paths = montgomery.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config)
+        paths = montgomery.write_dataset(FLAGS.output_folder, FLAGS.num_cases, FLAGS.seed, config,
+                                         layout=FLAGS.xray_layout)
     print(f"wrote {len(paths)} files for {argv[1]} into {FLAGS.output_folder}")
 
 

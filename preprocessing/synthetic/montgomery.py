@@ -1,4 +1,5 @@
-"""Chest X-ray phantoms (8-bit PNG) with left/right lung masks, in the Montgomery County layout.
+"""Chest X-ray phantoms (8-bit PNG) with left/right lung masks, in the Montgomery County layout (or Shenzhen's, or
+folders of images and masks).
 
 Images are posterior-anterior views: the patient's left lung appears on the image's right, as in the
 real set, and its mask goes to `ManualMask/leftMask/`.
@@ -82,20 +83,43 @@ def phantom(rng: np.random.Generator, config: MontgomeryPhantomConfig = Montgome
     return image, masks["left"].astype(np.uint8) * 255, masks["right"].astype(np.uint8) * 255
 
 
+XRAY_LAYOUTS = ("montgomery", "shenzhen", "paired")
+
+
+def _layout_files(layout: str, index: int, finding: int, image: np.ndarray, left: np.ndarray, right: np.ndarray
+                  ) -> list[tuple[str, np.ndarray]]:
+    """(relative path, array) of one phantom in `layout` (`preprocessing.xray_cases` reads each): Montgomery's
+    image + one mask per lung; Shenzhen's `CHNCXR_XXXX_Y.png` + `masks/CHNCXR_XXXX_Y_mask.png` (every fifth film
+    without a mask, as in the released masks); 'paired': `cxr/` + `masks/` of equal names, both lungs in one mask."""
+    both = np.maximum(left, right)
+    if layout == "montgomery":
+        name = f"MCUCXR_{index:04d}_{finding}.png"
+        return [(os.path.join("CXR_png", name), image), (os.path.join("ManualMask", "leftMask", name), left),
+                (os.path.join("ManualMask", "rightMask", name), right)]
+    stem = f"CHNCXR_{index + 1:04d}_{finding}"
+    if layout == "shenzhen":
+        masks = [] if index % 5 == 4 else [(os.path.join("masks", f"{stem}_mask.png"), both)]
+        return [(os.path.join("CXR_png", f"{stem}.png"), image)] + masks
+    return [(os.path.join("cxr", f"{stem}.png"), image), (os.path.join("masks", f"{stem}.png"), both)]
+
+
 def write_dataset(output_folder: str, num_cases: int, seed: int = 0,
-                  config: MontgomeryPhantomConfig = MontgomeryPhantomConfig(), progress: bool = True) -> list[str]:
-    """Writes `CXR_png/MCUCXR_XXXX_Y.png` and `ManualMask/{leftMask,rightMask}/MCUCXR_XXXX_Y.png`."""
+                  config: MontgomeryPhantomConfig = MontgomeryPhantomConfig(), progress: bool = True,
+                  layout: str = "montgomery") -> list[str]:
+    """Writes chest X-ray phantoms in `layout` (one of XRAY_LAYOUTS): by default Montgomery's
+    `CXR_png/MCUCXR_XXXX_Y.png` and `ManualMask/{leftMask,rightMask}/MCUCXR_XXXX_Y.png`."""
     from tqdm import tqdm
 
+    if layout not in XRAY_LAYOUTS:
+        raise ValueError(f"layout must be one of {XRAY_LAYOUTS}, not {layout!r}")
     rng = np.random.default_rng(seed)
     written = []
-    for index in tqdm(range(num_cases), desc="Montgomery phantoms", disable=not progress):
+    for index in tqdm(range(num_cases), desc="chest X-ray phantoms", disable=not progress):
         image, left, right = phantom(rng, config)
-        name = f"MCUCXR_{index:04d}_{int(rng.integers(0, 2))}.png"
+        finding = int(rng.integers(0, 2))
         geometry = ImageGeometry(image.shape[::-1], (1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
-        for folder, array in (("CXR_png", image), (os.path.join("ManualMask", "leftMask"), left),
-                              (os.path.join("ManualMask", "rightMask"), right)):
-            path = os.path.join(output_folder, folder, name)
+        for relative, array in _layout_files(layout, index, finding, image, left, right):
+            path = os.path.join(output_folder, relative)
             write_image(array, geometry, path)
             written.append(path)
     return written

@@ -61,3 +61,31 @@ def test_no_seg_for_an_empty_map_and_one_line_for_a_series_without_frame_of_refe
         series_segmentation(np.ones((4, 16, 16), np.uint8), str(tmp_path / "series"), {1: "liver"}, "x")
     assert "\n" not in str(error.value)
     assert sorted(os.listdir(tmp_path)) == ["series"]
+
+
+@pytest.mark.parametrize("modality", ["CR", "DX"])
+def test_seg_of_a_radiograph_codes_each_lung_and_references_the_film(tmp_path, modality):
+    from inference.dicom_seg import radiograph_segmentation
+    from preprocessing.synthetic.xray_dicom import write_xray_dicom
+
+    film = np.full((40, 50), 180, np.uint8)
+    write_xray_dicom(str(tmp_path / "film.dcm"), film, "9", modality, "MONOCHROME1", 14, "lut")
+    labels = np.zeros((40, 50), np.uint8)
+    labels[5:30, 4:20] = 1
+    labels[6:28, 30:46] = 2
+    path = str(tmp_path / "film.seg.dcm")
+    save_dicom(radiograph_segmentation(labels, str(tmp_path / "film.dcm"), {1: "right_lung", 2: "left_lung"},
+                                       "cxr_lungs"), path)
+    seg = pydicom.dcmread(path)
+    source = pydicom.dcmread(tmp_path / "film.dcm")
+    assert [s.SegmentedPropertyTypeCodeSequence[0].CodeMeaning for s in seg.SegmentSequence] == ["Right lung",
+                                                                                                  "Left lung"]
+    segments = [frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber
+                for frame in seg.PerFrameFunctionalGroupsSequence]
+    frames = seg.pixel_array.reshape(-1, 40, 50)
+    for frame, segment in zip(frames, segments):
+        assert np.array_equal(frame.astype(bool), labels == segment)
+    assert sorted(segments) == [1, 2]
+    assert seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == \
+        source.SOPInstanceUID
+    assert radiograph_segmentation(np.zeros((40, 50), np.uint8), str(tmp_path / "film.dcm"), {}, "x") is None

@@ -82,3 +82,48 @@ def test_volume_given_to_the_2d_model_fails_clearly(cfcm_models, tmp_path):
                         "--saved_models_folder", cfcm_models["saved_models"], "--model", "montgomery_cfcm")
     assert result.returncode == 1
     assert f"{inputs / 'ct.nii.gz'}: is a 3D volume (size 16x16x4), expected a 2D image" in result.stdout
+
+
+def test_clinical_radiographs_get_masks_on_their_grid_a_dicom_seg_and_a_quality_estimate(cfcm_models, tmp_path):
+    import csv
+    import json
+
+    import pydicom
+
+    from preprocessing.synthetic.montgomery import MontgomeryPhantomConfig, phantom
+    from preprocessing.synthetic.xray_dicom import write_xray_dicom
+
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    rng = np.random.default_rng(11)
+    films = {}
+    for name, photometric, voi in (("cr_mono1_lut", "MONOCHROME1", "lut"), ("dx_mono2_window", "MONOCHROME2",
+                                                                          "window")):
+        films[name], _, _ = phantom(rng, MontgomeryPhantomConfig(long_side=(150, 190)))
+        write_xray_dicom(str(inputs / f"{name}.dcm"), films[name], str(len(films)), name[:2].upper(), photometric,
+                         12, voi)
+    films["png16"], _, _ = phantom(rng, MontgomeryPhantomConfig(long_side=(150, 190)))
+    cv2.imwrite(str(inputs / "png16.png"), films["png16"].astype(np.uint16) * 257)
+    outputs = tmp_path / "outputs"
+    result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
+                        "--saved_models_folder", cfcm_models["saved_models"], "--dicom_seg")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    for name, film in films.items():
+        mask = cv2.imread(str(outputs / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+        assert mask.shape == film.shape and mask.dtype == np.uint8
+        finding = json.load(open(outputs / f"{name}.json"))["findings"][0]
+        assert 0.0 <= finding["quality"] <= 1.0 and "lung_fraction_of_image" in finding
+    rows = {row["case"]: row for row in csv.DictReader(open(outputs / "summary.csv"))}
+    assert set(rows) == set(films) and all(row["quality"] for row in rows.values())
+    assert "no DICOM SEG: the input is not DICOM" in rows["png16"]["note"]
+    assert not (outputs / "png16.seg.dcm").exists()
+    for name in ("cr_mono1_lut", "dx_mono2_window"):
+        mask = cv2.imread(str(outputs / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+        if not mask.any():
+            assert "no DICOM SEG: nothing segmented" in rows[name]["note"]
+            continue
+        seg = pydicom.dcmread(outputs / f"{name}.seg.dcm")
+        source = pydicom.dcmread(inputs / f"{name}.dcm")
+        assert seg.Modality == "SEG" and (seg.Rows, seg.Columns) == (source.Rows, source.Columns)
+        assert seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == \
+            source.SOPInstanceUID
