@@ -1,19 +1,21 @@
-"""End-to-end chest X-ray inference benchmark: images per second and peak RSS, CFCM vs plain ResNet.
+"""Chest X-ray inference benchmark on clinical-size radiographs: seconds per image by stage, images per hour for a
+folder (pipelined), peak RSS, and the network's rate against this machine's matmul rate.
 
-Usage: python benchmarks/inference_xray.py [--saved_models_folder saved_models] [--model montgomery_cfcm] [--repeats 3]
+Usage: python benchmarks/inference_xray.py [--saved_models_folder saved_models] [--model cxr_lungs] [--repeats 3]
+       [--folder_images 200]
 
-For 4020x4892 and 2048x2048 8-bit PNG inputs: read, in-graph normalisation + letterbox + network + resize
-back (the exported `segment` signature), write. The memory ('LSTMResNet') model is the shipped
-`saved_models/montgomery_cfcm`; the no-memory ('ResNet') variant of the same configuration is built with random
-weights in this process (speed does not depend on the weights). The networks' GFLOP per image come from
-TensorFlow's profiler; achieved GFLOP/s are set against this machine's float32 matmul rate, measured here.
-Peak RSS is the process peak after each size (inputs are generated in a child process).
+Inputs (phantoms written in a child process): a 4020 x 4892 16-bit PNG (12-bit values, Montgomery's film size)
+and a 3000 x 3000 DICOM DX (MONOCHROME1, 12 bits stored, VOI LUT Sequence). Each image goes through the pipeline's
+own `load` (read + grey-value conversion), `compute` (the SavedModel's `segment`: resize, network, resize back; then
+the quality estimate's 4 more runs) and `save` (PNG mask + findings JSON), after one warm-up; the peak RSS is the
+process's own, restarted before each input. The folder throughput runs the batch (read / compute / write
+overlapped, the entrypoint's default) over `--folder_images` hard links of the PNG.
 """
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -22,86 +24,108 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import preprocessing.quiet_startup  # noqa: E402, F401 - first: hides TensorFlow's C++ start-up lines
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
-from networks.config_io import config_from_dict  # noqa: E402
+from benchmarks.common import matmul_gflops, model_gflop, reset_peak_rss  # noqa: E402
 from cfcm.config import CFCMConfig  # noqa: E402
 from cfcm.model import build_cfcm_model  # noqa: E402
 from cfcm.pipeline import CFCMPipeline  # noqa: E402
-from cfcm.segment import segment_image  # noqa: E402
-from inference.batch import peak_rss_mb  # noqa: E402
-from inference.inputs import CaseImages  # noqa: E402
+from inference.batch import CaseStages, peak_rss_mb, run_batch  # noqa: E402
+from inference.inputs import CaseInput  # noqa: E402
 from inference.model_sets import find_model_sets  # noqa: E402
 from inference.pipeline import RunOptions  # noqa: E402
-from preprocessing.image_geometry import ImageGeometry  # noqa: E402
-from preprocessing.image_io import read_image, write_image  # noqa: E402
+from networks.config_io import config_from_dict  # noqa: E402
 
 flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets.")
-flags.DEFINE_string("model", "montgomery_cfcm", "The CFCM model set to time.")
-flags.DEFINE_integer("repeats", 3, "Timed images per size and variant (after one warm-up).")
+flags.DEFINE_string("model", "cxr_lungs", "The CFCM model set to time.")
+flags.DEFINE_integer("repeats", 3, "Timed images per input (after one warm-up).")
+flags.DEFINE_integer("folder_images", 200, "Images of the folder whose throughput is measured (0: skip).")
 FLAGS = flags.FLAGS
-SIZES = ((4892, 4020), (2048, 2048))
+PNG_SIZE = (4892, 4020)   # rows, columns
+DICOM_SIZE = (3000, 3000)
 
 
-def write_xray(path: str, height: int, width: int) -> None:
+def write_inputs(folder: str) -> None:
+    """Writes `film.png` (16-bit, 12-bit values) and `film.dcm` (DX, MONOCHROME1, VOI LUT) into `folder`."""
     from preprocessing.synthetic.montgomery import MontgomeryPhantomConfig, phantom
+    from preprocessing.synthetic.xray_dicom import write_xray_dicom
 
-    image, _, _ = phantom(np.random.default_rng(height), MontgomeryPhantomConfig(long_side=(max(height, width),) * 2,
-                                                                                  aspect=(height / width,) * 2))
-    write_image(image, ImageGeometry(image.shape[::-1], (1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0)), path)
+    rng = np.random.default_rng(0)
+    film, _, _ = phantom(rng, MontgomeryPhantomConfig(long_side=(max(PNG_SIZE),) * 2,
+                                                      aspect=(PNG_SIZE[0] / PNG_SIZE[1],) * 2))
+    cv2.imwrite(os.path.join(folder, "film.png"), film.astype(np.uint16) * 16)
+    film, _, _ = phantom(rng, MontgomeryPhantomConfig(long_side=(max(DICOM_SIZE),) * 2, aspect=(1.0, 1.0)))
+    write_xray_dicom(os.path.join(folder, "film.dcm"), film, "1", "DX", "MONOCHROME1", 12, "lut", spacing_mm=0.143)
 
 
-def time_variant(segment, path: str, output: str, repeats: int) -> float:
-    """Seconds per image end to end (read, segment, write), after one warm-up."""
-    def once() -> None:
-        image, geometry = read_image(path, ndim=2)
-        labels = segment(image)
-        write_image((labels > 0).astype(np.uint8) * 255, geometry, output)
-
-    once()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        once()
-    return (time.perf_counter() - start) / repeats
+def stage_seconds(pipeline: CFCMPipeline, path: str, output_base: str, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each stage (load, segment, quality, save) over `repeats` runs, after one warm-up."""
+    case = CaseInput(os.path.basename(output_base), (path,))
+    times: dict[str, list[float]] = {}
+    for run in range(repeats + 1):
+        start = time.perf_counter()
+        loaded = pipeline.load(case)
+        loaded_at = time.perf_counter()
+        computed = pipeline.compute(case, loaded)
+        report = pipeline.save(case, computed, output_base)
+        if run:
+            for stage, seconds in {"load": loaded_at - start, **report.timings}.items():
+                times.setdefault(stage, []).append(seconds)
+    return times
 
 
 def main(argv: list[str]) -> None:
     del argv
-    shipped = CFCMPipeline(find_model_sets(FLAGS.saved_models_folder)[FLAGS.model], RunOptions())
-    values = shipped.metadata["segmentation"]["config"]
-    config = config_from_dict(CFCMConfig, values)
-    plain = build_cfcm_model(dataclasses.replace(config, memory=False))
-    plain_segment = tf.function(lambda image: segment_image(lambda x: plain(x, training=False), image, config))
-    variants = {
-        "LSTMResNet (shipped)": (lambda image: shipped.predict(CaseImages((image,), None), {}).labels,
-                                 build_cfcm_model(config)),
-        "ResNet (no memory)": (lambda image: plain_segment(tf.constant(image, tf.float32))["labels"].numpy(), plain),
-    }
+    model_set = find_model_sets(FLAGS.saved_models_folder)[FLAGS.model]
+    pipeline = CFCMPipeline(model_set, RunOptions())
+    config = config_from_dict(CFCMConfig, pipeline.metadata["segmentation"]["config"])
+    gflop = model_gflop(build_cfcm_model(config), (1, config.image_size, config.image_size, 1))
     peak_matmul = matmul_gflops()
-    rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for height, width in SIZES:
-            path = os.path.join(folder, f"xray_{height}x{width}.png")
-            child = multiprocessing.get_context("spawn").Process(target=write_xray, args=(path, height, width))
-            child.start()
-            child.join()
-            for name, (segment, model) in variants.items():
-                seconds = time_variant(segment, path, os.path.join(folder, "mask.png"), FLAGS.repeats)
-                gflop = model_gflop(model, (1, config.image_size, config.image_size, 1))
-                rows.append((f"{width}x{height}", name, seconds, peak_rss_mb(), gflop))
+        child = multiprocessing.get_context("spawn").Process(target=write_inputs, args=(folder,))
+        child.start()
+        child.join()
+        rows = []
+        for name, size in (("film.png", PNG_SIZE), ("film.dcm", DICOM_SIZE)):
+            reset_peak_rss()
+            times = stage_seconds(pipeline, os.path.join(folder, name), os.path.join(folder, "out"), FLAGS.repeats)
+            rows.append((f"{size[1]}x{size[0]} {name.split('.')[1].upper()}", times, peak_rss_mb()))
+        folder_rate = None
+        if FLAGS.folder_images:
+            inputs = os.path.join(folder, "many")
+            os.makedirs(inputs)
+            cases = []
+            for index in range(FLAGS.folder_images):
+                path = os.path.join(inputs, f"film_{index:04d}.png")
+                os.link(os.path.join(folder, "film.png"), path)
+                cases.append(CaseInput(f"film_{index:04d}", (path,)))
+            stages = CaseStages(pipeline.load, pipeline.compute, pipeline.save)
+            reset_peak_rss()
+            start = time.perf_counter()
+            results = run_batch(cases, os.path.join(folder, "many_out"), lambda case: ".png", stages, overwrite=True,
+                                pipelined=True)
+            elapsed = time.perf_counter() - start
+            assert all(r.status == "ok" for r in results), [r.error for r in results if r.status != "ok"]
+            folder_rate = (3600 * FLAGS.folder_images / elapsed, elapsed, peak_rss_mb())
+    stages = ["load", "segment", "quality", "write"]
+    print(f"model set {FLAGS.model}: ResNet-{config.resnet_depth}, {config.base_filters} base filters, "
+          f"{'memory' if config.memory else 'no memory'}, input {config.image_size}^2, {gflop:.2f} GFLOP per run")
     print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
-    print(f"network input {config.image_size}x{config.image_size}, ResNet-{config.resnet_depth}, "
-          f"{config.base_filters} base filters")
-    print(f"{'image':<11}{'variant':<22}{'s/image':>9}{'images/s':>10}{'peak RSS MB':>13}{'net GFLOP':>11}"
-          f"{'GFLOP/s*':>10}{'of matmul':>10}")
-    for size, name, seconds, rss, gflop in rows:
-        rate = gflop / seconds
-        print(f"{size:<11}{name:<22}{seconds:>9.3f}{1 / seconds:>10.2f}{rss:>13.0f}{gflop:>11.2f}{rate:>10.1f}"
-              f"{rate / peak_matmul:>10.3f}")
-    print("* network GFLOP over the whole end-to-end time per image (a lower bound of the network's own rate)")
+    print(f"{'input':<16}" + "".join(f"{s + ' s':>11}" for s in stages) + f"{'total s':>10}{'peak RSS MB':>13}"
+          f"{'net share of matmul*':>22}")
+    for label, times, rss in rows:
+        medians = {stage: statistics.median(times[stage]) for stage in stages}
+        network_rate = 5 * gflop / (medians["segment"] + medians["quality"])
+        print(f"{label:<16}" + "".join(f"{medians[s]:>11.3f}" for s in stages)
+              + f"{sum(medians.values()):>10.3f}{rss:>13.0f}{network_rate / peak_matmul:>22.3f}")
+    print("* 5 network runs (mask + quality) over the segment + quality seconds, against the matmul rate: a lower "
+          "bound of the network's own share (the resizes to and from the film's size are in those seconds)")
+    if folder_rate:
+        rate, elapsed, rss = folder_rate
+        print(f"folder of {FLAGS.folder_images} PNG films, pipelined: {elapsed:.1f} s, {rate:.0f} images/hour, "
+              f"peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Exports CFCM (EMA weights) as a chest X-ray model set: the `segmentation` member and the manifest.
 
 Usage: python -m cfcm.export --load_model_base OUT/cfcm [--load_model_iter N]
-       [--model_set_folder saved_models/montgomery_cfcm] [--trained_on TEXT]
+       [--model_set_folder saved_models/cxr_lungs] [--trained_on TEXT]
 Signatures of <model_set_folder>/cfcm:
 - serving_default(image float32 [batch, S, S, 1], prepared as metadata `resize` and `normalization` say)
     -> probabilities float32 [batch, S, S, C] (sigmoid per foreground label, or softmax over all labels)
@@ -78,5 +78,5 @@ def export_cfcm(load_model_base: str, load_model_iter: int | None, model_set_fol
 
 
 if __name__ == "__main__":
-    define_export_flags("saved_models/montgomery_cfcm")
+    define_export_flags("saved_models/cxr_lungs")
     app.run(export_main(export_cfcm))

@@ -5,7 +5,8 @@ Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS
 
 Predictions and references are paired by case name (`validation_000.nii.gz` in both folders). A
 Montgomery `ManualMask` folder (with `leftMask/` and `rightMask/`) is accepted as reference for 2D lung
-masks (merged into one lung label, 1); an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.nii.gz`
+masks: the patient's right (1) and left (2) lung (`preprocessing.lung_masks`) when the predictions name both, else
+both lungs as label 1; an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.nii.gz`
 with the prediction `PANCREAS_0001.nii.gz` (label 1, pancreas). Binary 0/255 masks count as label 1.
 Geometry must match; spacing comes from the reference (mm), or from --spacing_mm for formats that store
 none (PNG: 1 pixel otherwise), so surface metrics are in mm where the spacing is known.
@@ -21,15 +22,16 @@ from absl import app, flags
 
 from evaluation.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
 from preprocessing.atomic import atomic_path
-from preprocessing.cases import merge_masks, nih_case_of_label
+from preprocessing.cases import nih_case_of_label
 from preprocessing.image_io import IMAGE_SUFFIXES, case_name, read_image
+from preprocessing.lung_masks import LUNG_LABEL_NAMES, lung_labels
 
 FLARE21_LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
 
 flags.DEFINE_string("prediction_path", None, "Folder of predicted label maps.")
 flags.DEFINE_string("reference_path", None, "Folder of reference label maps with the same case names.")
-flags.DEFINE_list("labels", None, "label:name pairs to evaluate (default: lungs for ManualMask, pancreas for NIH "
-                  "labels, else the FLARE21 organs).")
+flags.DEFINE_list("labels", None, "label:name pairs to evaluate (default: right and left lung, or lungs, for "
+                  "ManualMask, pancreas for NIH labels, else the FLARE21 organs).")
 flags.DEFINE_float("spacing_mm", None, "Pixel/voxel spacing to use instead of the reference's (e.g. 0.0875 for "
                    "Montgomery PNGs).")
 flags.DEFINE_float("nsd_tolerance_mm", FLARE21_NSD_TOLERANCE_MM, "Normalized surface Dice tolerance in mm.")
@@ -40,6 +42,7 @@ FLAGS = flags.FLAGS
 
 
 MONTGOMERY_LABELS = {1: "lungs"}
+SIDED_LUNG_LABELS = dict(enumerate(LUNG_LABEL_NAMES, start=1))
 NIH_LABELS = {1: "pancreas"}
 
 
@@ -69,10 +72,13 @@ def _references(folder: str) -> dict[str, list[str]]:
     return {case: [path] for case, path in _images(folder).items()}
 
 
-def default_labels(reference_folder: str) -> dict[int, str]:
-    """The labels evaluated without --labels: lungs (ManualMask), pancreas (NIH labels), else the FLARE21 organs."""
+def default_labels(reference_folder: str, prediction_folder: str) -> dict[int, str]:
+    """The labels evaluated without --labels: right and left lung (ManualMask, predictions with label 2) or lungs
+    (ManualMask, binary predictions), pancreas (NIH labels), else the FLARE21 organs."""
     if is_montgomery_masks(reference_folder):
-        return MONTGOMERY_LABELS
+        predictions = list(_images(prediction_folder).values())
+        sided = bool(predictions) and set(np.unique(read_image(predictions[0])[0])) - {0, 1} == {2}
+        return SIDED_LUNG_LABELS if sided else MONTGOMERY_LABELS
     return NIH_LABELS if is_nih_labels(reference_folder) else FLARE21_LABELS
 
 
@@ -94,9 +100,9 @@ def evaluate_folders(prediction_folder: str, reference_folder: str, labels: dict
     for case, reference_paths in references.items():
         if case not in predictions:
             continue
-        masks = [_as_labels(read_image(path)[0]) for path in reference_paths]
+        masks = [read_image(path)[0] for path in reference_paths]
         geometry = read_image(reference_paths[0])[1]
-        reference = merge_masks(masks, separate_labels=False) if len(masks) > 1 else masks[0]
+        reference = lung_labels(masks, separate=len(labels) > 1) if len(masks) > 1 else _as_labels(masks[0])
         prediction = _as_labels(read_image(predictions[case])[0])
         if prediction.shape != reference.shape:
             raise ValueError(f"{predictions[case]}: size {prediction.shape} differs from reference {reference.shape}")
@@ -128,7 +134,7 @@ def main(argv: list[str]) -> int:
     if FLAGS.labels:
         labels = {int(k): v for k, v in (item.split(":", 1) for item in FLAGS.labels)}
     else:
-        labels = default_labels(FLAGS.reference_path)
+        labels = default_labels(FLAGS.reference_path, FLAGS.prediction_path)
     results = evaluate_folders(FLAGS.prediction_path, FLAGS.reference_path, labels, FLAGS.nsd_tolerance_mm,
                                FLAGS.spacing_mm)
     write_outputs(results, FLAGS.output_csv or os.path.join(FLAGS.prediction_path, "metrics.csv"),

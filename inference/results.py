@@ -48,13 +48,14 @@ def stored_values(labels: np.ndarray, num_labels: int, path: str) -> np.ndarray:
 
 
 def write_result(result: LabelMap, output_base: str, suffix: str) -> list[str]:
-    """Writes a result atomically as `<output_base><suffix>` (+ `<output_base>.json` for findings); returns
-    the paths written."""
+    """Writes a result atomically as `<output_base><suffix>` (after `<output_base>.json` for findings: the label
+    map's presence marks a case done, so a run stopped between the two redoes the case); returns the paths
+    written."""
     path = output_base + suffix
-    write_image(stored_values(result.labels, len(result.label_names), path), result.geometry, path)
-    written = [path]
+    written = []
     if isinstance(result, Findings):
         with atomic_path(output_base + ".json") as temp, open(temp, "w", encoding="utf-8") as handle:
             json.dump({"findings": list(result.findings)}, handle, indent=2)
         written.append(output_base + ".json")
-    return written
+    write_image(stored_values(result.labels, len(result.label_names), path), result.geometry, path)
+    return written + [path]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Trains the small demo model sets shipped in saved_models/ (flare21/, montgomery_cfcm/, pancreas_rstn/,
-# autopet_interactive/, lidc_nodules/) on synthetic phantoms (FLARE21, Montgomery, NIH Pancreas-CT, AutoPET and
-# LIDC-IDRI layouts) and exports them. Demo configuration (CPU-sized): fewer filters and levels, 4 mm segmentation
-# spacing with valid sizes scaled to it, 256-pixel X-ray input, RSTN with 16 base filters, 256 fc filters and Adam,
+# Trains the small demo model sets shipped in saved_models/ (flare21/, pancreas_rstn/, autopet_interactive/,
+# lidc_nodules/) on synthetic phantoms (FLARE21, NIH Pancreas-CT, AutoPET and LIDC-IDRI layouts) and exports them
+# (cxr_lungs/ is trained on real chest X-rays: saved_models/train_cxr_lungs.sh). Demo configuration (CPU-sized):
+# fewer filters and levels, 4 mm segmentation spacing with valid sizes scaled to it, RSTN with 16 base filters, 256
+# fc filters and Adam,
 # a small DynUNet on 64^3 windows, a narrow nodule detector, a few thousand iterations. The paper defaults are in
 # localization/config.py, scn/config.py, cfcm/config.py, rstn/config.py, interactive/config.py and
 # nodules/config.py. Reruns resume from the checkpoints in $WORK.
@@ -19,16 +20,9 @@ $PY -m localization.train --base_dataset_folder "$WORK/FLARE21" --base_output_fo
 $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WORK/scn" \
   --cv 1 --max_iter 5000 --test_iter 500 --local_filters 16 --local_levels 4 --spatial_filters 8 \
   --spatial_levels 3 --valid_sizes 32,48,64,80/32,48,64/32,48,64,80 --spacing 4 --learning_rate 5e-4 --ema_decay 0.995 --cache ""
-[ -d "$WORK/Montgomery/CXR_png" ] || \
-  $PY -m preprocessing.synthetic montgomery --output_folder "$WORK/Montgomery" --num_cases 24 --max_side 900 --seed 7
-$PY -m cfcm.train --base_dataset_folder "$WORK/Montgomery" --base_output_folder "$WORK/cfcm" --fold 1 \
-  --epochs 200 --batch_size 4 --resnet_depth 18 --base_filters 16 --batch_norm_decay 0.99 --image_size 256 \
-  --learning_rate 1e-3 --cache ""
 CT_DATA="synthetic phantoms (preprocessing.synthetic flare21: 12 CT volumes, seed 100); demo only, never seen a real scan"
-XR_DATA="synthetic phantoms (preprocessing.synthetic montgomery: 24 chest X-rays, seed 7); demo only, never seen a real radiograph"
 $PY -m localization.export --load_model_base "$WORK/localization" --model_set_folder "$OUT/flare21"
 $PY -m scn.export --load_model_base "$WORK/scn" --model_set_folder "$OUT/flare21" --trained_on "$CT_DATA" --default_set
-$PY -m cfcm.export --load_model_base "$WORK/cfcm" --model_set_folder "$OUT/montgomery_cfcm" --trained_on "$XR_DATA"
 [ -d "$WORK/NIH/Pancreas-CT" ] || \
   $PY -m preprocessing.synthetic nih_pancreas --output_folder "$WORK/NIH" --num_cases 32 --in_plane_size 192 --seed 300
 [ -f "$WORK/rstn_cache/cases.json" ] || \

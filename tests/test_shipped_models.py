@@ -78,8 +78,11 @@ def test_every_registered_pipeline_ships_a_demo_set(pipeline):
 
 def test_shipped_sets_say_what_they_were_trained_on():
     for model_set in SETS.values():
-        assert "synthetic phantoms" in model_set.manifest["trained_on"]
+        trained_on = model_set.manifest["trained_on"]
+        assert "synthetic phantoms" in trained_on or ("real chest X-rays" in trained_on and "terms" in trained_on)
         assert json.load(open(os.path.join(model_set.folder, "manifest.json")))["name"] == model_set.name
+    assert "Montgomery" in SETS["cxr_lungs"].manifest["trained_on"] and "Shenzhen" in SETS["cxr_lungs"].manifest[
+        "trained_on"]
 
 
 def test_sliding_window_overlap_defaults_to_each_systems_original_and_the_flag_overrides_it():

@@ -77,8 +77,32 @@ def test_evaluate_pairs_nih_label_files_with_their_case_predictions(tmp_path):
     (tmp_path / "out").mkdir()
     write_image(reference, geometry, str(tmp_path / "labels" / "label0002.nii.gz"))
     write_image(prediction, geometry, str(tmp_path / "out" / "PANCREAS_0002.nii.gz"))
-    labels = default_labels(str(tmp_path / "labels"))
+    labels = default_labels(str(tmp_path / "labels"), str(tmp_path / "out"))
     assert labels == {1: "pancreas"}
     results = evaluate_folders(str(tmp_path / "out"), str(tmp_path / "labels"), labels)
     assert list(results["cases"]) == ["PANCREAS_0002"] and results["missing"] == []
     assert results["cases"]["PANCREAS_0002"]["pancreas"]["dice"] == pytest.approx(2 * 12 / (24 + 12))
+
+
+def test_montgomery_masks_evaluate_each_lung_by_the_patients_side_or_both_lungs(tmp_path):
+    from inference.evaluate import default_labels, evaluate_folders
+
+    geometry = ImageGeometry((20, 10), (1.0, 1.0), (0, 0), (1, 0, 0, 1))
+    image_left, image_right = np.zeros((10, 20), np.uint8), np.zeros((10, 20), np.uint8)
+    image_left[2:8, 2:8] = 255
+    image_right[2:8, 12:18] = 255
+    for side, mask in (("leftMask", image_right), ("rightMask", image_left)):
+        write_image(mask, geometry, str(tmp_path / "ManualMask" / side / "MCUCXR_0001_0.png"))
+    sided = np.where(image_left > 0, 1, np.where(image_right > 0, 2, 0)).astype(np.uint8)
+    sided[2, 12:18] = 1  # a row of the left lung called right
+    write_image(sided, geometry, str(tmp_path / "sided" / "MCUCXR_0001_0.png"))
+    labels = default_labels(str(tmp_path / "ManualMask"), str(tmp_path / "sided"))
+    assert labels == {1: "right_lung", 2: "left_lung"}
+    scores = evaluate_folders(str(tmp_path / "sided"), str(tmp_path / "ManualMask"), labels)["cases"]["MCUCXR_0001_0"]
+    assert scores["right_lung"]["dice"] == pytest.approx(2 * 36 / (42 + 36))
+    assert scores["left_lung"]["dice"] == pytest.approx(2 * 30 / (30 + 36))
+    write_image(((sided > 0) * 255).astype(np.uint8), geometry, str(tmp_path / "binary" / "MCUCXR_0001_0.png"))
+    labels = default_labels(str(tmp_path / "ManualMask"), str(tmp_path / "binary"))
+    assert labels == {1: "lungs"}
+    assert evaluate_folders(str(tmp_path / "binary"), str(tmp_path / "ManualMask"), labels)["cases"][
+        "MCUCXR_0001_0"]["lungs"]["dice"] == 1.0

@@ -1,4 +1,4 @@
-"""Hostile inputs in one batch with a valid X-ray (shipped montgomery_cfcm set): each bad input is one line naming
+"""Hostile inputs in one batch with a valid X-ray (shipped cxr_lungs set): each bad input is one line naming
 it, the valid cases are still segmented (an all-air volume as all background, with a note), the exit code is 1,
 nothing is left behind and no input is touched. Runs stopped by SIGTERM or kill -9, and a second run into a folder
 being written."""
@@ -147,7 +147,8 @@ def test_kill_9_then_a_rerun_completes_and_leaves_no_temporary_file(montgomery_f
                         "--saved_models_folder", os.path.join(REPO, "saved_models"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "temporary file(s) an interrupted run left" in result.stderr
-    assert sorted(os.listdir(outputs)) == sorted([f"xr_{i:03d}.png" for i in range(30)] + ["summary.csv"])
+    assert sorted(os.listdir(outputs)) == sorted([f"xr_{i:03d}{suffix}" for i in range(30) for suffix in (".png", ".json")]
+                                                 + ["summary.csv"]), "every film's mask and findings, nothing else"
     modes = {stat.S_IMODE(os.stat(outputs / name).st_mode) for name in os.listdir(outputs)}
     assert modes == {0o666 & ~_umask()}, "outputs get the process umask's permissions"
 
@@ -222,8 +223,8 @@ def _break_saved_model(member: str, how: str) -> None:
                                           ("missing variables", "Failed to find any matching files")])
 def test_a_broken_saved_model_stops_the_run_before_any_case_in_one_line(montgomery_folder, tmp_path, how, message):
     models = tmp_path / "models"
-    shutil.copytree(os.path.join(REPO, "saved_models", "montgomery_cfcm"), models / "montgomery_cfcm")
-    member = str(models / "montgomery_cfcm" / "cfcm")
+    shutil.copytree(os.path.join(REPO, "saved_models", "cxr_lungs"), models / "cxr_lungs")
+    member = str(models / "cxr_lungs" / "cfcm")
     _break_saved_model(member, how)
     inputs, outputs = tmp_path / "in", tmp_path / "out"
     _xray_batch(montgomery_folder, inputs, 1)

@@ -84,7 +84,7 @@ def test_runs_are_quiet_unless_verbose(tmp_path):
                os.path.join(REPO, "saved_models")]
     quiet = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace", env=env,
                            cwd=REPO, timeout=300)
-    assert quiet.returncode == 0 and quiet.stderr == "" and "montgomery_cfcm" in quiet.stdout
+    assert quiet.returncode == 0 and quiet.stderr == "" and "cxr_lungs" in quiet.stdout
     verbose = subprocess.run(command + ["--verbose"], capture_output=True, text=True, encoding="utf-8",
                              errors="replace", env=env, cwd=REPO, timeout=300)
     assert verbose.returncode == 0 and "oneDNN" in verbose.stderr
