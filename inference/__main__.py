@@ -11,7 +11,7 @@ named by `--model`, or else the only installed set that accepts the input's dime
 3D volumes); when several do, the one of them marked default in its manifest, and without exactly one such
 mark the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
 with the input's exact geometry; findings as `<case>.json`; with --dicom_seg, a DICOM Segmentation object
-`<case>.seg.dcm` for cases read from a DICOM series). A bad case is reported and skipped; the exit code is
+`<case>.seg.dcm` for cases read from a DICOM series or a single-frame DICOM radiograph). A bad case is reported and skipped; the exit code is
 1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output folder
 unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM stopped
 the batch. OUT/summary.csv has per-case timings and statuses.
@@ -46,7 +46,7 @@ flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
 flags.DEFINE_bool("pipelined", True, "Read the next case and write the previous one in background threads while a "
                   "case runs the networks (up to three cases in memory); --nopipelined runs cases one by one.")
 flags.DEFINE_bool("dicom_seg", False, "Also write OUT/<case>.seg.dcm, a DICOM Segmentation object referencing the "
-                  "input series (3D cases read from a DICOM series folder).")
+                  "input series (3D cases read from a DICOM series folder) or radiograph (a 2D .dcm file).")
 FLAGS = flags.FLAGS
 
 DIMENSIONALITY = {"auto": None, "ct": 3, "xray": 2}

@@ -127,3 +127,20 @@ def test_clinical_radiographs_get_masks_on_their_grid_a_dicom_seg_and_a_quality_
         assert seg.Modality == "SEG" and (seg.Rows, seg.Columns) == (source.Rows, source.Columns)
         assert seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == \
             source.SOPInstanceUID
+
+
+def test_cfcm_evaluate_scores_labelled_films_and_the_quality_estimate(cfcm_models, montgomery_folder, tmp_path):
+    import csv
+    import json
+
+    result = run_module("cfcm.evaluate", "--model_set", os.path.join(cfcm_models["saved_models"], "montgomery_cfcm"),
+                        "--base_dataset_folder", montgomery_folder, "--layout", "montgomery", "--spacing_mm",
+                        "0.5,0.6", "--tta", "--output_folder", str(tmp_path / "eval"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "eval" / "cases.csv")))
+    assert len(rows) == 4 and set(rows[0]) == {"case", "lungs_dice", "lungs_nsd", "lungs_hd95", "lungs_dice_256",
+                                               "lungs_hd95_256px", "quality", "tta_agreement"}
+    summary = json.load(open(tmp_path / "eval" / "summary.json"))
+    assert summary["all"]["films"] == summary["MCUCXR"]["films"] == 4
+    assert {"spearman_with_lungs_dice", "flagged_of_those", "flagged_of_all"} <= set(summary["quality"])
+    assert all(0.0 <= float(row["quality"]) <= 1.0 for row in rows)
