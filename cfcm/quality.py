@@ -28,10 +28,15 @@ PLAUSIBLE_LUNG_FRACTION = (0.05, 0.6)
 def confidence(probabilities: np.ndarray, labels: np.ndarray, head: str) -> float:
     """Soft Dice 2 sum(p m) / (sum(p) + sum(m)) of the lung probability p (sigmoid head: the largest foreground
     channel; softmax head: 1 - background) and the mask m = labels > 0; 1 when both are empty."""
-    lung = probabilities.max(axis=-1) if head == "sigmoid" else 1.0 - probabilities[..., 0]
+    if head == "sigmoid":
+        lung = probabilities[..., 0].copy()
+        for channel in range(1, probabilities.shape[-1]):
+            np.maximum(lung, probabilities[..., channel], out=lung)
+    else:
+        lung = 1.0 - probabilities[..., 0]
     mask = labels > 0
-    total = float(lung.sum()) + float(np.count_nonzero(mask))
-    return 1.0 if total == 0 else 2.0 * float(lung[mask].sum()) / total
+    total = float(lung.sum(dtype=np.float64)) + float(np.count_nonzero(mask))
+    return 1.0 if total == 0 else 2.0 * float(np.sum(lung, where=mask, dtype=np.float64)) / total
 
 
 def perturbed(image: np.ndarray, top_left: float, bottom_right: float, gamma: float) -> tuple[np.ndarray, tuple]:

@@ -51,3 +51,19 @@ def test_plausibility_notes():
     tiny[:2, :2] = 1
     assert plausibility_note(tiny, separate=False).startswith("implausible lung area (0.0 %")
     assert plausibility_note(np.where(labels == 2, 0, labels), separate=True).startswith("one lung only")
+
+
+def test_confidence_is_the_soft_dice_of_the_probabilities_against_the_mask():
+    from cfcm.quality import confidence
+
+    probabilities = np.zeros((4, 4, 2), np.float32)
+    probabilities[:2, :, 0] = 0.9
+    probabilities[2:, :2, 1] = 0.6
+    labels = np.zeros((4, 4), np.uint8)
+    labels[:2] = 1
+    labels[2:, :2] = 2
+    expected = 2 * (8 * 0.9 + 4 * 0.6) / ((8 * 0.9 + 4 * 0.6) + 12)
+    assert np.isclose(confidence(probabilities, labels, "sigmoid"), expected)
+    softmax = np.stack([1 - probabilities.max(axis=-1), probabilities[..., 0], probabilities[..., 1]], axis=-1)
+    assert np.isclose(confidence(softmax, labels, "softmax"), expected)
+    assert confidence(np.zeros((3, 3, 1), np.float32), np.zeros((3, 3), np.uint8), "sigmoid") == 1.0
