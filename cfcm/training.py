@@ -3,6 +3,7 @@ cross-validation; on the Montgomery set the original's own three folds, `cfcm.fo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import keras
@@ -10,12 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from cfcm.config import CFCMConfig
+from cfcm.folds import write_original_folds
 from cfcm.model import build_cfcm_model
 from cfcm.segment import network_input, network_label, probabilities_of, segment_image
 from evaluation.metrics import dice
 from networks.losses import dice_per_image
 from networks.train_loop import Trainer, TrainingSettings, precision
-from cfcm.folds import write_original_folds
 from preprocessing.pipeline import PipelineConfig, StreamShard, fold_cases, make_dataset
 from preprocessing.xray_cases import read_xray_case, xray_cases
 
@@ -86,9 +87,7 @@ def train_cfcm(config: CFCMConfig, base_dataset_folder: str, run: CFCMTraining, 
     pipeline = PipelineConfig(patch_shape=(config.image_size,) * 2, batch_size=run.batch_size,
                               spatial=config.spatial_augmentation, intensity=config.intensity_augmentation,
                               cache=run.cache, seed=run.seed)
-
-    def loader(case):
-        return read_xray_case(case, separate)
+    loader = functools.partial(read_xray_case, separate_labels=separate)
 
     def dataset(context: tf.distribute.InputContext | None, first_step: int) -> tf.data.Dataset:
         return make_dataset(train_cases, loader, tf.identity, pipeline, training=True, ndim=2, image_default=0.0,
