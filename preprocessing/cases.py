@@ -46,16 +46,18 @@ class Case:
     more_channels: tuple[str, ...] = ()
 
 
-def _image_files(folder: str) -> list[str]:
+def image_files(folder: str, what: str = "dataset") -> list[str]:
+    """Sorted image file names of `folder` (no hidden files); a missing folder raises '<folder>: <what> folder not
+    found'."""
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder}: dataset folder not found")
+        raise FileNotFoundError(f"{folder}: {what} folder not found")
     return sorted(name for name in os.listdir(folder)
                   if not name.startswith(".") and any(name.lower().endswith(s) for s in IMAGE_SUFFIXES))
 
 
 def _channel_cases(image_folder: str, label_folder: str | None, require_labels: bool) -> list[Case]:
     cases = []
-    for name in _image_files(image_folder):
+    for name in image_files(image_folder):
         stem = case_name(name)
         if not stem.endswith(CHANNEL_SUFFIX):
             continue
@@ -95,7 +97,7 @@ def montgomery_cases(base_folder: str) -> list[Case]:
     """Cases of the Montgomery County set: label_paths = (left lung mask, right lung mask)."""
     image_folder = os.path.join(base_folder, "CXR_png")
     cases = []
-    for name in _image_files(image_folder):
+    for name in image_files(image_folder):
         if not MONTGOMERY_NAME.match(name):
             continue
         masks = tuple(os.path.join(base_folder, "ManualMask", side, name) for side in ("leftMask", "rightMask"))

@@ -16,8 +16,8 @@ import re
 
 import numpy as np
 
-from preprocessing.cases import Case, montgomery_cases
-from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+from preprocessing.cases import Case, image_files, montgomery_cases
+from preprocessing.image_io import ImageReadError, case_name, read_image
 from preprocessing.lung_masks import lung_labels
 from preprocessing.xray_io import read_xray
 
@@ -25,13 +25,6 @@ XRAY_LAYOUTS = ("montgomery", "shenzhen", "paired")
 SHENZHEN_NAME = re.compile(r"^CHNCXR_\d{4}_[01]\.png$")
 SHENZHEN_MASK_FOLDERS = ("masks", "mask", "ManualMask")
 MASK_SUFFIX = "_mask"
-
-
-def _files(folder: str, what: str) -> list[str]:
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder}: {what} folder not found")
-    return sorted(name for name in os.listdir(folder)
-                  if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES))
 
 
 def shenzhen_mask_folder(base_folder: str) -> str:
@@ -45,10 +38,10 @@ def shenzhen_mask_folder(base_folder: str) -> str:
 def shenzhen_cases(base_folder: str) -> list[Case]:
     """Shenzhen cases with a released mask (`CHNCXR_XXXX_Y_mask.png`); a mask without its film raises."""
     image_folder = os.path.join(base_folder, "CXR_png")
-    images = {case_name(n): n for n in _files(image_folder, "Shenzhen image (CXR_png)") if SHENZHEN_NAME.match(n)}
+    images = {case_name(n): n for n in image_files(image_folder, "Shenzhen image (CXR_png)") if SHENZHEN_NAME.match(n)}
     mask_folder = shenzhen_mask_folder(base_folder)
     cases = []
-    for name in _files(mask_folder, "Shenzhen mask"):
+    for name in image_files(mask_folder, "Shenzhen mask"):
         stem = case_name(name)
         if not stem.endswith(MASK_SUFFIX):
             continue
@@ -64,18 +57,18 @@ def paired_cases(base_folder: str, images: str = "cxr", masks: str = "masks") ->
     """Cases of `base_folder/images` with the mask of the same stem in `base_folder/masks`; an image without a
     mask, or a mask without an image, raises."""
     image_folder, mask_folder = os.path.join(base_folder, images), os.path.join(base_folder, masks)
-    image_files = {case_name(n): n for n in _files(image_folder, "image")}
-    mask_files = {case_name(n): n for n in _files(mask_folder, "mask")}
-    for stem, name in image_files.items():
-        if stem not in mask_files:
+    images_by_stem = {case_name(n): n for n in image_files(image_folder, "image")}
+    masks_by_stem = {case_name(n): n for n in image_files(mask_folder, "mask")}
+    for stem, name in images_by_stem.items():
+        if stem not in masks_by_stem:
             raise FileNotFoundError(f"{os.path.join(mask_folder, stem)}.*: mask missing for image "
                                     f"{os.path.join(image_folder, name)}")
-    for stem, name in mask_files.items():
-        if stem not in image_files:
+    for stem, name in masks_by_stem.items():
+        if stem not in images_by_stem:
             raise FileNotFoundError(f"{os.path.join(mask_folder, name)}: no image {stem}.* in {image_folder} "
                                     "for this mask")
-    return [Case(stem, os.path.join(image_folder, name), (os.path.join(mask_folder, mask_files[stem]),))
-            for stem, name in sorted(image_files.items())]
+    return [Case(stem, os.path.join(image_folder, name), (os.path.join(mask_folder, masks_by_stem[stem]),))
+            for stem, name in sorted(images_by_stem.items())]
 
 
 def xray_cases(base_folder: str, layout: str, case_pattern: str | None = None) -> list[Case]:
