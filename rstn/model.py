@@ -140,6 +140,18 @@ class RSTN(keras.Model):
         shape = tf.shape(image)
         return uncrop(cropped, box, shape[1], shape[2]), found
 
+    def fine_logits_per_stack(self, image: tf.Tensor, saliency_input: tf.Tensor, box_mask: tf.Tensor,
+                              margins: tf.Tensor) -> tf.Tensor:
+        """Testing's fine logits [B, R, C, 3]: `fine_logits` of each stack on its own, with its own box, as the
+        original tests one stack at a time (a batch sharing the union box would give, inside that box but outside
+        a stack's own, the fine network's answer to zeroed input instead of probability 0)."""
+        def one(stack: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> tf.Tensor:
+            logits, _ = self.fine_logits(*(part[tf.newaxis] for part in stack), margins)
+            return tf.cast(logits[0], tf.float32)
+
+        return tf.map_fn(one, (image, saliency_input, box_mask),
+                         fn_output_signature=tf.TensorSpec([None, None, CHANNELS], tf.float32))
+
     def call(self, inputs: dict, training: bool = False) -> dict:
         image = tf.cast(inputs["image"], self.compute_dtype)
         label = tf.cast(inputs["label"], tf.float32) >= 0.5

@@ -117,16 +117,15 @@ def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, pla
                        config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
     """One fine round of one plane (the original's TEST 'F'): per stack, the saliency of the previous round's
     fused probabilities `score` times the image, cropped to the box of `mask` (previous round) plus the margin,
-    through the fine network and pasted back; stacks without mask are skipped. With slice_batch > 1 the stacks
-    of a call share one box (the union; each zeroed outside its own), as the original trains batches."""
+    through the fine network and pasted back; stacks without mask are skipped. Each stack has its own box, as
+    the original tests one stack at a time, so `slice_batch` does not change the result."""
     views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(score, tf.float32), plane),
              to_plane(tf.cast(mask, tf.float32), plane)]
     margins = tf.fill([4], config.crop_margin)
 
     def stack_fn(stacks: tf.Tensor) -> tf.Tensor:
         image, saliency_input, box_mask = tf.split(stacks, 3, axis=-1)
-        logits, _ = model.fine_logits(image, saliency_input, box_mask >= 0.5, margins)
-        return tf.sigmoid(logits)
+        return tf.sigmoid(model.fine_logits_per_stack(image, saliency_input, box_mask >= 0.5, margins))
 
     active = _active_stacks(views[2], config.slice_thickness)
     return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active), plane)
@@ -135,15 +134,15 @@ def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, pla
 def oracle_probabilities(volume: tf.Tensor, label: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,
                          slice_batch: tf.Tensor) -> tf.Tensor:
     """Oracle testing of one plane (the original's TEST 'O'): the fine stage with the box of the ground truth
-    `label` (organ mask) and the saliency of the stack's own coarse output; stacks without label are skipped."""
+    `label` (organ mask) and the saliency of the stack's own coarse output; stacks without label are skipped;
+    each stack has its own box."""
     views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(label, tf.float32), plane)]
     margins = tf.fill([4], config.crop_margin)
 
     def stack_fn(stacks: tf.Tensor) -> tf.Tensor:
         image, box_mask = tf.split(stacks, 2, axis=-1)
         coarse = tf.sigmoid(model.coarse(image))
-        logits, _ = model.fine_logits(image, coarse, box_mask >= 0.5, margins)
-        return tf.sigmoid(logits)
+        return tf.sigmoid(model.fine_logits_per_stack(image, coarse, box_mask >= 0.5, margins))
 
     active = _active_stacks(views[1], config.slice_thickness)
     return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active), plane)
