@@ -74,3 +74,17 @@ def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(exporte
     assert set(np.unique(ras)) <= {0, 1}
     rows = list(csv.DictReader(open(outputs / "summary.csv")))
     assert {row["status"] for row in rows} == {"ok"} and all(float(row["fine_rounds"]) >= 0 for row in rows)
+
+
+def test_diagnose_reports_the_experiments_on_the_exported_set(exported_set, rstn_trained, tmp_path):
+    output = tmp_path / "diagnosis"
+    result = run_module("rstn.diagnose", "--model_set", exported_set, "--cache_folder", rstn_trained["cache"],
+                        "--fold", "1", "--output_folder", str(output), "--plane_sets", "XYZ,XZ", "--max_rounds", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("fixed_point", "split_round1", "rounds_XYZ", "rounds_XZ"):
+        assert (output / name / "summary.txt").is_file() and name in result.stdout
+    rows = list(csv.DictReader(open(output / "rounds_XZ" / "results.csv")))
+    assert {"X_recall", "Z_precision", "inter_dsc"} <= set(rows[0]) and "Y_recall" not in rows[0]
+    assert [row["round"] for row in rows if row["case"] == rows[0]["case"]][:3] == ["0", "1", "2"]
+    fixed = list(csv.DictReader(open(output / "fixed_point" / "results.csv")))
+    assert all(0.0 <= float(row["recall"]) <= 1.0 for row in fixed)
