@@ -12,6 +12,12 @@ setup(
     packages=find_packages(include=["serving*", "preprocessing*", "evaluation*", "networks*", "localization*", "scn*",
                                     "cfcm*", "rstn*", "interactive*", "nodules*", "inference*"]),
     package_data={"cfcm": ["montgomery_folds.json"]},
+    entry_points={"console_scripts": [
+        "medseg-predict=inference.__main__:console",
+        "medseg-models=inference.__main__:models_console",
+        "medseg-evaluate=inference.evaluate:console",
+        "medseg-server=interactive.server:console",
+    ]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.10,<4",

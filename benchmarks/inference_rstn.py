@@ -2,8 +2,8 @@
 512 x 512 x N CT, for a model set and at the paper configuration (timing only: weights after one gradient step),
 in that order (memory the paper configuration's large networks took is not given back to the process).
 
-Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4]
-       [--model_set saved_models/pancreas_rstn] [--max_stacks 0]
+Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4] [--fine_slice_batch 1]
+       [--model_set saved_models/pancreas_rstn] [--max_stacks 0] [--nopaper]
 
 The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas
 mask, so their cost is that of a real organ's box. The networks' GFLOPs come from TensorFlow's profiler at the
@@ -43,6 +43,8 @@ from rstn.volume_inference import coarse_probabilities, fine_probabilities  # no
 flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
 flags.DEFINE_integer("rounds", 2, "Fine rounds to time.")
 flags.DEFINE_integer("slice_batch", 4, "Stacks per network call in the coarse stage.")
+flags.DEFINE_integer("fine_slice_batch", 1, "Stacks per fine call (each keeps its own box: same result at any).")
+flags.DEFINE_bool("paper", True, "Also time the paper configuration (about 15 minutes with --max_stacks 24).")
 flags.DEFINE_string("model_set", None, "Also time this RSTN model set's configuration (its weights).")
 flags.DEFINE_integer("max_stacks", 0, "Run at most this many stacks per plane and scale (0: all).")
 FLAGS = flags.FLAGS
@@ -112,13 +114,13 @@ MASK = tf.TensorSpec([None, None, None], tf.uint8)
 
 def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, dict]:
     """({plane: coarse(volume)}, {plane: fine(volume, score, mask)}) as traced functions of Keras models."""
-    batch = tf.constant(FLAGS.slice_batch)
+    batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
     coarse, fine = {}, {}
     for plane, model in models.items():
         coarse[plane] = tf.function(lambda v, m=model, p=plane: coarse_probabilities(
             v, p, lambda s: m.coarse(s, training=False), config, batch), input_signature=[VOLUME])
         fine[plane] = tf.function(lambda v, s, k, m=model, p=plane: fine_probabilities(
-            v, s, k, p, m, config, tf.constant(1)), input_signature=[VOLUME, VOLUME, MASK])
+            v, s, k, p, m, config, fine_batch), input_signature=[VOLUME, VOLUME, MASK])
     return coarse, fine
 
 
@@ -126,11 +128,11 @@ def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
     """The same functions from a model set's SavedModels, and its config."""
     members = {plane: tf.saved_model.load(os.path.join(model_set, f"plane_{plane}")) for plane in PLANES}
     metadata = json.loads(members["X"].signatures["metadata"]()["json"].numpy())
-    batch = tf.constant(FLAGS.slice_batch)
+    batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
     coarse = {p: (lambda v, m=m: m.signatures["coarse"](volume=v, slice_batch=batch)["probabilities"])
               for p, m in members.items()}
     fine = {p: (lambda v, s, k, m=m: m.signatures["fine"](volume=v, score=s, mask=k,
-                                                           slice_batch=tf.constant(1))["probabilities"])
+                                                           slice_batch=fine_batch)["probabilities"])
             for p, m in members.items()}
     return coarse, fine, config_from_dict(RSTNConfig, metadata["config"])
 
@@ -174,7 +176,8 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
     fine_flop = [fine_round_gflop(flop_model, previous, config) for previous in round_masks[:-1]]
     gflops = [0.0] + coarse_flop + [0.0] + fine_flop
     z, y, x = volume.shape
-    print(f"\n{name}: {x}x{y}x{z} volume, coarse slice batch {FLAGS.slice_batch}, fine rounds from the true mask")
+    print(f"\n{name}: {x}x{y}x{z} volume, slice batch coarse {FLAGS.slice_batch} / fine {FLAGS.fine_slice_batch}, "
+          "fine rounds from the true mask")
     print(f"{'stage':<30}{'seconds':>10}{'peak RSS MB':>13}{'GFLOP':>10}")
     for (stage, seconds, rss), gflop in zip(rows, gflops):
         print(f"{stage:<30}{seconds:>10.2f}{rss:>13.0f}{gflop:>10.0f}")
@@ -197,6 +200,8 @@ def main(argv: list[str]) -> None:
         coarse, fine, set_config = saved_model_stages(FLAGS.model_set)
         time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine, volume, mask, peak_matmul)
         del coarse, fine
+    if not FLAGS.paper:
+        return
     config = RSTNConfig()
     coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
     time_stages("paper configuration (weights after one gradient step)", config, coarse, fine, volume, mask,

@@ -4,6 +4,7 @@ Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--sa
        [--clicks_path CLICKS] [--batch_size 1] [--overlap O] [--keep_spacing] [--overwrite] [--dicom_seg]
        [--nopipelined]
        python -m inference --list_models [--saved_models_folder saved_models]
+Installed commands: medseg-predict (the same flags), medseg-models (= --list_models).
 
 Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
 `CASE_0001`, ... form one case) and each case is run by a model set of `--saved_models_folder`: the one
@@ -22,8 +23,9 @@ import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++
 
 import sys
 
-from absl import app, flags
+from absl import flags
 
+from inference.console import run_command
 from inference.pipeline import RunOptions
 from inference.runtime import EXIT_SETUP, RunRequest, list_models, run
 
@@ -67,5 +69,15 @@ def main(argv: list[str]) -> int:
     return run(request)
 
 
+def console() -> None:
+    """`medseg-predict`: the entrypoint as an installed command (the same flags)."""
+    run_command(main, __name__)
+
+
+def models_console() -> None:
+    """`medseg-models [--saved_models_folder DIR]`: prints the installed model sets (`--list_models`)."""
+    run_command(lambda argv: list_models(FLAGS.saved_models_folder), __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    console()

@@ -2,6 +2,7 @@
 
 Usage: python -m inference.evaluate --prediction_path OUT --reference_path MASKS [--labels 1:liver,2:kidney,...]
        [--nsd_tolerance_mm 1.0] [--output_csv OUT/metrics.csv] [--output_json OUT/metrics.json]
+       (installed command: medseg-evaluate, the same flags)
 
 Predictions and references are paired by case name (`validation_000.nii.gz` in both folders). A
 Montgomery `ManualMask` folder (with `leftMask/` and `rightMask/`) is accepted as reference for 2D lung
@@ -18,9 +19,10 @@ import json
 import os
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from evaluation.metrics import FLARE21_NSD_TOLERANCE_MM, label_metrics
+from inference.console import run_command
 from preprocessing.atomic import atomic_path
 from preprocessing.cases import nih_case_of_label
 from preprocessing.image_io import IMAGE_SUFFIXES, case_name, read_image
@@ -154,5 +156,10 @@ def main(argv: list[str]) -> int:
     return 1 if results["missing"] or not results["cases"] else 0
 
 
+def console() -> None:
+    """`medseg-evaluate`: this module as an installed command (the same flags)."""
+    run_command(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    console()

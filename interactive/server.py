@@ -3,6 +3,7 @@ interactive segmentation, backed by an interactive model set and a folder of stu
 
 Usage: python -m interactive.server --studies DIR [--model autopet_interactive] [--saved_models_folder saved_models]
        [--host 127.0.0.1] [--port 8000] [--overlap 0.25] [--batch_size 1]
+       (installed command: medseg-server, the same flags)
 
 Endpoints:
 - GET /info/: the app, its model (type "deepedit", labels {"tumor": 1, "background": 0}, 3D) and the datastore size.
@@ -28,11 +29,12 @@ import tempfile
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from inference.console import run_command
 from interactive.guidance import point_array
 from interactive.session import Session
 from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image, write_image
@@ -186,5 +188,10 @@ def main(argv: list[str]) -> None:
     server.serve_forever()
 
 
+def console() -> None:
+    """`medseg-server`: this server as an installed command (the same flags)."""
+    run_command(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    console()

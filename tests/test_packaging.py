@@ -59,3 +59,28 @@ def test_dependencies_point_one_way():
     for package in PROJECT_PACKAGES:
         if package not in state:
             visit(package, [package])
+
+
+CONSOLE_SCRIPTS = {"medseg-predict": "inference.__main__:console", "medseg-models": "inference.__main__:models_console",
+                   "medseg-evaluate": "inference.evaluate:console", "medseg-server": "interactive.server:console"}
+
+
+def test_console_scripts_are_declared_and_installed():
+    """setup.py declares the commands; `pip install -e .` (the Makefile's install step) put them beside the
+    interpreter, and each runs: medseg-models lists the shipped sets, the others answer --help with their flags."""
+    import subprocess
+    import sys
+
+    from importlib.metadata import entry_points
+
+    installed = {ep.name: ep.value for ep in entry_points(group="console_scripts") if ep.name.startswith("medseg-")}
+    assert installed == CONSOLE_SCRIPTS
+    scripts = os.path.dirname(sys.executable)
+    listed = subprocess.run([os.path.join(scripts, "medseg-models"), "--saved_models_folder",
+                             os.path.join(REPO, "saved_models")], capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0 and "cxr_lungs" in listed.stdout and "pancreas_rstn" in listed.stdout
+    for name, flag in (("medseg-predict", "input_path"), ("medseg-evaluate", "reference_path"),
+                       ("medseg-server", "studies")):
+        helped = subprocess.run([os.path.join(scripts, name), "--helpshort"], capture_output=True, text=True,
+                                timeout=300)
+        assert f"--{flag}" in helped.stdout + helped.stderr, name
