@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Interactive variants compared on synthetic AutoPET phantoms (the README's "PET only or PET + CT" table): the same
-# short demo recipe (10 epochs of 32 steps, 64^3 crops and windows, 3 click rounds per step, seed 0) trained with
-# PET only (the original) and with PET + CT (an addition), each exported and evaluated with 0..10 simulated clicks on
-# 12 phantoms neither saw (seed 500). The shipped set is then evaluated with 0..10 clicks on the same phantoms.
-# One seed on phantoms: the table says which variant learns faster here, not how they compare on AutoPET.
-# Usage: bash benchmarks/interactive_variants.sh [WORK]  (about 50 minutes on 2 idle CPU cores)
+# Interactive variants compared on synthetic AutoPET phantoms (the "PET only or PET + CT" table of
+# docs/interactive.md): the same short demo recipe (10 epochs of 32 steps, 64^3 crops and windows, 3 click rounds
+# per step, seed 0) trained with PET only (the original) and with PET + CT (an addition), each exported and
+# evaluated with 0..10 simulated clicks on 12 phantoms neither saw (seed 500). The shipped set is then evaluated
+# with 0..10 clicks on the same phantoms. One seed on phantoms: the table says which variant learns faster here, not
+# how they compare on AutoPET. Usage: bash benchmarks/interactive_variants.sh [WORK]  (about 50 minutes on 2 idle
+# CPU cores)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_variants}

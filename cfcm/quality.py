@@ -2,7 +2,7 @@
 chest film's lungs.
 
 Images, probabilities and labels are 2D [y, x] (probabilities [y, x, C]). Two estimates, compared on held-out real
-films in the README:
+films in docs/cfcm.md:
 - `confidence` (the one the pipeline reports as `quality`): the soft Dice of the network's own lung probabilities
   against its thresholded mask. A network sure of every pixel scores 1; a film it hesitates on (blurred borders,
   effusions, an unusual view) scores less. No further network run.

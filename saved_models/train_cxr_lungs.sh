@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trains and exports saved_models/cxr_lungs/, the chest X-ray lung set trained on real films, exactly as shipped.
 # Usage: bash saved_models/train_cxr_lungs.sh DATA, where DATA holds cxr/ and masks/ of the 704 NLM films with lung
-# masks (Montgomery's 138 and Shenzhen's 566, e.g. the 512 x 512 copy's data/ folder; docs: README, "Chest X-ray
-# segmentation"). Folds are written into DATA/setup/cv (seed 0); fold 1's 235 films are held out.
+# masks (Montgomery's 138 and Shenzhen's 566, e.g. the 512 x 512 copy's data/ folder; see
+# docs/cfcm.md). Folds are written into DATA/setup/cv (seed 0); fold 1's 235 films are held out.
 # Recipe: the original's square 256 resize, sigmoid head and squared Dice loss, with the patient's right and left
 # lung as two labels, a CPU-sized network (ResNet-18, 16 base filters: 1.1 s per step of 8 on 2 cores) and the
 # additions percentile normalisation, augmentation and a weight average; 30 epochs at 1e-3 (38 minutes here).

@@ -1,8 +1,9 @@
-"""The README's fidelity tables are the source of truth for the systems' defaults: each row that names a config
-field must match the dataclass, and where no reason is given ours must equal the original. The loss formula is
-checked on hand-computed values that tell the squared from the plain generalized Dice (CFCM's per-image Dice:
-`tests/networks/test_layers.py`)."""
+"""The fidelity tables of the system pages in docs/ are the source of truth for the systems' defaults: each row
+that names a config field must match the dataclass, and where no reason is given ours must equal the original. The
+loss formula is checked on hand-computed values that tell the squared from the plain generalized Dice (CFCM's
+per-image Dice: `tests/networks/test_layers.py`)."""
 import ast
+import glob
 import os
 import re
 
@@ -28,8 +29,10 @@ CONFIGS = {"LocalizationConfig": LocalizationConfig(), "SCNConfig": SCNConfig(),
 
 
 def table_rows() -> list[dict[str, str]]:
-    """Rows of every fidelity table in the README (header: setting, config field, original, source, ours, reason)."""
-    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    """Rows of every fidelity table in the system pages of docs/ (header: setting, config field, original, source,
+    ours, reason)."""
+    pages = sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
+    text = "\n".join(open(path, encoding="utf-8").read() for path in pages)
     rows = []
     for block in re.findall(r"\| setting \| config field \|.*?\n((?:\|.*\n)+)", text):
         for line in block.splitlines()[1:]:
