@@ -9,6 +9,7 @@ Writes OUT/cases.csv (one row per film) and OUT/summary.json; prints the means p
 before the first '_': MCUCXR, CHNCXR), and for the quality estimate (`cfcm.quality.confidence`, as the entrypoint
 reports it; with --tta also the test-time-augmentation agreement) its Spearman correlation with the true Dice and
 the share of masks under Dice 0.9 that --quality_threshold flags. --fold evaluates that fold's test films only.
+Docs: docs/cfcm.md
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ Signatures of <model_set_folder>/cfcm:
 - segment(image float32 [H, W], raw pixel values) -> probabilities [H, W, C], labels uint8 [H, W]:
     resizing, normalisation and the way back to the image's own size happen inside the graph.
 - metadata() -> json
+Docs: docs/cfcm.md
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folde
 Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv (--cv_folder); on the 138
 Montgomery films they are the original's own three test splits, otherwise drawn from a seed; fold 0 trains on
 all images. Interrupted runs resume from the latest checkpoint.
+Docs: docs/cfcm.md
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ with the input's exact geometry; findings as `<case>.json`; with --dicom_seg, a 
 1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output folder
 unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM stopped
 the batch. OUT/summary.csv has per-case timings and statuses.
+Docs: docs/entrypoint.md
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ both lungs as label 1; an NIH `TCIA_pancreas_labels-*` folder pairs `label0001.n
 with the prediction `PANCREAS_0001.nii.gz` (label 1, pancreas). Binary 0/255 masks count as label 1.
 Geometry must match; spacing comes from the reference (mm), or from --spacing_mm for formats that store
 none (PNG: 1 pixel otherwise), so surface metrics are in mm where the spacing is known.
+Docs: docs/entrypoint.md
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ orientation, dynamic sizes; see `inference.tf_utils`):
     -> start_mm, end_mm
 - labels_on_original_grid(probabilities [Z, Y, X, L], grid_spacing, start_mm, volume_shape, spacing)
     -> labels uint8 [z, y, x]
+Docs: docs/ct_multi_organ.md
 """
 from __future__ import annotations
 

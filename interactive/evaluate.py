@@ -10,6 +10,7 @@ Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/di
 the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs_clicks.png (the curves). Cases
 without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--cases validation` takes the cases
 the training split held out (the config's split seed and fraction).
+Docs: docs/interactive.md
 """
 from __future__ import annotations
 

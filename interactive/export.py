@@ -12,6 +12,7 @@ Signatures of <model_set_folder>/interactive:
   of that grid, ITK conventions) -> guidance float32 [z, y, x, 2], lesion_inside bool [n], background_inside bool
   [m] (clicks outside the grid are clamped onto its border, as the original does).
 - metadata() -> json
+Docs: docs/interactive.md
 """
 from __future__ import annotations
 

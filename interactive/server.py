@@ -17,6 +17,7 @@ Endpoints:
 Image ids are the file names without their suffix (`PETCT_0af7_0000` for `PETCT_0af7_0000.nii.gz`). Unknown models
 or images give 404, unreadable parameters 400, points that are malformed or outside the volume 422, each with a
 JSON {"detail": message}. Binds to 127.0.0.1 unless told otherwise.
+Docs: docs/interactive.md
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ Usage: python -m interactive.train --base_dataset_folder AUTOPET --base_output_f
        [--mixed_precision] [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Every field of `interactive.config.InteractiveConfig` is a flag with the original's default; the config is
 written to OUT/config.json. Interrupted runs resume from the latest checkpoint.
+Docs: docs/interactive.md
 """
 from __future__ import annotations
 

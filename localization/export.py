@@ -5,6 +5,7 @@ Usage: python -m localization.export --load_model_base OUT/localization [--load_
 Writes <model_set_folder>/localization. Signature `serving_default`: image float32 [batch, z, y, x, 1] at
 `spacing_mm` (or larger for large volumes), windowed to [-1, 1], sizes from `valid_sizes` -> probabilities float32
 [batch, z, y, x, 2] (background, region of the organs). `python -m scn.export` writes the rest of the set.
+Docs: docs/ct_multi_organ.md
 """
 from __future__ import annotations
 

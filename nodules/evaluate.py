@@ -17,6 +17,7 @@ findings of annotations_excluded.csv irrelevant (defaults: the files in --datase
 evaluationScript/annotations/); the detections of the model set (written to OUT/results.csv in the challenge's
 format) or of an existing CAD result (--results), as the official script evaluates them.
 Writes OUT/nodules.json (figures and per-nodule rows), OUT/froc.png and (LIDC) OUT/roc.png.
+Docs: docs/nodules.md
 """
 from __future__ import annotations
 

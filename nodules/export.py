@@ -12,6 +12,7 @@ Signatures of <model_set_folder>/crop_model:
   nodule, HU windowed by `hu_window` to [0, 1]) -> mask_probability float32 [batch, z, y, x],
   malignancy_probability float32 [batch].
 Both: metadata() -> json (the configuration, with the original's fields).
+Docs: docs/nodules.md
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ Every scan under --dataset_folder becomes a case: the detector's 1 mm volume and
   as LUNA16 and DeepLung split them; scans outside subset folders are shuffled into --num_folds folds.
 Folds go to <dataset_folder>/setup/cv unless --cv_folder says otherwise; fold 0 trains on all. A scan that cannot
 be read is reported in one line and skipped; the run then exits non-zero with the list.
+Docs: docs/nodules.md
 """
 from __future__ import annotations
 

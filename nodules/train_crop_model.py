@@ -6,6 +6,7 @@ Usage: python -m nodules.train_crop_model --cache_folder CACHE --base_output_fol
 Every field of `nodules.config.CropModelConfig` is a flag with the original's default; the config is written to
 OUT/config.json. Fold 0 trains on every patient (no validation). Interrupted runs resume from the latest
 checkpoint.
+Docs: docs/nodules.md
 """
 from __future__ import annotations
 

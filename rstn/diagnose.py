@@ -5,6 +5,7 @@ Usage: python -m rstn.diagnose --model_set saved_models/pancreas_rstn --cache_fo
 Writes <output_folder>/fixed_point/, split_round1/ (results.csv per case, summary.txt) and rounds_<planes>/
 (results.csv per case and round, summary.txt: the mean over cases of each round's DSC, precision and recall,
 fused and per plane); prints the summaries.
+Docs: docs/rstn.md
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ Signatures of <model_set_folder>/plane_<P> (volumes [z, y, x] in canonical orien
 - metadata() -> json (planes, window, margin, thresholds, rounds, config).
 The rounds (fusion of the planes, thresholds, post-processing, stopping) run outside the graph
 (`rstn.fusion.coarse_to_fine`), because the post-processing's connected components have no TensorFlow op.
+Docs: docs/rstn.md
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ NIH: the original's folds, contiguous in case order (fold k of ours = its FD(k-1
 41-61, 62-82); generic layouts: folds shuffled with --seed. Folds go to <dataset_folder>/setup/cv unless
 --cv_folder says otherwise; fold 0 trains on all cases. A case that cannot be read is reported in one line and
 skipped (it keeps its place in the folds); the run then exits non-zero with the list.
+Docs: docs/rstn.md
 """
 from __future__ import annotations
 

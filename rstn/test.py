@@ -5,6 +5,7 @@ Usage: python -m rstn.test --stage coarse|oracle --plane X|Y|Z|A --load_model_ba
        python -m rstn.test --stage coarse_fusion|oracle_fusion ...
        python -m rstn.test --stage coarse2fine ...      (needs the coarse results of the three planes)
 Results: <results_folder>/<stage>[_<plane>]/results.csv and summary.txt (mean, std, min, max).
+Docs: docs/rstn.md
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ Fold N trains on the cases outside fold N of the folds `rstn.prepare` wrote (fol
 <base_output_folder>/<P>/ (checkpoints, TensorBoard logs, train.csv, the plane's config.json); the config also to
 <base_output_folder>/config.json (that of the last run: planes may be trained with different epochs).
 Interrupted runs resume from the latest checkpoint.
+Docs: docs/rstn.md
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ Usage: python -m scn.export --load_model_base OUT/scn [--load_model_iter N]
 Signature `serving_default`: image float32 [batch, z, y, x, 1] at `spacing_mm` (or larger for large boxes),
 windowed to [-1, 1], sizes from `valid_sizes` (multiples of `size_multiple`) -> probabilities float32
 [batch, z, y, x, L].
+Docs: docs/ct_multi_organ.md
 """
 from __future__ import annotations
 

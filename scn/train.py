@@ -4,6 +4,7 @@ Usage: python -m scn.train --base_dataset_folder FLARE21 --base_output_folder OU
        [--test_iter 10000] [--learning_rate 1e-4] [--batch_size 1] [--mixed_precision]
        [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
 Interrupted runs resume from the latest checkpoint in --base_output_folder.
+Docs: docs/ct_multi_organ.md
 """
 from __future__ import annotations
 

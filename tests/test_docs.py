@@ -1,5 +1,6 @@
 """README.md and docs/: every relative link and anchor resolves, every command in a fenced block names a module,
 script, installed command or make target that exists, and the README stays a landing page."""
+import ast
 import glob
 import importlib.util
 import os
@@ -121,3 +122,29 @@ def test_the_checks_catch_broken_links_and_commands(tmp_path):
     assert [command_problem(line) is not None for line in commands(str(page))] == [True, True, True]
     assert command_problem("python -m inference --list_models") is None
     assert slug("Shipped demo set (`pancreas_rstn`)") == "shipped-demo-set-pancreas_rstn"
+
+
+def entrypoint_modules() -> list[str]:
+    """Repository modules with a `__main__` guard (the `python -m` entrypoints, absl mains)."""
+    found = []
+    for folder, _, files in os.walk(REPO):
+        if any(part in folder for part in (".venv", "tests", "benchmarks", ".git", "build")):
+            continue
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and 'if __name__ == "__main__":' in open(path, encoding="utf-8").read():
+                found.append(path)
+    return sorted(found)
+
+
+def test_every_entrypoint_help_names_its_docs_page():
+    """absl prints the main module's docstring with --help: each names the docs page that says more."""
+    modules = entrypoint_modules()
+    assert len(modules) >= 25
+    missing = []
+    for path in modules:
+        doc = ast.get_docstring(ast.parse(open(path, encoding="utf-8").read())) or ""
+        pages = re.findall(r"^Docs: (docs/\w+\.md)$", doc, re.M)
+        if not pages or not os.path.isfile(os.path.join(REPO, pages[0])):
+            missing.append(os.path.relpath(path, REPO))
+    assert not missing, missing

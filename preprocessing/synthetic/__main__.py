@@ -9,6 +9,7 @@ Usage:
       [--autopet_layout nnunet|studies] [--body_scale 1.0]
   python -m preprocessing.synthetic lidc --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
       [--field_of_view_mm 300,400] [--axial_extent_mm 260,340] [--lidc_layout tcia|idc|luna16]
+Docs: docs/data_layouts.md
 """
 from __future__ import annotations
 
