@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
-import csv
 import os
 
 import numpy as np
@@ -19,13 +18,12 @@ import tensorflow as tf
 from absl import app, flags
 from tqdm import tqdm
 
-from preprocessing.atomic import atomic_path
 from preprocessing.cross_validation import load_fold
 from rstn.cache import read_index
 from rstn.config import PLANES
 from rstn.diagnostics import fixed_point, round_rows, split_round_one
 from rstn.fusion import mean_of_planes
-from rstn.testing import load_case, write_results
+from rstn.testing import column_summary, load_case, write_results
 from serving.loading import load_model_set, read_metadata
 
 flags.DEFINE_string("model_set", "saved_models/pancreas_rstn", "RSTN model set (plane_X, plane_Y, plane_Z).")
@@ -49,19 +47,6 @@ def round_summary(rows: list[dict]) -> list[str]:
         values = [np.array([row[c] for row in chosen], np.float64) for c in columns]
         means = [v[np.isfinite(v)].mean() if np.isfinite(v).any() else float("nan") for v in values]
         lines.append(f"{index:>5} " + " ".join(f"{m:>12.4f}" for m in means))
-    return lines
-
-
-def write_rounds(folder: str, rows: list[dict]) -> list[str]:
-    """Writes `results.csv` (case, round, metrics) and `summary.txt` (per-round means); returns the summary."""
-    os.makedirs(folder, exist_ok=True)
-    with atomic_path(os.path.join(folder, "results.csv")) as temp, open(temp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, list(rows[0]))
-        writer.writeheader()
-        writer.writerows({k: f"{v:.6f}" if isinstance(v, float) else v for k, v in row.items()} for row in rows)
-    lines = round_summary(rows)
-    with atomic_path(os.path.join(folder, "summary.txt")) as temp, open(temp, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
     return lines
 
 
@@ -102,7 +87,7 @@ def main(argv: list[str]) -> None:
             results[f"rounds_{''.join(planes)}"].extend({"case": case_id, **row} for row in rows)
     for name, rows in results.items():
         folder = os.path.join(FLAGS.output_folder, name)
-        lines = write_rounds(folder, rows) if name.startswith("rounds_") else write_results(folder, rows)
+        lines = write_results(folder, rows, round_summary if name.startswith("rounds_") else column_summary)
         print(f"{name}:\n" + "\n".join(lines))
 
 

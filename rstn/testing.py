@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -56,16 +57,9 @@ def load_probabilities(path: str) -> np.ndarray:
     return np.load(path)["volume"].astype(np.float32) / 255.0
 
 
-def write_results(folder: str, rows: list[dict]) -> list[str]:
-    """Writes `results.csv` and `summary.txt` (mean, std, min, max of every numeric column); returns the summary
-    lines."""
-    os.makedirs(folder, exist_ok=True)
+def column_summary(rows: list[dict]) -> list[str]:
+    """Mean, std, min and max of every numeric column after the first, one line each."""
     columns = list(rows[0]) if rows else ["case"]
-    with atomic_path(os.path.join(folder, "results.csv")) as temp, open(temp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: f"{v:.6f}" if isinstance(v, float) else v for k, v in row.items()})
     lines = [f"{len(rows)} case(s)", f"{'':<12} {'mean':>8} {'std':>8} {'min':>8} {'max':>8}"]
     for column in columns[1:]:
         values = np.array([row[column] for row in rows], np.float64)
@@ -73,6 +67,21 @@ def write_results(folder: str, rows: list[dict]) -> list[str]:
         if values.size:
             lines.append(f"{column:<12} {values.mean():>8.4f} {values.std():>8.4f} {values.min():>8.4f} "
                          f"{values.max():>8.4f}")
+    return lines
+
+
+def write_results(folder: str, rows: list[dict],
+                  summarize: Callable[[list[dict]], list[str]] = column_summary) -> list[str]:
+    """Writes `results.csv` (the rows, floats to 6 decimals) and `summary.txt` (`summarize(rows)`, by default
+    mean, std, min, max of every numeric column), atomically; returns the summary lines."""
+    os.makedirs(folder, exist_ok=True)
+    columns = list(rows[0]) if rows else ["case"]
+    with atomic_path(os.path.join(folder, "results.csv")) as temp, open(temp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: f"{v:.6f}" if isinstance(v, float) else v for k, v in row.items()})
+    lines = summarize(rows)
     with atomic_path(os.path.join(folder, "summary.txt")) as temp, open(temp, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     return lines

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from rstn.config import RSTNConfig
+from rstn.model import RSTN
 from rstn.training import build_rstn
 from rstn.volume_inference import coarse_probabilities, fine_probabilities, oracle_probabilities, windowed
 
@@ -59,12 +60,18 @@ def test_coarse_pass_equals_the_original_loop(plane, slice_batch):
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_fine_pass_skips_stacks_without_mask_and_is_zero_outside_the_box():
+def tiny_rstn(seed: int) -> tuple[RSTNConfig, RSTN]:
+    """A small RSTN (margin 1) whose fine score layers have random weights, so its fine output is not constant."""
     config = RSTNConfig(base_filters=4, fc_filters=8, crop_margin=1)
     model = build_rstn(config)
     for name in ("score_fr", "score_pool4", "score_pool3"):
         kernel = model.fine.get_layer(name).kernel
-        kernel.assign(tf.random.normal(kernel.shape, seed=1))
+        kernel.assign(tf.random.normal(kernel.shape, seed=seed))
+    return config, model
+
+
+def test_fine_pass_skips_stacks_without_mask_and_is_zero_outside_the_box():
+    config, model = tiny_rstn(seed=1)
     volume = tf.random.uniform((8, 12, 10), -100, 240, seed=2)
     mask = np.zeros((8, 12, 10), np.uint8)
     mask[3:5, 4:7, 3:6] = 1
@@ -81,11 +88,7 @@ def test_fine_pass_skips_stacks_without_mask_and_is_zero_outside_the_box():
 def test_batched_stacks_each_keep_their_own_box(stage):
     """Stacks whose masks lie far apart (boxes at opposite corners, then none) give the same probabilities in
     batches of 8 as one by one, and 0 outside each stack's own box, as the original's one-stack testing."""
-    config = RSTNConfig(base_filters=4, fc_filters=8, crop_margin=1)
-    model = build_rstn(config)
-    for name in ("score_fr", "score_pool4", "score_pool3"):
-        kernel = model.fine.get_layer(name).kernel
-        kernel.assign(tf.random.normal(kernel.shape, seed=3))
+    config, model = tiny_rstn(seed=3)
     volume = tf.random.uniform((12, 40, 36), -100, 240, seed=4)
     mask = np.zeros((12, 40, 36), np.uint8)
     mask[1:4, 2:6, 3:7] = 1
