@@ -1,15 +1,10 @@
 """Trains CFCM (or the plain ResNet ablation with --nomemory) on a chest X-ray folder with lung masks.
 
-Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1]
-       [--layout montgomery|shenzhen|paired] [--case_pattern 'MCUCXR_.*']
-       [--resnet_depth 34] [--memory|--nomemory] [--batch_norm_decay 0.999] [--epochs 150] [--batch_size 16] [--learning_rate 1e-5]
-       [--image_size 256] [--loss dice] [--separate_labels] [--mixed_precision]
-       additions to the original: [--head softmax] [--resize letterbox] [--normalization percentile] [--augment]
-       [--ema_decay 0.999] [--clip_gradients]
-       [--distribution default|mirrored|multi_worker] [--devices /gpu:0,/gpu:1]
-Folds (3, as in the original experiments) live in <base_dataset_folder>/setup/cv (--cv_folder); on the 138
-Montgomery films they are the original's own three test splits, otherwise drawn from a seed; fold 0 trains on
-all images. Interrupted runs resume from the latest checkpoint.
+Usage: python -m cfcm.train --base_dataset_folder MONTGOMERY --base_output_folder OUT/cfcm [--fold 1] [flags below]
+Also (--helpfull): additions --head softmax, --resize letterbox, --normalization percentile, --augment,
+--ema_decay 0.999, --clip_gradients; --distribution mirrored|multi_worker, --devices /gpu:0,/gpu:1.
+Folds live in <base_dataset_folder>/setup/cv; on the 138 Montgomery films they are the original's three test
+splits. Interrupted runs resume from the latest checkpoint.
 Docs: docs/cfcm.md
 """
 from __future__ import annotations
@@ -21,6 +16,7 @@ import os
 
 from absl import app, flags
 
+from cfcm.addition_flags import define_addition_flags
 from cfcm.config import ADDED_INTENSITY_AUGMENTATION, ADDED_SPATIAL_AUGMENTATION, CFCMConfig
 from cfcm.training import CFCMTraining, train_cfcm
 from preprocessing.lung_masks import LUNG_LABEL_NAMES
@@ -32,36 +28,27 @@ from networks.training_flags import define_distribution_flags, strategy
 DEFAULTS = CFCMConfig()
 flags.DEFINE_string("base_dataset_folder", None, "Chest X-ray folder with lung masks, in --layout.")
 flags.DEFINE_enum("layout", CFCMTraining("").layout, list(XRAY_LAYOUTS),
-                  "montgomery: CXR_png/ + ManualMask/{left,right}Mask/; shenzhen: CXR_png/ + masks/*_mask.png; "
-                  "paired: cxr/ + masks/ with equal stems.")
-flags.DEFINE_string("case_pattern", None, "Regular expression the case ids must match (default: all cases).")
+                  "Folder layout (docs/data_layouts.md).")
+flags.DEFINE_string("case_pattern", None, "Regular expression the case ids must match.")
 flags.DEFINE_string("base_output_folder", None, "Training output: checkpoints, TensorBoard logs, CSVs.")
 flags.DEFINE_integer("fold", 1, "Cross-validation fold: 0 = all data, 1..3 hold out that fold.")
 flags.DEFINE_string("cv_folder", None, "Fold files folder (default: <base_dataset_folder>/setup/cv).")
 flags.DEFINE_enum("resnet_depth", str(DEFAULTS.resnet_depth), ["18", "34", "50", "101"], "ResNet encoder depth.")
-flags.DEFINE_bool("memory", DEFAULTS.memory, "Use the ConvLSTM context memory (CFCM); --nomemory: plain ResNet.")
+flags.DEFINE_bool("memory", DEFAULTS.memory, "The ConvLSTM context memory; --nomemory: plain ResNet.")
 flags.DEFINE_integer("base_filters", DEFAULTS.base_filters, "Filters of the first encoder level.")
 flags.DEFINE_float("batch_norm_decay", DEFAULTS.batch_norm_decay,
-                   "Decay of the batch-normalisation moving statistics used at inference.")
+                   "Decay of the batch-norm moving statistics.")
 flags.DEFINE_integer("epochs", DEFAULTS.epochs, "Training epochs.")
 flags.DEFINE_integer("batch_size", CFCMTraining("").batch_size, "Images per global batch (split across replicas).")
 flags.DEFINE_float("learning_rate", DEFAULTS.learning_rate, "Adam learning rate.")
 flags.DEFINE_integer("image_size", DEFAULTS.image_size, "Network input side (pixels, multiple of 16).")
 flags.DEFINE_enum("loss", DEFAULTS.loss, ["dice", "cross_entropy", "dice_ce"], "Training loss.")
-flags.DEFINE_enum("head", DEFAULTS.head, ["sigmoid", "softmax"], "Output head (softmax: an addition).")
-flags.DEFINE_enum("resize", DEFAULTS.resize, ["square", "letterbox"], "Input resize rule (letterbox: an addition).")
-flags.DEFINE_enum("normalization", DEFAULTS.normalization, ["raw", "percentile"],
-                  "Grey values as read, or percentiles 1..99 to [0, 1] (an addition).")
-flags.DEFINE_bool("augment", False, "Addition: spatial and intensity augmentation (the original has none).")
-flags.DEFINE_float("ema_decay", CFCMTraining("").ema_decay, "Addition: export a moving average of the weights.")
-flags.DEFINE_bool("clip_gradients", CFCMTraining("").clip_gradients,
-                  "Addition: clip gradient norms at 5x their running average.")
-flags.DEFINE_bool("separate_labels", False, "The patient's right (1) and left (2) lung instead of one lung label.")
-flags.DEFINE_bool("mixed_precision", False,
-                  "Mixed precision training: float16 on GPU, bfloat16 on CPU (exports are always float32).")
-flags.DEFINE_string("cache", None, "Cache loaded images: '' in memory, a folder on disk (.npz); unset: none.")
-flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weight initialisation.")
+flags.DEFINE_bool("separate_labels", False, "Right (1) and left (2) lung instead of one label.")
+flags.DEFINE_bool("mixed_precision", False, "float16 (GPU) / bfloat16 (CPU) training; exports are float32.")
+flags.DEFINE_string("cache", None, "Cache images: '' in memory, or a folder (.npz).")
+flags.DEFINE_integer("seed", 0, "Seed of shuffling, augmentation and weights.")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
+define_addition_flags()
 define_distribution_flags()
 FLAGS = flags.FLAGS
 

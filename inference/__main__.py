@@ -6,16 +6,10 @@ Usage: python -m inference --input_path IN --output_path OUT [--model SET] [--sa
        python -m inference --list_models [--saved_models_folder saved_models]
 Installed commands: medseg-predict (the same flags), medseg-models (= --list_models).
 
-Every file / DICOM series folder in IN is grouped into cases (nnU-Net channel files `CASE_0000`,
-`CASE_0001`, ... form one case) and each case is run by a model set of `--saved_models_folder`: the one
-named by `--model`, or else the only installed set that accepts the input's dimensionality (2D images,
-3D volumes); when several do, the one of them marked default in its manifest, and without exactly one such
-mark the run stops and names them. Outputs are `OUT/<case>.<ext>` (label maps
-with the input's exact geometry; findings as `<case>.json`; with --dicom_seg, a DICOM Segmentation object
-`<case>.seg.dcm` for cases read from a DICOM series or a single-frame DICOM radiograph). A bad case is reported and skipped; the exit code is
-1 when any case failed (failures listed at the end), 2 when nothing could start (bad flags, output folder
-unusable or being written by another run, no inputs, broken model set) and 130 when SIGINT / SIGTERM stopped
-the batch. OUT/summary.csv has per-case timings and statuses.
+Each file / DICOM series folder in IN (nnU-Net channel files CASE_0000, CASE_0001, ... together) is a case, run
+by the set --model names or else the one installed set (or the default one) that takes its dimensionality.
+Outputs: OUT/<case>.<ext> on the input's exact grid, findings as <case>.json, OUT/summary.csv. A bad case is
+reported and skipped; exit 1 if any case failed, 2 if nothing could start, 130 when stopped by a signal.
 Docs: docs/entrypoint.md
 """
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """Writes a synthetic data set in a real layout.
 
-Usage:
-  python -m preprocessing.synthetic flare21 --output_folder DIR --num_cases N [--num_validation_cases M] [--seed S]
-  python -m preprocessing.synthetic montgomery --output_folder DIR --num_cases N [--seed S]
-      [--xray_layout montgomery|shenzhen|paired] [--max_side 2048]
-  python -m preprocessing.synthetic nih_pancreas --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
-  python -m preprocessing.synthetic autopet --output_folder DIR --num_cases N [--seed S] [--in_plane_size 400]
-      [--autopet_layout nnunet|studies] [--body_scale 1.0]
-  python -m preprocessing.synthetic lidc --output_folder DIR --num_cases N [--seed S] [--in_plane_size 512]
-      [--field_of_view_mm 300,400] [--axial_extent_mm 260,340] [--lidc_layout tcia|idc|luna16]
+Usage: python -m preprocessing.synthetic flare21|montgomery|nih_pancreas|autopet|lidc --output_folder DIR
+       --num_cases N [--seed S] [flags below; each names the data sets it applies to]
 Docs: docs/data_layouts.md
 """
 from __future__ import annotations
