@@ -22,13 +22,13 @@ import json
 import os
 
 import numpy as np
-import tensorflow as tf
 from absl import app, flags
 from tqdm import tqdm
 
 from evaluation.metrics import label_metrics
 from evaluation.plots import Line, line_chart
 from interactive.config import CLICK_RULES, InteractiveConfig
+from interactive.window_logits import window_logits
 from interactive.training import click_curve, load_case, split_cases
 from networks.config_io import config_from_dict
 from preprocessing.atomic import atomic_path
@@ -66,10 +66,7 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     cases = autopet_cases(dataset_folder, len(config.input_channels))
     if which == "validation":
         cases = split_cases(cases, config)[1]
-    network = member.signatures["serving_default"]
-
-    def predict(windows: np.ndarray) -> np.ndarray:
-        return network(image=tf.constant(windows))["probabilities"].numpy()
+    predict = window_logits(member.signatures["serving_default"])
 
     curves, lesion_free, metrics = {}, [], {}
     for case in tqdm(cases, desc="cases"):

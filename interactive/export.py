@@ -4,9 +4,10 @@ Usage: python -m interactive.export --load_model_base OUT [--load_model_iter N]
        [--model_set_folder saved_models/autopet_interactive] [--trained_on TEXT] [--default_set]
 Signatures of <model_set_folder>/interactive:
 - serving_default(image float32 [batch, z, y, x, channels + 2]: the image channels on the network grid scaled as
-  metadata `normalization` says, then the lesion and background guidance) -> probabilities float32
-  [batch, z, y, x, 2] (softmax: background, lesion). Windows of metadata `roi_size` are what it was trained on;
-  any size divisible by metadata `size_multiple` runs.
+  metadata `normalization` says, then the lesion and background guidance) -> logits float32 [batch, z, y, x, 2]
+  (background, lesion: what overlapping windows blend, as MONAI) and probabilities float32 [batch, z, y, x, 2]
+  (their softmax). Windows of metadata `roi_size` are what it was trained on; any size divisible by metadata
+  `size_multiple` runs.
 - guidance(lesion_mm float32 [n, 3], background_mm float32 [m, 3]: clicks as world points (x, y, z) in mm;
   shape int32 [3]: the network grid's array shape (z, y, x); origin, spacing float64 [3] and direction float64 [9]
   of that grid, ITK conventions) -> guidance float32 [z, y, x, 2], lesion_inside bool [n], background_inside bool
@@ -69,7 +70,8 @@ def export_interactive_model(config: InteractiveConfig, model: keras.Model, mode
     channels = len(config.input_channels) + 2
 
     def serve(image: tf.Tensor) -> dict:
-        return {"probabilities": tf.nn.softmax(tf.cast(network(image), tf.float32))}
+        logits = tf.cast(network(image), tf.float32)
+        return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
 
     def guidance(lesion_mm, background_mm, shape, origin, spacing, direction) -> dict:
         lesion, lesion_index = world_to_voxel(lesion_mm, origin, spacing, direction)

@@ -28,17 +28,6 @@ def gaussian_kernel_1d(sigma: float, truncated: float = 4.0) -> np.ndarray:
                     np.float32)
 
 
-def point_array(value) -> np.ndarray | None:
-    """[n, 3] float64 of a JSON value that is a list of [a, b, c] finite numbers (clicks as files and requests send
-    them), or None when it is not one."""
-    if not isinstance(value, list) or not all(
-            isinstance(p, list) and len(p) == 3
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in p)
-            for p in value):
-        return None
-    return np.asarray(value, np.float64).reshape(-1, 3)
-
-
 def world_to_voxel(points_mm: tf.Tensor, origin: tf.Tensor, spacing: tf.Tensor, direction: tf.Tensor
                    ) -> tuple[tf.Tensor, tf.Tensor]:
     """(array indices (z, y, x) int32 [n, 3] of the voxels nearest to world points [n, 3] (x, y, z) in mm, their

@@ -21,10 +21,12 @@ from inference.pipeline import Pipeline
 from inference.results import LabelMap
 from inference.sliding_window import sliding_window_inference
 from interactive.config import InteractiveConfig
-from interactive.guidance import point_array
 from interactive.preprocess import network_input
+from interactive.session import Session
+from interactive.window_logits import window_logits
 from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
+from preprocessing.points import point_array
 from preprocessing.image_geometry import ImageGeometry
 
 CLICK_KINDS = ("foreground", "background")
@@ -65,7 +67,7 @@ class InteractivePipeline(Pipeline):
         self.config = config_from_dict(InteractiveConfig, metadata["config"])
         self.default_overlap = self.config.overlap  # the set's own: SW-FastEdit validates with 0.25
         member = self.members["segmentation"]
-        self.network = member.signatures["serving_default"]
+        self.logits = window_logits(member.signatures["serving_default"])
         self.guidance = member.signatures["guidance"]
 
     def read(self, case: CaseInput) -> CaseImages:
@@ -87,6 +89,12 @@ class InteractivePipeline(Pipeline):
                 raise ClickFileError(f"{path}: {kind} click {outside[0] + 1} at ({point}) mm lies outside the image")
         return outputs["guidance"].numpy()
 
+    def session(self, images: CaseImages) -> Session:
+        """A click session on one case's channels (what a server keeps per image: only the windows a click changes
+        run again)."""
+        return Session(self.members["segmentation"], list(images.channels), images.geometry, self.overlap,
+                       self.options.batch_size)
+
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> LabelMap:
         """Lesion labels (uint8) on the input's grid, with the clicks of the case's side input."""
         start = time.perf_counter()
@@ -95,9 +103,8 @@ class InteractivePipeline(Pipeline):
         image, grid = network_input(list(images.channels), images.geometry, self.config)
         volume = np.concatenate([image, self.guidance_channels(clicks, grid, path)], axis=-1)
         prepared = time.perf_counter()
-        logits = sliding_window_inference(
-            volume, self.config.roi_size, lambda batch: self.network(image=tf.constant(batch))["probabilities"].numpy(),
-            2, overlap=self.overlap, batch_size=self.options.batch_size)
+        logits = sliding_window_inference(volume, self.config.roi_size, self.logits, 2, overlap=self.overlap,
+                                          batch_size=self.options.batch_size)
         segmented = time.perf_counter()
         labels = resample(np.argmax(logits, axis=-1).astype(np.uint8), grid, images.geometry, "nearest")
         voxel_ml = float(np.prod(images.geometry.spacing)) / 1000.0

@@ -8,20 +8,20 @@
 
 The network sees each window on its own (instance normalisation uses the whole window), so a window's output
 changes only when its input does: after a click the guidance is rebuilt in the box its clicks reach, compared with
-the previous one there, and only the windows containing a changed voxel run again; their blended contribution is
-replaced in place. The result is the full recompute's, up to float rounding.
+the previous one there, and only the windows containing a changed voxel run again; their blended contribution (the
+lesion-minus-background logit, blended as MONAI blends logits) is replaced in place. The result is the full recompute's, up to float rounding.
 """
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
-import tensorflow as tf
 
 from inference.sliding_window import gaussian_weights, window_starts
 from interactive.config import InteractiveConfig
 from interactive.guidance import click_indices, gaussian_kernel_1d, guidance_channels
 from interactive.preprocess import network_input
+from interactive.window_logits import window_logits
 from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
 from preprocessing.image_geometry import ImageGeometry
@@ -56,7 +56,7 @@ class Session:
                  overlap: float | None = None, batch_size: int = 1):
         member = load_model_set(model_set)["segmentation"] if isinstance(model_set, str) else model_set
         self.config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
-        self.network = member.signatures["serving_default"]
+        self.logits = window_logits(member.signatures["serving_default"])
         self.geometry = geometry
         self.image, self.grid = network_input(list(channels), geometry, self.config)
         self.batch_size = batch_size
@@ -99,8 +99,8 @@ class Session:
             group = indices[first:first + self.batch_size]
             batch = np.stack([np.concatenate([self.image[self.boxes[i]], self.guidance[self.boxes[i]]], axis=-1)
                               for i in group])
-            lesion = self.network(image=tf.constant(batch))["probabilities"].numpy()[..., 1]
-            for index, output in zip(group, lesion):
+            logits = self.logits(batch)
+            for index, output in zip(group, logits[..., 1] - logits[..., 0]):
                 previous = self.window_outputs[index]
                 change = output if previous is None else output - previous
                 self.weighted_sum[self.boxes[index]] += change * self.weights
@@ -163,11 +163,15 @@ class Session:
         each click); returns their number."""
         return self._refresh(range(len(self.boxes)))
 
-    def probabilities(self) -> np.ndarray:
-        """Blended lesion probability [z, y, x] on the network grid."""
+    def margin(self) -> np.ndarray:
+        """Blended lesion-minus-background logit [z, y, x] on the network grid (> 0: lesion)."""
         return self.weighted_sum / self.weight_total
+
+    def probabilities(self) -> np.ndarray:
+        """Lesion probability [z, y, x] on the network grid: the softmax of the blended logits."""
+        return 1.0 / (1.0 + np.exp(-self.margin()))
 
     def mask(self) -> np.ndarray:
         """The lesion mask (uint8, 0 / 1) on the input's grid."""
-        labels = (self.probabilities() > 0.5).astype(np.uint8)
+        labels = (self.margin() > 0).astype(np.uint8)
         return resample(labels, self.grid, self.geometry, "nearest")

@@ -1,6 +1,6 @@
 """Training of the click-guided network as the original trains it: per step one crop per replica, `train_clicks`
 rounds of simulated corrective clicks with the current network (inference mode, sliding window), then one gradient
-step of the DiceCE loss on the image with the final guidance; Adam with a per-epoch cosine schedule; validation on
+step of the DiceCE loss on the image with the final guidance, through the same sliding window; Adam with a per-epoch cosine schedule; validation on
 full volumes every epoch with Dice at 0 clicks and after `validation_clicks` clicks."""
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from interactive.config import InteractiveConfig
 from interactive.interaction import simulate_clicks, with_guidance
 from interactive.preprocess import network_input, network_label
 from interactive.sampling import training_crop
+from interactive.window_forward import windowed_logits
 from networks.dynunet import dynunet
 from networks.losses import dice_ce_loss
 from networks.optimizers import CosineAnnealingPerEpoch
-from networks.train_loop import Trainer, TrainingSettings, precision
+from networks.train_loop import ForwardFn, Trainer, TrainingSettings, precision
 from preprocessing.cases import Case, autopet_cases, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import StreamShard
@@ -85,6 +86,13 @@ def window_predictor(model: keras.Model):
     """A NumPy batch [n, *roi, channels] -> logits [n, *roi, 2] function of `model` (one traced graph)."""
     predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     return lambda batch: predict(tf.constant(batch)).numpy()
+
+
+def training_forward(config: InteractiveConfig) -> ForwardFn:
+    """The gradient step's forward pass: the model over the training crop by the same sliding windows (roi,
+    overlap, Gaussian logit blending) as inference, as the original trains through its sliding-window inferer;
+    one plain call when the crop is the window."""
+    return lambda model, image, training: windowed_logits(model, image, config.roi_size, config.overlap, training)
 
 
 def full_volume_logits(predict, volume: np.ndarray, config: InteractiveConfig, batch: int = 1) -> np.ndarray:
@@ -169,7 +177,7 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
 
     with precision(run.mixed_precision):
         trainer = Trainer(lambda: build_model(config), loss, settings, run.mixed_precision, strategy, optimizer,
-                          prepare)
+                          prepare, training_forward(config))
 
         predict = window_predictor(trainer.model)
 

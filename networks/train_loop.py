@@ -39,6 +39,7 @@ OptimizerFn = Callable[[keras.Model], keras.optimizers.Optimizer]
 ValidateFn = Callable[[], dict]
 DatasetFn = Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]
 PrepareFn = Callable[[keras.Model, tf.Tensor, object], tf.Tensor]
+ForwardFn = Callable[[keras.Model, tf.Tensor, bool], tf.Tensor]
 
 
 def model_weights(model: keras.Model) -> list[tf.Variable]:
@@ -98,14 +99,17 @@ class Trainer:
     -> {name: scalar}` (summed to the loss) under `strategy` (default: the default strategy), with Adam at
     `settings.learning_rate` or the optimizer `optimizer_fn(model)` makes. `prepare_fn(model, image, labels)`,
     when given, replaces each replica's input before the gradient step (outside the gradient tape: e.g. guidance
-    from clicks simulated with the current model)."""
+    from clicks simulated with the current model). `forward_fn(model, image, training)`, when given, replaces the
+    plain model call of the gradient step (e.g. the model over the crop by sliding windows, as at inference)."""
 
     def __init__(self, build_model: Callable[[], keras.Model], loss_fn: LossFn, settings: TrainingSettings,
                  mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None,
-                 optimizer_fn: OptimizerFn | None = None, prepare_fn: PrepareFn | None = None):
+                 optimizer_fn: OptimizerFn | None = None, prepare_fn: PrepareFn | None = None,
+                 forward_fn: ForwardFn | None = None):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.loss_fn = loss_fn
         self.prepare_fn = prepare_fn
+        self.forward_fn = forward_fn or (lambda model, image, training: model(image, training=training))
         self.settings = settings
         self.chief = is_chief(self.strategy)
         with self.strategy.scope():
@@ -158,7 +162,7 @@ class Trainer:
         if self.prepare_fn is not None:
             image = tf.stop_gradient(self.prepare_fn(self.model, image, labels))
         with tf.GradientTape() as tape:
-            outputs = self.model(image, training=True)
+            outputs = self.forward_fn(self.model, image, True)
             losses = self.loss_fn(outputs, labels, True)
             losses["loss_reg"] = tf.add_n([tf.cast(l, tf.float32) for l in self.model.losses]) if self.model.losses \
                 else tf.constant(0.0)

@@ -1,6 +1,6 @@
 """The click loop before a gradient step (hand-set network that never finds the lesion), the training crops, and a
 tiny training run end to end on phantoms with lesion-free cases (checkpoint, TensorBoard, CSV with Dice at 0 and
-at N clicks, no NaN)."""
+at N clicks, no NaN); the gradient step through the inference sliding window."""
 import csv
 import dataclasses
 import os
@@ -11,7 +11,7 @@ import tensorflow as tf
 from interactive.config import InteractiveConfig
 from interactive.interaction import simulate_clicks
 from interactive.sampling import training_crop
-from interactive.training import build_model
+from interactive.training import build_model, full_volume_logits, training_forward, window_predictor
 from preprocessing.synthetic import autopet
 from tests.conftest import AUTOPET_TEST_CONFIG_KWARGS, run_module
 
@@ -65,3 +65,21 @@ def test_tiny_training_with_lesion_free_cases(tmp_path):
     assert len(rows) == 2 and all(np.isfinite(float(r[k])) for r in rows for k in ("dice_0_clicks", "dice_2_clicks"))
     assert all(np.isfinite(float(r["loss_dice_ce"])) for r in csv.DictReader(open(out / "train.csv")))
     assert os.listdir(out / "checkpoints") and os.listdir(out / "train") and (out / "config.json").exists()
+
+
+def test_the_gradient_step_sees_the_inference_sliding_window_when_the_crop_is_larger():
+    """Crop 16x48x48 > window 16x32x32: the training forward pass is the inference sliding window (same windows,
+    logits blended with the same Gaussian weights), not one call on the whole crop (other instance-norm statistics
+    and context); a batch of two crops gives each crop's own result."""
+    config = InteractiveConfig(**{**TINY, "train_crop_size": (16, 48, 48)})
+    keras_model = build_model(config)
+    crops = np.random.default_rng(3).random((2, 16, 48, 48, 3)).astype(np.float32)
+    trained_on = training_forward(config)(keras_model, tf.constant(crops), False).numpy()
+    predict = window_predictor(keras_model)
+    for crop, logits in zip(crops, trained_on):
+        np.testing.assert_allclose(logits, full_volume_logits(predict, crop, config), rtol=1e-4, atol=1e-4)
+    whole = keras_model(tf.constant(crops), training=False).numpy()
+    assert np.abs(whole - trained_on).max() > 1e-2, "one call on the whole crop is not what inference computes"
+    window = InteractiveConfig(**TINY)
+    np.testing.assert_array_equal(training_forward(window)(keras_model, tf.constant(crops[:, :, :32, :32]), False),
+                                  keras_model(tf.constant(crops[:, :, :32, :32]), training=False))

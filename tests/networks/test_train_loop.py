@@ -1,5 +1,7 @@
-"""The shared trainer: checkpoints hold every model variable (BatchNorm statistics included), and a run under
-MirroredStrategy over two logical CPUs follows the default strategy's loss trajectory."""
+"""The shared trainer: checkpoints hold every model variable (BatchNorm statistics included), a run under
+MirroredStrategy over two logical CPUs follows the default strategy's loss trajectory, and a given forward function
+replaces the plain model call of the gradient step."""
+import functools
 import subprocess
 import sys
 import textwrap
@@ -86,3 +88,23 @@ def test_mirrored_strategy_follows_the_default_loss_trajectory():
     # Same global batches, same initial weights: the two replicas' gradient sum differs from the single
     # device's only by float32 summation order.
     np.testing.assert_allclose(mirrored, default, rtol=1e-4)
+
+
+def test_the_gradient_step_runs_the_forward_function_it_is_given(tmp_path):
+    """A system's forward pass (e.g. sliding windows over the crop) replaces the plain model call: here one whose
+    output does not depend on the weights (zero gradients), so the steps leave every weight as it was."""
+    keras.utils.set_random_seed(0)
+    settings = TrainingSettings(str(tmp_path), max_iter=2, test_iter=2, learning_rate=1e-1, global_batch=4,
+                                clip_gradients=False)
+    calls = []
+
+    def constant(model, image, training):
+        calls.append(training)
+        return model(image, training=training) * 0.0
+
+    trainer = Trainer(functools.partial(small_model, batch_norm=False), loss, settings, forward_fn=constant)
+    before = [v.numpy() for v in trainer.model.trainable_variables]
+    trainer.fit(stream)
+    assert calls and all(calls), "traced with training=True"
+    for a, b in zip(before, trainer.model.trainable_variables):
+        np.testing.assert_array_equal(a, b.numpy())
