@@ -16,7 +16,7 @@ setup(
         "medseg-predict=inference.__main__:console",
         "medseg-models=inference.__main__:models_console",
         "medseg-evaluate=inference.evaluate:console",
-        "medseg-server=interactive.server:console",
+        "medseg-server=inference.server.__main__:console",
     ]},
     install_requires=[
         "tensorflow>=2.21,<2.22",

@@ -62,7 +62,7 @@ def test_dependencies_point_one_way():
 
 
 CONSOLE_SCRIPTS = {"medseg-predict": "inference.__main__:console", "medseg-models": "inference.__main__:models_console",
-                   "medseg-evaluate": "inference.evaluate:console", "medseg-server": "interactive.server:console"}
+                   "medseg-evaluate": "inference.evaluate:console", "medseg-server": "inference.server.__main__:console"}
 
 
 def test_console_scripts_are_declared_and_installed():

@@ -1,0 +1,183 @@
+"""The server's datastore: a folder of images and, beside them, the labels users submit, laid out as MONAI Label's
+local datastore lays them out (`<studies>/<id><ext>`, `<studies>/labels/<tag>/<id><ext>`).
+
+Nothing a request sends becomes a path unchecked: an image id or a tag must match `ID_PATTERN` (no separators, no
+leading dot), a file's extension must be one of the readable image suffixes, and every path is built here from
+those parts under the studies folder. Uploads are written to a temporary name, read back as images, and renamed
+into place only when they read (`preprocessing.atomic`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import threading
+
+from preprocessing.atomic import atomic_path, full_suffix
+from preprocessing.image_geometry import ImageGeometry
+from preprocessing.image_io import IMAGE_SUFFIXES, ImageReadError, case_name, read_image
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+LABELS_FOLDER = "labels"
+FINAL_TAG = "final"
+STRATEGIES = {"first": "the first image (by id) without a final label",
+              "random": "a random image without a final label"}
+
+
+class DatastoreError(ValueError):
+    """A datastore request that cannot be served: the HTTP status and a one-line message."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def checked_id(value: str, what: str = "image id") -> str:
+    """`value` when it is a usable id or tag (letters, digits, '.', '_', '-'; no leading dot; at most 128
+    characters), else DatastoreError 422."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value) or value in (".", ".."):
+        raise DatastoreError(422, f"{what} {value!r} is not usable: use letters, digits, '.', '_' and '-' "
+                                  "(at most 128, not starting with '.')")
+    return value
+
+
+def image_suffix(file_name: str) -> str:
+    """The image suffix of an uploaded file's name ('.nii.gz', '.nrrd', ...), else DatastoreError 415."""
+    suffix = full_suffix(os.path.basename(file_name or "")).lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise DatastoreError(415, f"file {os.path.basename(file_name or '')!r} is not an image this server reads "
+                                  f"({', '.join(IMAGE_SUFFIXES)})")
+    return suffix
+
+
+def _image_files(folder: str) -> dict[str, str]:
+    """{id: file name} of the readable image files directly in `folder`."""
+    return {case_name(name): name for name in sorted(os.listdir(folder))
+            if not name.startswith(".") and full_suffix(name).lower() in IMAGE_SUFFIXES
+            and os.path.isfile(os.path.join(folder, name)) and ID_PATTERN.match(case_name(name))}
+
+
+class Datastore:
+    """The images of `folder` and their labels; safe to use from several request threads."""
+
+    def __init__(self, folder: str):
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"{folder}: studies folder not found")
+        self.folder = os.path.abspath(folder)
+        self._lock = threading.Lock()
+
+    def images(self) -> dict[str, str]:
+        """{image id: file name} (read from the folder on each call: files added beside the server count)."""
+        return _image_files(self.folder)
+
+    def image_path(self, image_id: str) -> str:
+        """The file of image `image_id`, else DatastoreError 404."""
+        name = self.images().get(checked_id(image_id))
+        if name is None:
+            raise DatastoreError(404, f"unknown image '{image_id}'")
+        return os.path.join(self.folder, name)
+
+    def labels(self, image_id: str) -> dict[str, str]:
+        """{tag: file name} of the labels stored for `image_id`."""
+        root = os.path.join(self.folder, LABELS_FOLDER)
+        tags = sorted(t for t in os.listdir(root) if ID_PATTERN.match(t)) if os.path.isdir(root) else []
+        found = {}
+        for tag in tags:
+            name = _image_files(os.path.join(root, tag)).get(image_id)
+            if name:
+                found[tag] = name
+        return found
+
+    def label_path(self, image_id: str, tag: str) -> str:
+        """The file of the `tag` label of `image_id`, else DatastoreError 404."""
+        name = self.labels(checked_id(image_id)).get(checked_id(tag, "tag"))
+        if name is None:
+            raise DatastoreError(404, f"no '{tag}' label for image '{image_id}'")
+        return os.path.join(self.folder, LABELS_FOLDER, tag, name)
+
+    def add_image(self, image_id: str, source, file_name: str) -> str:
+        """Stores the uploaded stream `source` as image `image_id` (replacing one of that id), after checking that
+        it reads as an image; returns the id."""
+        checked_id(image_id)
+        suffix = image_suffix(file_name)
+        with self._lock:
+            self._store(source, os.path.join(self.folder, image_id + suffix))
+            for name in self._other_files(self.folder, image_id, image_id + suffix):
+                os.remove(os.path.join(self.folder, name))
+        return image_id
+
+    def save_label(self, image_id: str, tag: str, source, file_name: str, info: dict) -> str:
+        """Stores the uploaded label `source` as the `tag` label of `image_id`, after checking that it reads and
+        lies on the image's grid; writes `info` (the request's params) beside it; returns the label id."""
+        geometry = read_image(self.image_path(image_id))[1]
+        checked_id(tag, "tag")
+        suffix = image_suffix(file_name)
+        folder = os.path.join(self.folder, LABELS_FOLDER, tag)
+        with self._lock:
+            os.makedirs(folder, exist_ok=True)
+            self._store(source, os.path.join(folder, image_id + suffix), geometry)
+            for name in self._other_files(folder, image_id, image_id + suffix):
+                os.remove(os.path.join(folder, name))
+            with atomic_path(os.path.join(folder, f".{image_id}.info.json")) as temp, \
+                    open(temp, "w", encoding="utf-8") as handle:
+                json.dump(info, handle)
+        return image_id
+
+    @staticmethod
+    def _other_files(folder: str, image_id: str, keep: str) -> list[str]:
+        """Image files of `image_id` in `folder` with another suffix than `keep` (replaced by an upload)."""
+        return [name for name in os.listdir(folder)
+                if name != keep and case_name(name) == image_id and full_suffix(name).lower() in IMAGE_SUFFIXES]
+
+    @staticmethod
+    def _store(source, path: str, grid: ImageGeometry | None = None) -> None:
+        """Copies `source` to `path` atomically, refusing (DatastoreError 422, nothing written) what does not read
+        as an image, or as a label on `grid` when given."""
+        with atomic_path(path) as temp:
+            with open(temp, "wb") as handle:
+                shutil.copyfileobj(source, handle)
+            try:
+                _, geometry = read_image(temp)
+            except ImageReadError as error:
+                raise DatastoreError(422, f"{os.path.basename(path)}: {error.problem}") from error
+            if grid is not None and not geometry.same_grid(grid):
+                raise DatastoreError(422, f"{os.path.basename(path)}: the label is not on the image's grid "
+                                          f"(size {list(geometry.size)} vs {list(grid.size)}, or spacing, origin or "
+                                          "direction differ)")
+
+    def listing(self, output: str) -> dict:
+        """`GET /datastore/`: counts (`stats`) or every object with its image and labels (`all`), as MONAI Label's
+        local datastore answers."""
+        images = self.images()
+        labels = {image_id: self.labels(image_id) for image_id in images}
+        if output == "all":
+            objects = {image_id: {"image": {"ext": full_suffix(name), "info": {"name": name}},
+                                  "labels": {tag: {"ext": full_suffix(file), "info": self._label_info(tag, image_id)}
+                                             for tag, file in labels[image_id].items()}}
+                       for image_id, name in images.items()}
+            return {"name": os.path.basename(self.folder), "description": "medseg-tf studies folder",
+                    "images_dir": "", "labels_dir": LABELS_FOLDER, "objects": objects}
+        tags: dict[str, int] = {}
+        for found in labels.values():
+            for tag in found:
+                tags[tag] = tags.get(tag, 0) + 1
+        return {"total": len(images), "completed": sum(FINAL_TAG in found for found in labels.values()),
+                "label_tags": tags}
+
+    def _label_info(self, tag: str, image_id: str) -> dict:
+        path = os.path.join(self.folder, LABELS_FOLDER, tag, f".{image_id}.info.json")
+        return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
+
+    def next_sample(self, strategy: str) -> dict:
+        """`POST /activelearning/{strategy}`: the next image without a final label ({} when every image has one)."""
+        if strategy not in STRATEGIES:
+            raise DatastoreError(404, f"unknown strategy '{strategy}' (this server has {', '.join(STRATEGIES)})")
+        images = self.images()
+        waiting = [image_id for image_id in images if FINAL_TAG not in self.labels(image_id)]
+        if not waiting:
+            return {}
+        image_id = waiting[0] if strategy == "first" else random.choice(waiting)
+        return {"id": image_id, "name": images[image_id], "path": os.path.join(self.folder, images[image_id])}
