@@ -20,33 +20,19 @@ import sys
 
 from absl import flags
 
+from inference import run_flags
 from inference.console import run_command
-from inference.pipeline import RunOptions
+from inference.run_flags import DIMENSIONALITY, define_run_flags, run_options, side_input_folders
 from inference.runtime import EXIT_SETUP, RunRequest, list_models, run
 
 flags.DEFINE_string("input_path", None, "Input image file, DICOM series folder, or folder of inputs.")
 flags.DEFINE_string("output_path", None, "Output folder.")
-flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets (saved_models/<set>/manifest.json).")
-flags.DEFINE_string("model", None, "Model set to run (see --list_models); default: chosen per input.")
 flags.DEFINE_bool("list_models", False, "Print the installed model sets and exit.")
-flags.DEFINE_enum("pipeline", "auto", ["auto", "ct", "xray"],
-                  "Restricts the automatic choice to 3D (ct) or 2D (xray) model sets; --model names one set.")
-flags.DEFINE_string("clicks_path", None, "Folder of <case>.json click files (interactive model sets).")
-flags.DEFINE_integer("batch_size", 1, "Sliding windows per network call.")
-flags.DEFINE_float("overlap", None, "Sliding-window overlap in [0, 1); default: the model set's own (0.25 for "
-                   "the interactive set, as SW-FastEdit; 0.5 for the others).")
-flags.DEFINE_bool("keep_spacing", False, "Addition: never enlarge a network's spacing to fit a large region; "
-                  "slide a window over it instead (the original enlarges the spacing).")
-flags.DEFINE_float("max_extent_mm", 2000.0, "Refuse volumes longer than this along an axis (mm): implausible "
-                   "for a scan, usually a wrong spacing in the header.")
-flags.DEFINE_bool("overwrite", False, "Recompute cases whose output exists.")
 flags.DEFINE_bool("pipelined", True, "Read the next case and write the previous one in background threads while a "
                   "case runs the networks (up to three cases in memory); --nopipelined runs cases one by one.")
-flags.DEFINE_bool("dicom_seg", False, "Also write OUT/<case>.seg.dcm, a DICOM Segmentation object referencing the "
-                  "input series (3D cases read from a DICOM series folder) or radiograph (a 2D .dcm file).")
+define_run_flags()
+flags.adopt_module_key_flags(run_flags)
 FLAGS = flags.FLAGS
-
-DIMENSIONALITY = {"auto": None, "ct": 3, "xray": 2}
 
 
 def main(argv: list[str]) -> int:
@@ -57,10 +43,8 @@ def main(argv: list[str]) -> int:
         print("error: --input_path and --output_path are required (or --list_models)", file=sys.stderr)
         return EXIT_SETUP
     request = RunRequest(FLAGS.input_path, FLAGS.output_path, FLAGS.saved_models_folder, FLAGS.model,
-                         DIMENSIONALITY[FLAGS.pipeline], {"clicks": FLAGS.clicks_path} if FLAGS.clicks_path else {},
-                         RunOptions(FLAGS.batch_size, FLAGS.overlap, FLAGS.keep_spacing, FLAGS.max_extent_mm,
-                                    FLAGS.dicom_seg),
-                         FLAGS.overwrite, FLAGS.pipelined)
+                         DIMENSIONALITY[FLAGS.pipeline], side_input_folders(), run_options(), FLAGS.overwrite,
+                         FLAGS.pipelined)
     return run(request)
 
 

@@ -111,7 +111,7 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
         try:
             report, save_seconds = _timed(stages.save, item.case, computed, item.output_base)
         except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-            results[item.index] = _failed(item.case, _message(item.case, error))
+            results[item.index] = _failed(item.case, failure_message(item.case, error))
         else:
             timings = {"read": seconds["read"], **report.timings,
                        "total": seconds["read"] + seconds["compute"] + save_seconds}
@@ -129,7 +129,7 @@ def run_batch(cases: list[CaseInput], output_folder: str, suffix: Callable[[Case
                 computed, compute_seconds = _timed(stages.compute, item.case, loaded)
                 del loaded
             except Exception as error:  # noqa: BLE001 - a bad case must not stop the batch
-                results[item.index] = _failed(item.case, _message(item.case, error))
+                results[item.index] = _failed(item.case, failure_message(item.case, error))
                 progress.update()
                 continue
             if previous_save is not None:
@@ -164,7 +164,7 @@ def _decided_before_running(case: CaseInput, output_folder: str, suffix: Callabl
     return None
 
 
-def _message(case: CaseInput, error: Exception) -> str:
+def failure_message(case: CaseInput, error: Exception) -> str:
     """The one line of a case's failure, starting with its input's path."""
     path = display_path(case.channels[0])
     message = display_path(str(error).splitlines()[0]) if str(error) else type(error).__name__

@@ -119,6 +119,8 @@ def read_case(case: CaseInput, ndim: int, channel_names: list[str], max_extent_m
     """Reads the channels of `case` (expected: one per name in `channel_names`, all on one grid); a volume longer
     than `max_extent_mm` along an axis (size x spacing) is refused as physically implausible. A radiograph (a 2D
     'XR' channel) is read in the X-ray networks' grey-value convention (`preprocessing.xray_io`)."""
+    if len(case.channels) == 1 and len(channel_names) > 1 and not missing_channels(case):
+        return _components_as_channels(case.channels[0], ndim, channel_names, max_extent_mm)
     if len(case.channels) != len(channel_names):
         raise ImageReadError(case.channels[0], f"case '{case.name}' has {len(case.channels)} channel file(s), "
                              f"the model set expects {len(channel_names)} ({', '.join(channel_names)})")
@@ -133,9 +135,26 @@ def read_case(case: CaseInput, ndim: int, channel_names: list[str], max_extent_m
             raise ImageReadError(path, f"channel grid differs from {case.channels[0]}")
         arrays.append(array)
         geometry = geometry or channel_geometry
+    _check_extent(case.channels[0], geometry, max_extent_mm)
+    return CaseImages(tuple(arrays), geometry)
+
+
+def _check_extent(path: str, geometry: ImageGeometry, max_extent_mm: float | None) -> None:
     extent = np.array(geometry.size) * np.array(geometry.spacing)
     if max_extent_mm is not None and geometry.ndim == 3 and (extent > max_extent_mm).any():
-        raise ImageReadError(case.channels[0], f"extent {' x '.join(f'{e:.0f}' for e in extent)} mm (x, y, z) "
+        raise ImageReadError(path, f"extent {' x '.join(f'{e:.0f}' for e in extent)} mm (x, y, z) "
                              f"exceeds {max_extent_mm:g} mm along an axis: implausible for a scan "
                              "(--max_extent_mm allows it)")
-    return CaseImages(tuple(arrays), geometry)
+
+
+def _components_as_channels(path: str, ndim: int, channel_names: list[str], max_extent_mm: float | None
+                            ) -> CaseImages:
+    """The channels of a set taking several from one file whose voxels have that many components."""
+    array, geometry = read_image(path, ndim, components=True)
+    if array.ndim != geometry.ndim + 1 or array.shape[-1] != len(channel_names):
+        components = array.shape[-1] if array.ndim > geometry.ndim else 1
+        raise ImageReadError(path, f"has {components} component(s) per voxel; the model set expects "
+                             f"{len(channel_names)} channels ({', '.join(channel_names)}) as channel files or "
+                             "components")
+    _check_extent(path, geometry, max_extent_mm)
+    return CaseImages(tuple(np.ascontiguousarray(array[..., i]) for i in range(array.shape[-1])), geometry)

@@ -52,7 +52,7 @@ class RunRequest:
     pipelined: bool = True
 
 
-def _assign(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> ModelSet | str:
+def assign_model_set(case: CaseInput, sets: dict[str, ModelSet], request: RunRequest) -> ModelSet | str:
     """The model set of a case, or the one-line problem that keeps it from having one."""
     if case.problem:
         return case.problem
@@ -83,7 +83,7 @@ def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], Mo
     cases = group_cases(list_inputs(request.input_path))
     for name, folder in request.side_inputs.items():
         cases = with_side_inputs(cases, name, folder)
-    return cases, {case.channels: _assign(case, sets, request) for case in cases}
+    return cases, {case.channels: assign_model_set(case, sets, request) for case in cases}
 
 
 def run(request: RunRequest) -> int:

@@ -9,7 +9,8 @@
 The network sees each window on its own (instance normalisation uses the whole window), so a window's output
 changes only when its input does: after a click the guidance is rebuilt in the box its clicks reach, compared with
 the previous one there, and only the windows containing a changed voxel run again; their blended contribution (the
-lesion-minus-background logit, blended as MONAI blends logits) is replaced in place. The result is the full recompute's, up to float rounding.
+lesion-minus-background logit, blended as MONAI blends logits) is replaced in place. The result is the full
+recompute's, up to float rounding.
 """
 from __future__ import annotations
 
@@ -60,8 +61,12 @@ class Session:
         self.geometry = geometry
         self.image, self.grid = network_input(list(channels), geometry, self.config)
         self.batch_size = batch_size
-        shape = self.image.shape[:3]
-        roi = tuple(min(r, n) for r, n in zip(self.config.roi_size, shape))
+        self.shape = self.image.shape[:3]
+        # An axis shorter than the window is padded with zeros at its end, as the entrypoint's sliding window pads
+        # (a window must keep the network's size multiple), and cropped off in `margin`.
+        shape = tuple(max(n, r) for n, r in zip(self.shape, self.config.roi_size))
+        self.image = np.pad(self.image, [(0, p - n) for p, n in zip(shape, self.shape)] + [(0, 0)])
+        roi = tuple(self.config.roi_size)
         overlap = self.config.overlap if overlap is None else overlap
         self.boxes = [tuple(slice(s, s + r) for s, r in zip(start, roi)) for start in
                       itertools.product(*[window_starts(n, r, overlap) for n, r in zip(shape, roi)])]
@@ -165,7 +170,7 @@ class Session:
 
     def margin(self) -> np.ndarray:
         """Blended lesion-minus-background logit [z, y, x] on the network grid (> 0: lesion)."""
-        return self.weighted_sum / self.weight_total
+        return (self.weighted_sum / self.weight_total)[tuple(slice(0, n) for n in self.shape)]
 
     def probabilities(self) -> np.ndarray:
         """Lesion probability [z, y, x] on the network grid: the softmax of the blended logits."""

@@ -1,7 +1,7 @@
-"""Training of the click-guided network as the original trains it: per step one crop per replica, `train_clicks`
-rounds of simulated corrective clicks with the current network (inference mode, sliding window), then one gradient
-step of the DiceCE loss on the image with the final guidance, through the same sliding window; Adam with a per-epoch cosine schedule; validation on
-full volumes every epoch with Dice at 0 clicks and after `validation_clicks` clicks."""
+"""Training of the click-guided network as the original trains it: per step one crop per replica, `train_clicks` rounds
+of simulated corrective clicks with the current network (inference mode, sliding window), then one gradient step of
+the DiceCE loss on the image with the final guidance, through the same sliding window; Adam with a per-epoch cosine
+schedule; validation on full volumes every epoch with Dice at 0 clicks and after `validation_clicks` clicks."""
 from __future__ import annotations
 
 import dataclasses

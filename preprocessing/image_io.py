@@ -203,11 +203,12 @@ def check_image_file(path: str) -> None:
         raise ImageReadError(path, "empty file (0 bytes)")
 
 
-def read_sitk(path: str) -> sitk.Image:
-    """Reads `path` (file or DICOM series folder) as a scalar SimpleITK image.
+def read_sitk(path: str, components: bool = False) -> sitk.Image:
+    """Reads `path` (file or DICOM series folder) as a scalar SimpleITK image (with `components`: as stored).
 
-    Colour images are converted to grayscale. Raises `ImageReadError` for a missing, empty,
-    corrupt or unsupported input.
+    2D colour images (RGB, RGBA) are converted to grayscale; any other image with several components per voxel
+    (a vector NIfTI / NRRD, a colour volume) is refused unless `components`. Raises `ImageReadError` for a missing,
+    empty, corrupt or unsupported input.
     """
     if os.path.isdir(path):
         return read_dicom_series(path)
@@ -220,11 +221,11 @@ def read_sitk(path: str) -> sitk.Image:
             problem = gunzip_problem(path, raw)
             if problem:
                 raise ImageReadError(path, problem)
-            return _read_checked(raw, ".nii", path)
-    return _read_checked(path, suffix, path)
+            return _read_checked(raw, ".nii", path, components)
+    return _read_checked(path, suffix, path, components)
 
 
-def _read_checked(path: str, suffix: str, shown: str) -> sitk.Image:
+def _read_checked(path: str, suffix: str, shown: str, components: bool = False) -> sitk.Image:
     """Reads the file `path` (its `suffix` lower-case) with the completeness check beside the reader; errors name
     `shown`."""
     with ThreadPoolExecutor(1) as pool:
@@ -239,7 +240,11 @@ def _read_checked(path: str, suffix: str, shown: str) -> sitk.Image:
     if image is None:
         raise ImageReadError(shown, f"cannot be read (corrupt or unsupported format): {_first_line(read_error)}") \
             from read_error
-    if image.GetNumberOfComponentsPerPixel() > 1:
+    count = image.GetNumberOfComponentsPerPixel()
+    if count > 1 and not components:
+        if image.GetDimension() != 2 or count not in (3, 4):
+            raise ImageReadError(shown, f"has {count} components per voxel (an RGB or vector image); one value per "
+                                        "voxel expected")
         gray = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image).mean(axis=-1).astype(np.float32))
         gray.CopyInformation(image)
         image = gray
@@ -301,13 +306,14 @@ def image_modality(path: str) -> str | None:
     return reader.GetMetaData("0008|0060").strip() or None if reader.HasMetaDataKey("0008|0060") else None
 
 
-def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeometry]:
+def read_image(path: str, ndim: int | None = None, components: bool = False) -> tuple[np.ndarray, ImageGeometry]:
     """Reads an image file or DICOM series folder.
 
     Args:
         path: image file (.nii, .nii.gz, .mha, .mhd, .nrrd, .dcm, .png, .jpg) or DICOM series folder.
         ndim: expected dimension (2 or 3), or None to accept either. A 3D image with a single
             slice is accepted as 2D and rejected as 3D.
+        components: keep several components per voxel (a last array axis) instead of refusing them.
 
     Returns:
         (array, geometry): the array in (z, y, x) or (y, x) order with the file's pixel type, and
@@ -317,7 +323,7 @@ def read_image(path: str, ndim: int | None = None) -> tuple[np.ndarray, ImageGeo
         ImageReadError: besides unreadable files, a spacing that is not positive and finite, and NaN or
             infinite voxels (refused rather than replaced: a value we would invent is not a measurement).
     """
-    image = _check_dimension(path, read_sitk(path), ndim)
+    image = _check_dimension(path, read_sitk(path, components), ndim)
     array, geometry = sitk.GetArrayFromImage(image), ImageGeometry.of(image)
     problem = spacing_problem(geometry.spacing)
     if problem:

@@ -2,10 +2,11 @@
 monailabel.client.MONAILabelClient) lists the sets, fetches the next study, uploads a local volume, runs automatic
 and click-guided segmentation, and saves the labels a user submits.
 
-Usage: python -m inference.server --studies DIR [--models a,b] [--saved_models_folder saved_models]
-       [--host 127.0.0.1] [--port 8000] [--session_expiry_s 3600] [--batch_size 1] [--overlap O]
-Installed command: medseg-server (the same flags). With MEDSEG_SERVER_TOKEN set in the environment, clients log in
-with it as the password and send it as a bearer token. Binds to 127.0.0.1 unless told otherwise.
+Usage: python -m inference.server --studies DIR [--datastore STORE] [--models a,b] [--saved_models_folder saved_models]
+       [--host 127.0.0.1] [--port 8000] [--api_token TOKEN] [--max_upload_mb 2048] [--session_expiry_s 3600]
+Installed command: medseg-server (the same flags). The studies folder is only read; uploads and submitted labels go
+to STORE. With a token (--api_token or MEDSEG_SERVER_TOKEN) clients log in with it as the password and send it as a
+bearer token. Binds to 127.0.0.1 unless told otherwise.
 Docs: docs/slicer.md
 """
 from __future__ import annotations
@@ -22,13 +23,17 @@ from inference.console import run_command
 from inference.model_sets import find_model_sets
 from inference.pipeline import RunOptions
 from inference.server.app import create_app
-from inference.server.datastore import Datastore
+from inference.server.datastore import Datastore, default_store
 from inference.server.models import ServedModel
 from inference.server.sessions import SessionStore
 
 TOKEN_VARIABLE = "MEDSEG_SERVER_TOKEN"
 
-flags.DEFINE_string("studies", None, "Folder of the images to serve; submitted labels go to DIR/labels/<tag>/.")
+flags.DEFINE_string("studies", None, "Folder of the images to serve (only read).")
+flags.DEFINE_string("datastore", None, "Folder for uploads and submitted labels, outside --studies "
+                    "(default: ~/.cache/medseg-server/<studies folder hash>).")
+flags.DEFINE_string("api_token", None, f"Access token clients must send (default: ${TOKEN_VARIABLE}; none: no auth).")
+flags.DEFINE_integer("max_upload_mb", 2048, "Refuse request bodies (uploads) larger than this (MB).")
 flags.DEFINE_list("models", [], "Model sets to serve (default: every installed set).")
 flags.DEFINE_string("saved_models_folder", "saved_models", "Folder of model sets.")
 flags.DEFINE_string("host", "127.0.0.1", "Address to bind (127.0.0.1: this machine only).")
@@ -53,15 +58,16 @@ def served_models(saved_models_folder: str, names: list[str], options: RunOption
 def main(argv: list[str]) -> int:
     del argv
     try:
-        datastore = Datastore(FLAGS.studies)
+        datastore = Datastore(FLAGS.studies, FLAGS.datastore or default_store(FLAGS.studies))
         models = served_models(FLAGS.saved_models_folder, FLAGS.models,
                                RunOptions(batch_size=FLAGS.batch_size, overlap=FLAGS.overlap))
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    token = os.environ.get(TOKEN_VARIABLE, "")
+    token = FLAGS.api_token or os.environ.get(TOKEN_VARIABLE, "")
     sessions = SessionStore(FLAGS.session_expiry_s)
-    server = make_server(FLAGS.host, FLAGS.port, create_app(models, datastore, sessions, token), threaded=True)
+    server = make_server(FLAGS.host, FLAGS.port, create_app(models, datastore, sessions, token,
+                                                                FLAGS.max_upload_mb), threaded=True)
     if not token and FLAGS.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {FLAGS.host} without an access token (set {TOKEN_VARIABLE})", file=sys.stderr)
     print(f"serving {', '.join(models)} on http://{FLAGS.host}:{server.server_port}/ (studies: {FLAGS.studies})")

@@ -52,13 +52,20 @@ def _upload(field: str):
 
 
 def create_app(models: dict[str, ServedModel], datastore: Datastore, sessions: SessionStore,
-               token: str = "") -> Flask:
-    """The app serving `models` ({name: ServedModel}) on `datastore`; `token`: the access token ('' = no auth)."""
+               token: str = "", max_upload_mb: int = 2048) -> Flask:
+    """The app serving `models` ({name: ServedModel}) on `datastore`; `token`: the access token ('' = no auth);
+    request bodies over `max_upload_mb` are refused (413) before anything is stored."""
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_upload_mb * 1024 * 1024
 
     @app.errorhandler(DatastoreError)
     def problem(error: DatastoreError):
         return jsonify(detail=error.detail), error.status
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException):
+        del error
+        return jsonify(detail=f"request too large: uploads up to {max_upload_mb} MB (--max_upload_mb)"), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

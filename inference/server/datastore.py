@@ -1,13 +1,16 @@
-"""The server's datastore: a folder of images and, beside them, the labels users submit, laid out as MONAI Label's
-local datastore lays them out (`<studies>/<id><ext>`, `<studies>/labels/<tag>/<id><ext>`).
+"""The server's datastore: the images of a studies folder, which the server only reads, and a folder of its own
+(`--datastore`, never inside the studies folder) holding what clients upload and the labels they submit:
+`<store>/images/<id><ext>`, `<store>/labels/<tag>/<id><ext>` (MONAI Label's local layout). A restarted server lists
+what was uploaded and labelled before; an uploaded image of a studies image's id takes its place in the listing.
 
 Nothing a request sends becomes a path unchecked: an image id or a tag must match `ID_PATTERN` (no separators, no
 leading dot), a file's extension must be one of the readable image suffixes, and every path is built here from
-those parts under the studies folder. Uploads are written to a temporary name, read back as images, and renamed
-into place only when they read (`preprocessing.atomic`).
+those parts under the studies or the datastore folder. Uploads are written to a temporary name, read back as
+images, and renamed into place only when they read (`preprocessing.atomic`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -60,29 +63,43 @@ def _image_files(folder: str) -> dict[str, str]:
             and os.path.isfile(os.path.join(folder, name)) and ID_PATTERN.match(case_name(name))}
 
 
-class Datastore:
-    """The images of `folder` and their labels; safe to use from several request threads."""
+def default_store(studies: str) -> str:
+    """The datastore folder of a studies folder when none is given: one per studies folder under the user's cache."""
+    key = hashlib.sha1(os.path.realpath(studies).encode()).hexdigest()[:12]
+    return os.path.join(os.path.expanduser("~"), ".cache", "medseg-server", key)
 
-    def __init__(self, folder: str):
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"{folder}: studies folder not found")
-        self.folder = os.path.abspath(folder)
+
+class Datastore:
+    """The images of `studies` (read only) and of `store` (uploads), and the labels in `store`; safe to use from
+    several request threads. A `store` inside `studies` is refused (ValueError)."""
+
+    def __init__(self, studies: str, store: str):
+        if not os.path.isdir(studies):
+            raise FileNotFoundError(f"{studies}: studies folder not found")
+        self.studies, self.store = os.path.realpath(studies), os.path.realpath(store)
+        if os.path.commonpath([self.studies, self.store]) == self.studies:
+            raise ValueError(f"{store}: the datastore folder must not be inside the studies folder {studies} "
+                             "(the server never writes there)")
+        self.uploads = os.path.join(self.store, "images")
+        os.makedirs(self.uploads, exist_ok=True)
         self._lock = threading.Lock()
 
     def images(self) -> dict[str, str]:
-        """{image id: file name} (read from the folder on each call: files added beside the server count)."""
-        return _image_files(self.folder)
+        """{image id: file} (read on each call: files added beside the server count; uploads first)."""
+        found = {i: os.path.join(self.studies, n) for i, n in _image_files(self.studies).items()}
+        found.update({i: os.path.join(self.uploads, n) for i, n in _image_files(self.uploads).items()})
+        return dict(sorted(found.items()))
 
     def image_path(self, image_id: str) -> str:
         """The file of image `image_id`, else DatastoreError 404."""
-        name = self.images().get(checked_id(image_id))
-        if name is None:
+        path = self.images().get(checked_id(image_id))
+        if path is None:
             raise DatastoreError(404, f"unknown image '{image_id}'")
-        return os.path.join(self.folder, name)
+        return path
 
     def labels(self, image_id: str) -> dict[str, str]:
         """{tag: file name} of the labels stored for `image_id`."""
-        root = os.path.join(self.folder, LABELS_FOLDER)
+        root = os.path.join(self.store, LABELS_FOLDER)
         tags = sorted(t for t in os.listdir(root) if ID_PATTERN.match(t)) if os.path.isdir(root) else []
         found = {}
         for tag in tags:
@@ -96,7 +113,7 @@ class Datastore:
         name = self.labels(checked_id(image_id)).get(checked_id(tag, "tag"))
         if name is None:
             raise DatastoreError(404, f"no '{tag}' label for image '{image_id}'")
-        return os.path.join(self.folder, LABELS_FOLDER, tag, name)
+        return os.path.join(self.store, LABELS_FOLDER, tag, name)
 
     def add_image(self, image_id: str, source, file_name: str) -> str:
         """Stores the uploaded stream `source` as image `image_id` (replacing one of that id), after checking that
@@ -104,9 +121,9 @@ class Datastore:
         checked_id(image_id)
         suffix = image_suffix(file_name)
         with self._lock:
-            self._store(source, os.path.join(self.folder, image_id + suffix))
-            for name in self._other_files(self.folder, image_id, image_id + suffix):
-                os.remove(os.path.join(self.folder, name))
+            self._store(source, os.path.join(self.uploads, image_id + suffix))
+            for name in self._other_files(self.uploads, image_id, image_id + suffix):
+                os.remove(os.path.join(self.uploads, name))
         return image_id
 
     def save_label(self, image_id: str, tag: str, source, file_name: str, info: dict) -> str:
@@ -115,7 +132,7 @@ class Datastore:
         geometry = read_image(self.image_path(image_id))[1]
         checked_id(tag, "tag")
         suffix = image_suffix(file_name)
-        folder = os.path.join(self.folder, LABELS_FOLDER, tag)
+        folder = os.path.join(self.store, LABELS_FOLDER, tag)
         with self._lock:
             os.makedirs(folder, exist_ok=True)
             self._store(source, os.path.join(folder, image_id + suffix), geometry)
@@ -154,11 +171,11 @@ class Datastore:
         images = self.images()
         labels = {image_id: self.labels(image_id) for image_id in images}
         if output == "all":
-            objects = {image_id: {"image": {"ext": full_suffix(name), "info": {"name": name}},
+            objects = {image_id: {"image": {"ext": full_suffix(path), "info": {"name": os.path.basename(path)}},
                                   "labels": {tag: {"ext": full_suffix(file), "info": self._label_info(tag, image_id)}
                                              for tag, file in labels[image_id].items()}}
-                       for image_id, name in images.items()}
-            return {"name": os.path.basename(self.folder), "description": "medseg-tf studies folder",
+                       for image_id, path in images.items()}
+            return {"name": os.path.basename(self.studies), "description": "medseg-tf studies folder",
                     "images_dir": "", "labels_dir": LABELS_FOLDER, "objects": objects}
         tags: dict[str, int] = {}
         for found in labels.values():
@@ -168,7 +185,7 @@ class Datastore:
                 "label_tags": tags}
 
     def _label_info(self, tag: str, image_id: str) -> dict:
-        path = os.path.join(self.folder, LABELS_FOLDER, tag, f".{image_id}.info.json")
+        path = os.path.join(self.store, LABELS_FOLDER, tag, f".{image_id}.info.json")
         return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
 
     def next_sample(self, strategy: str) -> dict:
@@ -180,4 +197,4 @@ class Datastore:
         if not waiting:
             return {}
         image_id = waiting[0] if strategy == "first" else random.choice(waiting)
-        return {"id": image_id, "name": images[image_id], "path": os.path.join(self.folder, images[image_id])}
+        return {"id": image_id, "name": os.path.basename(images[image_id]), "path": images[image_id]}

@@ -65,8 +65,8 @@ def click_indices(params: dict, label_names: dict[str, int], size: tuple[int, ..
 
 class ServedModel:
     """One installed model set: its pipeline (members loaded once), its MONAI Label description, and for a
-    click-guided set the sessions of the last `CACHED_SESSIONS` images. Requests to one model run one at a time
-    (a lock); different models run side by side."""
+    click-guided set the sessions of the last `CACHED_SESSIONS` images. Requests run side by side (TensorFlow's
+    calls are thread-safe), except that the requests on one image's click session run one at a time."""
 
     def __init__(self, model_set: ModelSet, options: RunOptions):
         self.model_set = model_set
@@ -75,6 +75,7 @@ class ServedModel:
         self.interactive = "clicks" in self.manifest.get("side_inputs", [])
         self.label_names = {name: int(value) for value, name in self.manifest["labels"].items()}
         self._sessions: collections.OrderedDict = collections.OrderedDict()
+        self._image_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def info(self) -> dict:
@@ -88,14 +89,13 @@ class ServedModel:
         """Runs the set on the image file (or DICOM series folder) `image_path` with the request's `params`."""
         case = CaseInput(case_name(image_path), (image_path,))
         start = time.perf_counter()
-        with self._lock:
-            try:
-                if self.interactive:
-                    labels, geometry, figures = self._clicked(case, params)
-                else:
-                    labels, geometry, figures = self._automatic(case)
-            except ImageReadError as error:
-                raise DatastoreError(422, f"{os.path.basename(image_path)}: {error.problem}") from error
+        try:
+            if self.interactive:
+                labels, geometry, figures = self._clicked(case, params)
+            else:
+                labels, geometry, figures = self._automatic(case)
+        except ImageReadError as error:
+            raise DatastoreError(422, f"{os.path.basename(image_path)}: {error.problem}") from error
         figures = {**figures, "latencies": {"total": round(time.perf_counter() - start, 3)}}
         return Inference(labels, geometry, self.label_names, figures)
 
@@ -110,21 +110,26 @@ class ServedModel:
     def _clicked(self, case: CaseInput, params: dict) -> tuple[np.ndarray, ImageGeometry, dict]:
         path = case.channels[0]
         key = (os.path.realpath(path), os.stat(path).st_mtime_ns)
-        if params.get("reset_state"):
-            self._sessions.pop(key, None)
-        new = key not in self._sessions
-        if new:
-            self._sessions[key] = self.pipeline.session(self.pipeline.read(case))
-            while len(self._sessions) > CACHED_SESSIONS:
-                self._sessions.popitem(last=False)
-        self._sessions.move_to_end(key)
-        session = self._sessions[key]
-        foreground, background = click_indices(params, self.label_names, session.geometry.size)
-        index_to_world = session.geometry.index_to_physical
-        clicks = [(tuple(index_to_world(p)), True) for p in foreground] + \
-                 [(tuple(index_to_world(p)), False) for p in background]
-        windows = session.set_clicks(clicks) + (session.windows_run if new else 0)
-        labels = session.mask()
+        with self._lock:
+            image_lock = self._image_locks.setdefault(key, threading.Lock())
+        with image_lock:
+            with self._lock:
+                session = None if params.get("reset_state") else self._sessions.get(key)
+            new = session is None
+            if new:
+                session = self.pipeline.session(self.pipeline.read(case))
+            with self._lock:
+                self._sessions[key] = session
+                self._sessions.move_to_end(key)
+                while len(self._sessions) > CACHED_SESSIONS:
+                    evicted, _ = self._sessions.popitem(last=False)
+                    self._image_locks.pop(evicted, None)
+            foreground, background = click_indices(params, self.label_names, session.geometry.size)
+            index_to_world = session.geometry.index_to_physical
+            clicks = [(tuple(index_to_world(p)), True) for p in foreground] + \
+                     [(tuple(index_to_world(p)), False) for p in background]
+            windows = session.set_clicks(clicks) + (session.windows_run if new else 0)
+            labels = session.mask()
         return labels, session.geometry, {"session": "new" if new else "cached", "windows_run": windows,
-                                          "windows": len(session.boxes),
-                                          "clicks": len(clicks), "foreground_voxels": int(labels.sum())}
+                                          "windows": len(session.boxes), "clicks": len(clicks),
+                                          "foreground_voxels": int(labels.sum())}

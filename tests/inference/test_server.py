@@ -17,21 +17,22 @@ from monailabel.client import MONAILabelClient
 from monailabel.client.client import MONAILabelClientException
 from werkzeug.serving import make_server
 
+from benchmarks.server_load import run_load
 from inference.model_sets import find_model_sets
 from inference.pipeline import RunOptions
 from inference.server.app import create_app
-from inference.server.datastore import Datastore
+from inference.server.datastore import Datastore, DatastoreError
 from inference.server.models import ServedModel
 from inference.server.sessions import SessionStore
 from preprocessing.cases import autopet_cases
-from tests.conftest import REPO
+from tests.conftest import REPO, run_module
 
 TOKEN = "s3cret-token"
 
 
-def start(models, studies, token=""):
-    http = make_server("127.0.0.1", 0, create_app(models, Datastore(studies), SessionStore(600), token),
-                       threaded=True)
+def start(models, studies, store, token="", max_upload_mb=64):
+    http = make_server("127.0.0.1", 0, create_app(models, Datastore(studies, store), SessionStore(600), token,
+                                                  max_upload_mb), threaded=True)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     return http, f"http://127.0.0.1:{http.server_port}"
 
@@ -46,13 +47,15 @@ def served(autopet_folder, interactive_model_set, montgomery_folder, tmp_path_fa
     shutil.copy(os.path.join(montgomery_folder, "CXR_png", film), studies)
     sets = {**find_model_sets(os.path.join(REPO, "saved_models")), **find_model_sets(interactive_model_set)}
     models = {name: ServedModel(sets[name], RunOptions()) for name in ("autopet_interactive", "cxr_lungs")}
-    http, url = start(models, str(studies))
-    yield url, str(studies), models, [os.path.basename(p)[:-7] for p in pets], film[:-4]
+    store = tmp_path_factory.mktemp("store")
+    http, url = start(models, str(studies), str(store))
+    yield url, str(studies), models, [os.path.basename(p)[:-7] for p in pets], film[:-4], str(store)
     http.shutdown()
 
 
 def test_the_slicer_workflow_with_monai_labels_client(served, tmp_path):
-    url, studies, _, pets, film = served
+    url, studies, _, pets, film, store = served
+    before = sorted(os.listdir(studies))
     client = MONAILabelClient(url, tmpdir=str(tmp_path), client_id="slicer-test")
     assert client.auth_enabled() is False
     info = client.info()
@@ -118,6 +121,9 @@ def test_the_slicer_workflow_with_monai_labels_client(served, tmp_path):
         client.get_session(session["session_id"])
     with urllib.request.urlopen(f"{url}/datastore/image?image={pets[1]}") as response:
         assert response.read() == open(os.path.join(studies, pets[1] + ".nii.gz"), "rb").read()
+    assert sorted(os.listdir(studies)) == before, "the studies folder is only read"
+    restarted = Datastore(studies, store).listing("all")["objects"]
+    assert "final" in restarted["local_pet"]["labels"], "a restarted server lists what was uploaded and labelled"
 
 
 def request(url, method="GET", data=None, headers=None):
@@ -135,7 +141,8 @@ def form(fields: dict, files: dict) -> tuple[bytes, dict]:
              for k, v in fields.items()]
     parts += [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\n\r\n".encode()
               + data + b"\r\n" for k, (name, data) in files.items()]
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    end = f"--{boundary}--\r\n".encode()
+    return b"".join(parts) + end, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 @pytest.mark.parametrize("method, path, fields, files, status, detail", [
@@ -156,29 +163,31 @@ def form(fields: dict, files: dict) -> tuple[bytes, dict]:
     ("PUT", "/datastore/label?image={pet}&tag=final", {}, {"label": ("l.nii.gz", b"junk")}, 422, "nii.gz"),
     ("POST", "/activelearning/smartest", {}, {}, 404, "unknown strategy"),
     ("GET", "/session/0123", {}, {}, 404, "not found"),
+    ("PUT", "/datastore/?image=huge", {}, {"file": ("huge.nii.gz", b"0" * (65 << 20))}, 413, "too large"),
 ])
 def test_bad_requests_are_4xx_with_one_message_and_write_nothing(served, method, path, fields, files, status,
                                                                  detail):
-    url, studies, _, pets, _ = served
-    before = sorted(os.listdir(studies))
+    url, studies, _, pets, _, store = served
+    before = sorted(os.listdir(studies)), sorted(os.listdir(os.path.join(store, "images")))
     body, headers = form(fields, files) if fields or files else (None, {})
     code, reply = request(url + path.format(pet=pets[0]), method, body, headers)
     assert code == status and detail in json.loads(reply)["detail"]
-    assert sorted(os.listdir(studies)) == before and not os.path.exists(os.path.join(studies, "..", "evil.nii.gz"))
+    assert (sorted(os.listdir(studies)), sorted(os.listdir(os.path.join(store, "images")))) == before
+    assert not os.path.exists(os.path.join(store, "evil.nii.gz"))
 
 
 def test_a_label_off_the_image_grid_is_refused(served, tmp_path):
-    url, studies, _, pets, _ = served
+    url, _, _, pets, _, store = served
     client = MONAILabelClient(url, tmpdir=str(tmp_path))
     wrong = tmp_path / "wrong.nii.gz"
     sitk.WriteImage(sitk.Image([5, 6, 7], sitk.sitkUInt8), str(wrong))
     with pytest.raises(MONAILabelClientException, match="is not on the image"):
         client.save_label(pets[1], str(wrong), tag="final")
-    assert not os.path.exists(os.path.join(studies, "labels", "final", pets[1] + ".nii.gz"))
+    assert not os.path.exists(os.path.join(store, "labels", "final", pets[1] + ".nii.gz"))
 
 
 def test_concurrent_requests_to_two_models_all_succeed(served, tmp_path):
-    url, _, _, pets, film = served
+    url, _, _, pets, film, _ = served
     results, errors = [], []
 
     def call(model, image, params):
@@ -198,8 +207,8 @@ def test_concurrent_requests_to_two_models_all_succeed(served, tmp_path):
 
 
 def test_an_access_token_guards_every_route_but_login(served, tmp_path):
-    _, studies, models, _, _ = served
-    http, url = start(models, studies, TOKEN)
+    _, studies, models, _, _, store = served
+    http, url = start(models, studies, store, TOKEN)
     try:
         client = MONAILabelClient(url, tmpdir=str(tmp_path))
         assert client.auth_enabled() is True
@@ -212,3 +221,34 @@ def test_an_access_token_guards_every_route_but_login(served, tmp_path):
         assert request(f"{url}/datastore/?output=stats")[0] == 401
     finally:
         http.shutdown()
+
+
+def test_the_datastore_folder_is_never_inside_the_studies_folder(tmp_path):
+    with pytest.raises(ValueError, match="must not be inside the studies folder"):
+        Datastore(str(tmp_path), str(tmp_path / "store"))
+    with pytest.raises(DatastoreError, match="is not usable"):
+        Datastore(str(tmp_path), str(tmp_path.parent / "store_of_test")).image_path("../x")
+
+
+def test_a_vector_volume_is_refused_by_the_server_and_the_entrypoint(served, tmp_path):
+    """A 30-component 30 x 20 x 3 NIfTI used to be segmented as if it were a CT."""
+    url, _, _, _, _, _ = served
+    vector = tmp_path / "vector.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((3, 20, 30, 30), np.float32), isVector=True), str(vector))
+    body, headers = form({"params": "{}"}, {"file": ("vector.nii.gz", vector.read_bytes())})
+    code, reply = request(f"{url}/infer/autopet_interactive?image=x", "POST", body, headers)
+    assert code == 422 and "30 components per voxel" in json.loads(reply)["detail"]
+    out = tmp_path / "out"
+    result = run_module("inference", "--input_path", str(vector), "--output_path", str(out), "--model", "flare21",
+                        "--saved_models_folder", os.path.join(REPO, "saved_models"))
+    assert result.returncode == 1 and "30 components per voxel" in result.stderr
+    assert not os.path.exists(out / "vector.nii.gz")
+
+
+def test_a_bounded_load_of_four_clients_is_answered_in_full(served, tmp_path):
+    """4 clients x 5 requests at once (info, datastore, clicks on two images, uploads): every reply checked."""
+    url, studies, _, pets, _, _ = served
+    latencies, errors = run_load(url, pets, os.path.join(studies, pets[0] + ".nii.gz"), "autopet_interactive",
+                                 4, 5, str(tmp_path))
+    assert not errors and sum(len(v) for v in latencies.values()) == 20
+    assert set(latencies) == {"info", "datastore", "infer", "upload"}
