@@ -172,10 +172,6 @@ class Session:
         """Blended lesion-minus-background logit [z, y, x] on the network grid (> 0: lesion)."""
         return (self.weighted_sum / self.weight_total)[tuple(slice(0, n) for n in self.shape)]
 
-    def probabilities(self) -> np.ndarray:
-        """Lesion probability [z, y, x] on the network grid: the softmax of the blended logits."""
-        return 1.0 / (1.0 + np.exp(-self.margin()))
-
     def mask(self) -> np.ndarray:
         """The lesion mask (uint8, 0 / 1) on the input's grid."""
         labels = (self.margin() > 0).astype(np.uint8)

@@ -206,7 +206,8 @@ def check_image_file(path: str) -> None:
 def read_sitk(path: str, components: bool = False) -> sitk.Image:
     """Reads `path` (file or DICOM series folder) as a scalar SimpleITK image (with `components`: as stored).
 
-    2D colour images (RGB, RGBA) are converted to grayscale; any other image with several components per voxel
+    2D colour images (RGB, RGBA; also a single-slice 3D one, as SimpleITK reads a colour DICOM file) are converted
+    to grayscale (the mean of R, G and B); any other image with several components per voxel
     (a vector NIfTI / NRRD, a colour volume) is refused unless `components`. Raises `ImageReadError` for a missing,
     empty, corrupt or unsupported input.
     """
@@ -242,10 +243,12 @@ def _read_checked(path: str, suffix: str, shown: str, components: bool = False) 
             from read_error
     count = image.GetNumberOfComponentsPerPixel()
     if count > 1 and not components:
-        if image.GetDimension() != 2 or count not in (3, 4):
+        planar = image.GetDimension() == 2 or (image.GetDimension() == 3 and image.GetSize()[2] == 1)
+        if not planar or count not in (3, 4):
             raise ImageReadError(shown, f"has {count} components per voxel (an RGB or vector image); one value per "
                                         "voxel expected")
-        gray = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image).mean(axis=-1).astype(np.float32))
+        colour = sitk.GetArrayViewFromImage(image)[..., :3]  # RGBA: the colour without its alpha
+        gray = sitk.GetImageFromArray(colour.mean(axis=-1).astype(np.float32))
         gray.CopyInformation(image)
         image = gray
     return image

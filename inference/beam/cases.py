@@ -61,4 +61,24 @@ def cohort_cases(input_pattern: str) -> list[CohortCase]:
     cases = [CohortCase(case, tuple((p,) for p in case.channels)) for case in group_cases(sorted(files))]
     cases += [CohortCase(CaseInput(posixpath.basename(folder), (folder,)), (tuple(members),))
               for folder, members in series.items() if len(members) > 1]
-    return sorted(cases, key=lambda c: c.case.name)
+    return sorted(_distinct_names(cases), key=lambda c: c.case.name)
+
+
+def _distinct_names(cases: list[CohortCase]) -> list[CohortCase]:
+    """The cases, each case whose output name another one also has (two series folders 'CT' in different
+    patients' folders, a folder 'x' beside 'x.nii.gz') given a problem naming the others, so that no output
+    overwrites another's (as `group_cases` does within a folder)."""
+    by_name: dict[str, list[CohortCase]] = {}
+    for element in cases:
+        by_name.setdefault(element.case.name, []).append(element)
+    result = []
+    for name, group in by_name.items():
+        for element in group:
+            if len(group) > 1 and not element.case.problem:
+                source = element.case.channels[0]
+                others = ", ".join(e.case.channels[0] for e in group if e is not element)
+                problem = (f"{source}: gives the output name '{name}' as {others} does; segment them into "
+                           "different output paths")
+                element = CohortCase(dataclasses.replace(element.case, problem=problem), element.channel_files)
+            result.append(element)
+    return result

@@ -32,7 +32,7 @@ def pending_cases(cases: list[CohortCase], output_path: str, suffixes: set[str],
     """(cases to run, `skipped` rows of the cases whose label map is already in `output_path`), decided once
     before the pipeline runs (so that a retried bundle recomputes rather than skips)."""
     existing = set()
-    if not overwrite and FileSystems.exists(output_path):
+    if not overwrite:  # a match, not exists(): an object-store prefix is no object of its own
         existing = {_base_name(m.path) for m in
                     FileSystems.match([FileSystems.join(output_path, "*")])[0].metadata_list}
     run, skipped = [], []

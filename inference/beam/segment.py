@@ -5,10 +5,11 @@ a folder named after it, the clicks file beside them); the model set is chosen a
 set's pipeline runs `load -> compute -> save` into a local folder; each output is copied to OUT under a temporary
 name and renamed into place, the label map last (its presence marks the case done, as for the entrypoint).
 
-A case that fails in its own stages (an unreadable image, no set for it, ...) yields a `failed` summary row and a
-dead-letter row with the entrypoint's one-line reason. Anything else (copying to or from the file system, a worker
-dying) propagates, so that the runner retries the bundle; a retried case computes again and its renames replace
-what an earlier attempt may have published, so no case ends with a partial or a second output.
+A case that fails in its own stages (an unreadable image, no set for it, an input gone or unreadable for its
+permissions, ...) yields a `failed` summary row and a dead-letter row with the entrypoint's one-line reason. Anything
+else (other file-system errors, a worker dying) propagates, so that the runner retries the bundle; a retried case
+computes again and its renames replace what an earlier attempt may have published, so no case ends with a partial or
+a second output.
 """
 from __future__ import annotations
 
@@ -68,12 +69,17 @@ class SegmentCase(beam.DoFn):
         start = time.perf_counter()
         case = element.case
         with tempfile.TemporaryDirectory(prefix="medseg-beam-") as work:
-            local = self._localize(element, os.path.join(work, "in"))
+            local = case
             outputs = os.path.join(work, "out")
             os.makedirs(outputs)
             try:
                 if case.problem:
                     raise ValueError(case.problem)
+                try:
+                    local = self._localize(element, os.path.join(work, "in"))
+                except (FileNotFoundError, PermissionError) as error:
+                    raise ValueError(f"{case.channels[0]}: cannot be copied from its file system: "
+                                     f"{error.strerror or error}") from error
                 chosen = assign_model_set(local, self.sets, self.request)
                 if not isinstance(chosen, ModelSet):
                     raise ValueError(chosen)

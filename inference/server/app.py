@@ -73,6 +73,8 @@ def create_app(models: dict[str, ServedModel], datastore: Datastore, sessions: S
 
     @app.before_request
     def authorize():
+        if request.path == "/auth/token" and (request.content_length or 0) > 64 * 1024:
+            return jsonify(detail="request too large for a login"), 413
         if not token or request.path in OPEN_ROUTES:
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -171,9 +173,10 @@ def create_app(models: dict[str, ServedModel], datastore: Datastore, sessions: S
         extension, dtype = result_format(params)
         session_id = request.args.get("session_id")
         with tempfile.TemporaryDirectory(prefix="medseg-upload-") as folder:
+            uploaded = not session_id and "file" in request.files
             if session_id:
                 image_path, image_id = sessions.get(session_id).image, request.args.get("image") or session_id
-            elif "file" in request.files:
+            elif uploaded:
                 upload = request.files["file"]
                 image_path = os.path.join(folder, "image" + image_suffix(upload.filename))
                 with open(image_path, "wb") as handle:
@@ -182,7 +185,7 @@ def create_app(models: dict[str, ServedModel], datastore: Datastore, sessions: S
             else:
                 image_id = request.args.get("image", "")
                 image_path = datastore.image_path(image_id)
-            result = models[model].infer(image_path, params)
+            result = models[model].infer(image_path, params, keep_session=not uploaded)
         reply = {"label_names": result.label_names, **result.figures}
         if output == "json":
             return jsonify(reply)

@@ -47,6 +47,18 @@ def checked_id(value: str, what: str = "image id") -> str:
     return value
 
 
+def safe_id(value: str) -> str:
+    """An image id as this datastore stores it: `value` itself when usable (`ID_PATTERN`), else `value` with every
+    other character replaced by '_' and a short hash of the original appended, so that a name such as Slicer's
+    '3: CT Chest' always maps to the same usable id; DatastoreError 422 for an empty or non-text value."""
+    if not isinstance(value, str) or not value:
+        raise DatastoreError(422, "an image id is required")
+    if ID_PATTERN.match(value) and value not in (".", ".."):
+        return value
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", value).lstrip("._")[:100] or "image"
+    return f"{stem}-{hashlib.sha1(value.encode()).hexdigest()[:8]}"
+
+
 def image_suffix(file_name: str) -> str:
     """The image suffix of an uploaded file's name ('.nii.gz', '.nrrd', ...), else DatastoreError 415."""
     suffix = full_suffix(os.path.basename(file_name or "")).lower()
@@ -77,9 +89,9 @@ class Datastore:
         if not os.path.isdir(studies):
             raise FileNotFoundError(f"{studies}: studies folder not found")
         self.studies, self.store = os.path.realpath(studies), os.path.realpath(store)
-        if os.path.commonpath([self.studies, self.store]) == self.studies:
-            raise ValueError(f"{store}: the datastore folder must not be inside the studies folder {studies} "
-                             "(the server never writes there)")
+        if os.path.commonpath([self.studies, self.store]) in (self.studies, self.store):
+            raise ValueError(f"{store}: the datastore folder must not be inside the studies folder {studies} nor "
+                             "hold it (the server never writes into the studies folder)")
         self.uploads = os.path.join(self.store, "images")
         os.makedirs(self.uploads, exist_ok=True)
         self._lock = threading.Lock()
@@ -92,7 +104,7 @@ class Datastore:
 
     def image_path(self, image_id: str) -> str:
         """The file of image `image_id`, else DatastoreError 404."""
-        path = self.images().get(checked_id(image_id))
+        path = self.images().get(safe_id(image_id))
         if path is None:
             raise DatastoreError(404, f"unknown image '{image_id}'")
         return path
@@ -110,7 +122,7 @@ class Datastore:
 
     def label_path(self, image_id: str, tag: str) -> str:
         """The file of the `tag` label of `image_id`, else DatastoreError 404."""
-        name = self.labels(checked_id(image_id)).get(checked_id(tag, "tag"))
+        name = self.labels(safe_id(image_id)).get(checked_id(tag, "tag"))
         if name is None:
             raise DatastoreError(404, f"no '{tag}' label for image '{image_id}'")
         return os.path.join(self.store, LABELS_FOLDER, tag, name)
@@ -118,7 +130,7 @@ class Datastore:
     def add_image(self, image_id: str, source, file_name: str) -> str:
         """Stores the uploaded stream `source` as image `image_id` (replacing one of that id), after checking that
         it reads as an image; returns the id."""
-        checked_id(image_id)
+        image_id = safe_id(image_id)
         suffix = image_suffix(file_name)
         with self._lock:
             self._store(source, os.path.join(self.uploads, image_id + suffix))
@@ -129,7 +141,12 @@ class Datastore:
     def save_label(self, image_id: str, tag: str, source, file_name: str, info: dict) -> str:
         """Stores the uploaded label `source` as the `tag` label of `image_id`, after checking that it reads and
         lies on the image's grid; writes `info` (the request's params) beside it; returns the label id."""
-        geometry = read_image(self.image_path(image_id))[1]
+        path = self.image_path(image_id)
+        try:
+            geometry = read_image(path)[1]
+        except ImageReadError as error:
+            raise DatastoreError(422, f"{os.path.basename(path)}: {error.problem}") from error
+        image_id = safe_id(image_id)
         checked_id(tag, "tag")
         suffix = image_suffix(file_name)
         folder = os.path.join(self.store, LABELS_FOLDER, tag)

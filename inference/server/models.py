@@ -85,17 +85,25 @@ class ServedModel:
                 "config": {"trained_on": self.manifest["trained_on"], "modality": self.manifest["modality"],
                            "input_channels": self.manifest["input_channels"]}}
 
-    def infer(self, image_path: str, params: dict) -> Inference:
-        """Runs the set on the image file (or DICOM series folder) `image_path` with the request's `params`."""
+    def infer(self, image_path: str, params: dict, keep_session: bool = True) -> Inference:
+        """Runs the set on the image file (or DICOM series folder) `image_path` with the request's `params`; a
+        click session is cached for the image unless `keep_session` is False (a one-off uploaded file)."""
         case = CaseInput(case_name(image_path), (image_path,))
         start = time.perf_counter()
         try:
-            if self.interactive:
+            if self.interactive and keep_session:
                 labels, geometry, figures = self._clicked(case, params)
+            elif self.interactive:
+                labels, geometry, figures = self._clicks_on(self.pipeline.session(self.pipeline.read(case)), params,
+                                                            True)
             else:
                 labels, geometry, figures = self._automatic(case)
         except ImageReadError as error:
             raise DatastoreError(422, f"{os.path.basename(image_path)}: {error.problem}") from error
+        except FileNotFoundError as error:
+            raise DatastoreError(404, f"{os.path.basename(image_path)}: no longer there") from error
+        except ValueError as error:
+            raise DatastoreError(422, f"{os.path.basename(image_path)}: {str(error).splitlines()[0]}") from error
         figures = {**figures, "latencies": {"total": round(time.perf_counter() - start, 3)}}
         return Inference(labels, geometry, self.label_names, figures)
 
@@ -107,12 +115,23 @@ class ServedModel:
             figures["findings"] = list(result.findings)
         return result.labels, result.geometry, {**figures, **({"note": computed.note} if computed.note else {})}
 
+    def _image_lock(self, key: tuple) -> threading.Lock:
+        """The lock of `key`, acquired; a lock that eviction unregistered while this request waited is let go and
+        the registered one taken instead, so that one image's session is never changed by two requests at once."""
+        while True:
+            with self._lock:
+                lock = self._image_locks.setdefault(key, threading.Lock())
+            lock.acquire()
+            with self._lock:
+                if self._image_locks.get(key) is lock:
+                    return lock
+            lock.release()
+
     def _clicked(self, case: CaseInput, params: dict) -> tuple[np.ndarray, ImageGeometry, dict]:
         path = case.channels[0]
         key = (os.path.realpath(path), os.stat(path).st_mtime_ns)
-        with self._lock:
-            image_lock = self._image_locks.setdefault(key, threading.Lock())
-        with image_lock:
+        lock = self._image_lock(key)
+        try:
             with self._lock:
                 session = None if params.get("reset_state") else self._sessions.get(key)
             new = session is None
@@ -124,12 +143,21 @@ class ServedModel:
                 while len(self._sessions) > CACHED_SESSIONS:
                     evicted, _ = self._sessions.popitem(last=False)
                     self._image_locks.pop(evicted, None)
-            foreground, background = click_indices(params, self.label_names, session.geometry.size)
-            index_to_world = session.geometry.index_to_physical
-            clicks = [(tuple(index_to_world(p)), True) for p in foreground] + \
-                     [(tuple(index_to_world(p)), False) for p in background]
-            windows = session.set_clicks(clicks) + (session.windows_run if new else 0)
-            labels = session.mask()
+            return self._clicks_on(session, params, new)
+        finally:
+            lock.release()
+            with self._lock:
+                if key not in self._sessions and self._image_locks.get(key) is lock:
+                    del self._image_locks[key]
+
+    def _clicks_on(self, session, params: dict, new: bool) -> tuple[np.ndarray, ImageGeometry, dict]:
+        """Sets the request's clicks on `session` (`new`: its first pass counts in the windows run)."""
+        foreground, background = click_indices(params, self.label_names, session.geometry.size)
+        index_to_world = session.geometry.index_to_physical
+        clicks = [(tuple(index_to_world(p)), True) for p in foreground] + \
+                 [(tuple(index_to_world(p)), False) for p in background]
+        windows = session.set_clicks(clicks) + (session.windows_run if new else 0)
+        labels = session.mask()
         return labels, session.geometry, {"session": "new" if new else "cached", "windows_run": windows,
                                           "windows": len(session.boxes), "clicks": len(clicks),
                                           "foreground_voxels": int(labels.sum())}

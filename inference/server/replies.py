@@ -23,9 +23,9 @@ def result_format(params: dict) -> tuple[str, type]:
     others."""
     extension = params.get("result_extension") or RESULT_EXTENSIONS[0]
     dtype = params.get("result_dtype") or "uint8"
-    if extension not in RESULT_EXTENSIONS:
+    if not isinstance(extension, str) or extension not in RESULT_EXTENSIONS:
         raise DatastoreError(422, f"result_extension must be one of {', '.join(RESULT_EXTENSIONS)} (got {extension!r})")
-    if dtype not in RESULT_DTYPES:
+    if not isinstance(dtype, str) or dtype not in RESULT_DTYPES:
         raise DatastoreError(422, f"result_dtype must be one of {', '.join(RESULT_DTYPES)} (got {dtype!r})")
     return extension, RESULT_DTYPES[dtype]
 

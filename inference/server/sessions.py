@@ -38,13 +38,17 @@ class UploadSession:
 
 
 def _upload_name(file_name: str, index: int) -> str:
-    """A safe base name for the `index`th uploaded file (DICOM slices may come without a suffix)."""
+    """A safe base name for the `index`th uploaded file: its own when usable, else `upload_<index>` with its image
+    suffix, or `.dcm` (DICOM slices may come without a suffix)."""
     base = os.path.basename((file_name or "").replace("\\", "/"))
     try:
         suffix = image_suffix(base)
-        return checked_id(base[: -len(suffix)], "file name") + suffix
     except DatastoreError:
         return f"slice_{index:05d}.dcm"
+    try:
+        return checked_id(base[: -len(suffix)], "file name") + suffix
+    except DatastoreError:
+        return f"upload_{index:05d}{suffix}"
 
 
 class SessionStore:
@@ -60,13 +64,17 @@ class SessionStore:
         if not uploads:
             raise DatastoreError(422, "no files: send the volume (or a DICOM series) as multipart field 'files'")
         folder = tempfile.mkdtemp(prefix="medseg-session-")
-        names = []
-        for index, upload in enumerate(uploads):
-            name = _upload_name(upload.filename, index)
-            name = name if name not in names else f"{index:05d}_{name}"
-            with open(os.path.join(folder, name), "wb") as handle:
-                shutil.copyfileobj(upload.stream, handle)
-            names.append(name)
+        names: list[str] = []
+        try:
+            for index, upload in enumerate(uploads):
+                name = _upload_name(upload.filename, index)
+                name = name if name not in names else f"{index:05d}_{name}"
+                with open(os.path.join(folder, name), "wb") as handle:
+                    shutil.copyfileobj(upload.stream, handle)
+                names.append(name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         now = time.time()
         expiry = self.expiry_s if not expiry_s or expiry_s <= 0 else min(int(expiry_s), self.expiry_s)
         session = UploadSession(uuid.uuid4().hex, folder, os.path.join(folder, names[0]) if len(names) == 1

@@ -105,11 +105,18 @@ def test_cases_are_grouped_as_the_entrypoint_groups_them(tmp_path):
     series.mkdir()
     for index in range(3):
         (series / f"IM{index:04d}").write_bytes(b"x")
+    for patient in ("p1", "p2"):  # two series folders of one name: neither output may overwrite the other
+        (tmp_path / patient / "CT").mkdir(parents=True)
+        for index in range(2):
+            (tmp_path / patient / "CT" / f"IM{index}.dcm").write_bytes(b"x")
     (tmp_path / "lone").mkdir()
     (tmp_path / "lone" / "radiograph.dcm").write_bytes(b"x")
-    found = {c.case.name: (len(c.case.channels), [len(f) for f in c.channel_files])
-             for c in cohort_cases(f"{tmp_path}/**")}
-    assert found == {"a": (2, [1, 1]), "b": (1, [1]), "film": (1, [1]), "SERIES_1": (1, [3]), "radiograph": (1, [1])}
+    cases = cohort_cases(f"{tmp_path}/**")
+    found = {c.case.name: (len(c.case.channels), [len(f) for f in c.channel_files]) for c in cases}
+    assert found == {"a": (2, [1, 1]), "b": (1, [1]), "film": (1, [1]), "SERIES_1": (1, [3]), "radiograph": (1, [1]),
+                     "CT": (1, [2])}
+    problems = [c.case.problem for c in cases if c.case.name == "CT"]
+    assert len(problems) == 2 and all("gives the output name 'CT'" in p for p in problems)
     listed = {c.case.name: [len(f) for f in c.channel_files] for c in cohort_cases(str(tmp_path))}
     assert listed["SERIES_1"] == [3] and listed["a"] == [1, 1]
     assert dataclasses.asdict(cohort_cases(f"{tmp_path}/b.nii.gz")[0].case)["channels"] == (f"{tmp_path}/b.nii.gz",)

@@ -71,6 +71,9 @@ def test_the_slicer_workflow_with_monai_labels_client(served, tmp_path):
     # A volume opened locally: uploaded to the datastore, and sent as a session.
     source = os.path.join(studies, pets[0] + ".nii.gz")
     assert client.upload_image(source, "local_pet")["image"] == "local_pet"
+    slicer_name = client.upload_image(source, "3: CT Chest")["image"]  # a DICOM-loaded volume's node name
+    assert slicer_name.startswith("3__CT_Chest-")
+    assert client.infer("autopet_interactive", "3: CT Chest", {"lesion": [[20, 20, 30]]})[1]["clicks"] == 1
     session = client.create_session(source)
     assert client.get_session(session["session_id"])["image"].endswith(".nii.gz")
 
@@ -148,7 +151,7 @@ def form(fields: dict, files: dict) -> tuple[bytes, dict]:
 @pytest.mark.parametrize("method, path, fields, files, status, detail", [
     ("POST", "/infer/other?image={pet}", {}, {}, 404, "unknown model 'other'"),
     ("POST", "/infer/autopet_interactive?image=nope", {}, {}, 404, "unknown image 'nope'"),
-    ("POST", "/infer/autopet_interactive?image=../../etc/passwd", {}, {}, 422, "is not usable"),
+    ("POST", "/infer/autopet_interactive?image=../../etc/passwd", {}, {}, 404, "unknown image"),
     ("POST", "/infer/autopet_interactive?image={pet}", {"params": "{not json"}, {}, 400, "params is not JSON"),
     ("POST", "/infer/autopet_interactive?image={pet}", {"params": '{"lesion": [[1, 2]]}'}, {}, 422,
      "'lesion' must be a list of [i, j, k]"),
@@ -157,7 +160,7 @@ def form(fields: dict, files: dict) -> tuple[bytes, dict]:
     ("POST", "/infer/autopet_interactive?image={pet}", {"params": '{"result_extension": ".exe"}'}, {}, 422,
      "result_extension must be one of"),
     ("POST", "/infer/autopet_interactive?image={pet}&output=xml", {}, {}, 422, "output must be one of"),
-    ("PUT", "/datastore/?image=../evil", {}, {"file": ("x.nii.gz", b"x")}, 422, "is not usable"),
+    ("PUT", "/datastore/?image=../evil", {}, {"file": ("x.nii.gz", b"x")}, 422, "evil-"),
     ("PUT", "/datastore/?image=bad", {}, {"file": ("x.nii.gz", b"not an image")}, 422, "bad.nii.gz"),
     ("PUT", "/datastore/?image=bad", {}, {"file": ("x.sh", b"#!")}, 415, "not an image this server reads"),
     ("PUT", "/datastore/label?image={pet}&tag=final", {}, {"label": ("l.nii.gz", b"junk")}, 422, "nii.gz"),
@@ -226,7 +229,10 @@ def test_an_access_token_guards_every_route_but_login(served, tmp_path):
 def test_the_datastore_folder_is_never_inside_the_studies_folder(tmp_path):
     with pytest.raises(ValueError, match="must not be inside the studies folder"):
         Datastore(str(tmp_path), str(tmp_path / "store"))
-    with pytest.raises(DatastoreError, match="is not usable"):
+    (tmp_path / "studies").mkdir()
+    with pytest.raises(ValueError, match="nor hold it"):
+        Datastore(str(tmp_path / "studies"), str(tmp_path))
+    with pytest.raises(DatastoreError, match="unknown image"):
         Datastore(str(tmp_path), str(tmp_path.parent / "store_of_test")).image_path("../x")
 
 
