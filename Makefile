@@ -9,11 +9,11 @@ DEMO_DIR ?= demo_output
 
 install: $(STAMP)
 
+# MONAI Label's client (the one 3D Slicer's module embeds) drives the server tests; --no-deps: it needs only requests.
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	# MONAI Label's client (the one 3D Slicer's module embeds) drives the server tests; --no-deps: it needs only requests
 	$(PY) -m pip install --quiet --no-deps monailabel==0.8.5
 	touch $(STAMP)
 
