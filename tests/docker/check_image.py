@@ -1,7 +1,9 @@
 """`make docker-test`: builds the batch-inference image and runs it, as a non-root user, on a phantom of every
 shipped model set; checks from the host that each output is there, on its input's grid (nibabel / OpenCV, or
 the DICOM tags with pydicom),
-owned by that user and readable by others (mode 0644 under the container's umask 022).
+owned by that user and readable by others (mode 0644 under the container's umask 022). Then runs the image as the
+3D Slicer server (`--entrypoint medseg-server`, an access token, the studies mounted read-only) and drives it from the
+host with MONAI Label's client: login, info, one automatic segmentation read back on its input's grid.
 
 The container runs with `--user UID:GID` (the caller's; a user without a passwd entry or HOME when the caller
 is root), `--read-only --tmpfs /tmp` (nothing is written outside the mounted folders but
@@ -123,6 +125,60 @@ def _check_set(name: str, pipeline: str, work: str, user: tuple[int, int]) -> li
     return problems
 
 
+def _check_server(work: str, user: tuple[int, int]) -> list[str]:
+    """Runs the image as the Slicer server on a chest film and drives it with MONAI Label's client from the host;
+    returns the problems found."""
+    import socket
+    import urllib.request
+
+    import cv2
+    from monailabel.client import MONAILabelClient
+
+    data = os.path.join(work, "server")
+    subprocess.run([sys.executable, "-m", "preprocessing.synthetic", *PHANTOMS["cfcm"][0], "--output_folder", data,
+                    "--seed", "2026"], check=True, cwd=REPO, capture_output=True)
+    studies = os.path.join(data, PHANTOMS["cfcm"][1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "docker-test-token"
+    container = subprocess.run(
+        ["docker", "run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--user", f"{user[0]}:{user[1]}",
+         "-p", f"127.0.0.1:{port}:8000", "-v", f"{studies}:/data:ro", "--entrypoint", "medseg-server", FLAGS.image,
+         "--studies", "/data", "--host", "0.0.0.0", "--api_token", token, "--datastore", "/tmp/store",
+         "--models", "cxr_lungs", "--saved_models_folder", "/opt/medseg/saved_models"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(180):
+            try:
+                urllib.request.urlopen(f"{url}/auth/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(1)
+        client = MONAILabelClient(url, tmpdir=work)
+        if not client.auth_enabled():
+            return ["the server in the image does not ask for its token"]
+        client.update_auth(client.auth_token("docker", token))
+        models = client.info()["models"]
+        film = sorted(os.listdir(studies))[0]
+        result, params = client.infer("cxr_lungs", film[: -len(".png")], {"result_extension": ".nii.gz"})
+        import SimpleITK as sitk
+
+        shape = sitk.GetArrayFromImage(sitk.ReadImage(result)).shape
+        reference = cv2.imread(os.path.join(studies, film), cv2.IMREAD_UNCHANGED).shape[:2]
+        problems = [] if shape == reference else [f"server result {shape} != film {reference}"]
+        problems += [] if models.get("cxr_lungs", {}).get("type") == "segmentation" else [f"info: {models}"]
+        problems += [] if params.get("label_names", {}).get("left_lung") == 2 else [f"params: {params}"]
+        print(f"server: /info/, login and /infer/cxr_lungs {'ok' if not problems else 'FAILED'}", flush=True)
+        return problems
+    except Exception as error:  # noqa: BLE001 - reported with the container's log
+        logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True).stderr[-1500:]
+        return [f"{error!r}; container log: {logs}"]
+    finally:
+        subprocess.run(["docker", "stop", container], capture_output=True)
+
+
 def main(argv: list[str]) -> int:
     del argv
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
@@ -141,6 +197,7 @@ def main(argv: list[str]) -> int:
     work = tempfile.mkdtemp(prefix="medseg-docker-test-")
     try:
         failures = {name: _check_set(name, s.manifest["pipeline"], work, user) for name, s in sorted(sets.items())}
+        failures["medseg-server"] = _check_server(work, user)
     finally:
         if FLAGS.keep:
             print(f"kept {work}")
@@ -149,7 +206,10 @@ def main(argv: list[str]) -> int:
     failures = {name: problems for name, problems in failures.items() if problems}
     for name, problems in failures.items():
         print(f"FAILED {name}: " + "; ".join(problems), file=sys.stderr)
-    print(f"{len(sets) - len(failures)} of {len(sets)} model sets ran in the image as user {user[0]}:{user[1]}")
+    failed_sets = len([name for name in failures if name in sets])
+    server = "the server" if "medseg-server" not in failures else "not the server"
+    print(f"{len(sets) - failed_sets} of {len(sets)} model sets and {server} ran in the image as user "
+          f"{user[0]}:{user[1]}")
     return 1 if failures else 0
 
 
