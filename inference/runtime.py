@@ -74,12 +74,19 @@ def assign_model_set(case: CaseInput, sets: dict[str, ModelSet], request: RunReq
         return f"{case.channels[0]}: {error}"
 
 
-def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], ModelSet | str]]:
-    """(cases, {case channels: model set or problem}); raises for what stops the whole run."""
+def installed_sets(request: RunRequest) -> dict[str, ModelSet]:
+    """The installed model sets; ModelChoiceError when `request.model` names none of them (and the errors of
+    `find_model_sets`)."""
     sets = find_model_sets(request.saved_models_folder)
     if request.model is not None and request.model not in sets:
         raise ModelChoiceError(f"{request.saved_models_folder}: no model set '{request.model}' "
                                f"(installed: {', '.join(sorted(sets))})")
+    return sets
+
+
+def plan(request: RunRequest) -> tuple[list[CaseInput], dict[tuple[str, ...], ModelSet | str]]:
+    """(cases, {case channels: model set or problem}); raises for what stops the whole run."""
+    sets = installed_sets(request)
     cases = group_cases(list_inputs(request.input_path))
     for name, folder in request.side_inputs.items():
         cases = with_side_inputs(cases, name, folder)

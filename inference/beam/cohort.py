@@ -17,9 +17,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from inference.batch import CaseResult, summary_lines, write_summary_csv
 from inference.beam.cases import CohortCase, cohort_cases
 from inference.beam.segment import DEAD_LETTER, SegmentCase
-from inference.model_sets import ModelChoiceError, find_model_sets
+from inference.model_sets import ModelChoiceError
 from inference.registry import pipeline_class
-from inference.runtime import EXIT_CASES_FAILED, EXIT_OK, EXIT_SETUP, RunRequest
+from inference.runtime import EXIT_CASES_FAILED, EXIT_OK, EXIT_SETUP, RunRequest, installed_sets
 from preprocessing.atomic import TEMP_PREFIX
 from serving.manifest import ManifestError
 
@@ -102,10 +102,7 @@ def run_cohort(request: RunRequest, pipeline_args: list[str]) -> int:
     """Runs the cohort of `request.input_path` (a pattern) on the Beam runner of `pipeline_args`; returns the
     entrypoint's exit code (0 all ok or skipped, 1 a case failed, 2 nothing could start)."""
     try:
-        sets = find_model_sets(request.saved_models_folder)
-        if request.model is not None and request.model not in sets:
-            raise ModelChoiceError(f"{request.saved_models_folder}: no model set '{request.model}' "
-                                   f"(installed: {', '.join(sorted(sets))})")
+        sets = installed_sets(request)
         cases = cohort_cases(request.input_path)
     except (FileNotFoundError, ManifestError, ModelChoiceError) as error:
         print(f"error: {error}", file=sys.stderr)
