@@ -62,9 +62,10 @@ def list_inputs(input_path: str) -> list[str]:
     raise FileNotFoundError(f"{input_path}: input folder is empty")
 
 
-def _channel_file(path: str) -> re.Match | None:
-    """The channel-file match of a file name (None for other names and for folders)."""
-    return None if os.path.isdir(path) else CHANNEL_FILE.match(case_name(path))
+def _channel_file(path: str, folders: frozenset[str] = frozenset()) -> re.Match | None:
+    """The channel-file match of a file name (None for other names and for folders: local ones, and `folders`,
+    series folders on another file system)."""
+    return None if path in folders or os.path.isdir(path) else CHANNEL_FILE.match(case_name(path))
 
 
 def output_name(input_path: str) -> str:
@@ -74,13 +75,15 @@ def output_name(input_path: str) -> str:
     return match.group("case") if match else case_name(input_path)
 
 
-def group_cases(paths: list[str]) -> list[CaseInput]:
-    """Groups input paths into cases: channel files of one case together, ordered by channel number. Inputs that
-    would give one output name (`x.png` and `x.jpg`; `case_0000.nii.gz` and `case.mha`) are each a case of their
-    own with a problem naming the others, so that none overwrites another's output."""
+def group_cases(paths: list[str], folders: frozenset[str] = frozenset()) -> list[CaseInput]:
+    """Groups input paths into cases: channel files of one case together, ordered by channel number; a folder
+    (local, or one of `folders`: DICOM series folders on another file system) is a case named after it. Inputs that
+    would give one output name (`x.png` and `x.jpg`; `case_0000.nii.gz` and `case.mha`; two patients' series
+    folders `CT`) are each a case of their own with a problem naming the others (by file name within a folder, by
+    path across folders), so that none overwrites another's output."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for path in paths:
-        match = _channel_file(path)
+        match = _channel_file(path, folders)
         channel, name = (int(match.group("channel")), match.group("case")) if match else (0, case_name(path))
         groups.setdefault(name, []).append((channel, path))
     cases = []
@@ -91,7 +94,8 @@ def group_cases(paths: list[str]) -> list[CaseInput]:
             continue
         paths = sorted(path for _, path in members)
         for path in paths:
-            others = ", ".join(os.path.basename(other) for other in paths if other != path)
+            others = ", ".join(os.path.basename(other) if os.path.dirname(other) == os.path.dirname(path) else other
+                               for other in paths if other != path)
             cases.append(CaseInput(name, (path,), problem=f"{path}: gives the output name '{name}' as {others} "
                                                           "does; rename one so that neither output overwrites the other"))
     return cases

@@ -1,7 +1,8 @@
 """The cases of a cohort, found through Beam's `FileSystems` (a local path or an object store the installed Beam
 extras support) and grouped exactly as the entrypoint groups a folder (`inference.inputs.group_cases`): nnU-Net
 channel files `CASE_0000`, `CASE_0001`, ... form one case, every other image file is a case, and the DICOM files of
-one folder form one series case named after the folder (a lone `.dcm` file is a case of its own, as a radiograph).
+one folder form one series case named after the folder (a lone `.dcm` file is a case of its own, as a radiograph);
+inputs that would give one output name fail with a line naming each other, as the entrypoint's do.
 
 A pattern without wildcards that names a local folder is listed as the entrypoint lists `--input_path`.
 """
@@ -58,27 +59,6 @@ def cohort_cases(input_pattern: str) -> list[CohortCase]:
             files.append(path)
     files += [members[0] for members in series.values()
               if len(members) == 1 and members[0].lower().endswith(DICOM_SUFFIX)]
-    cases = [CohortCase(case, tuple((p,) for p in case.channels)) for case in group_cases(sorted(files))]
-    cases += [CohortCase(CaseInput(posixpath.basename(folder), (folder,)), (tuple(members),))
-              for folder, members in series.items() if len(members) > 1]
-    return sorted(_distinct_names(cases), key=lambda c: c.case.name)
-
-
-def _distinct_names(cases: list[CohortCase]) -> list[CohortCase]:
-    """The cases, each case whose output name another one also has (two series folders 'CT' in different
-    patients' folders, a folder 'x' beside 'x.nii.gz') given a problem naming the others, so that no output
-    overwrites another's (as `group_cases` does within a folder)."""
-    by_name: dict[str, list[CohortCase]] = {}
-    for element in cases:
-        by_name.setdefault(element.case.name, []).append(element)
-    result = []
-    for name, group in by_name.items():
-        for element in group:
-            if len(group) > 1 and not element.case.problem:
-                source = element.case.channels[0]
-                others = ", ".join(e.case.channels[0] for e in group if e is not element)
-                problem = (f"{source}: gives the output name '{name}' as {others} does; segment them into "
-                           "different output paths")
-                element = CohortCase(dataclasses.replace(element.case, problem=problem), element.channel_files)
-            result.append(element)
-    return result
+    folders = {folder: tuple(members) for folder, members in series.items() if len(members) > 1}
+    cases = group_cases(sorted(files + list(folders)), frozenset(folders))
+    return [CohortCase(case, tuple(folders.get(p, (p,)) for p in case.channels)) for case in cases]
