@@ -7,7 +7,6 @@ import io
 import os
 import sys
 import tempfile
-import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -16,7 +15,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from inference.batch import CaseResult, summary_lines, write_summary_csv
 from inference.beam.cases import CohortCase, cohort_cases
-from inference.beam.segment import DEAD_LETTER, SegmentCase
+from inference.beam.segment import DEAD_LETTER, SegmentCase, write_temporary
 from inference.model_sets import ModelChoiceError
 from inference.registry import pipeline_class
 from inference.runtime import EXIT_CASES_FAILED, EXIT_OK, EXIT_SETUP, RunRequest, installed_sets
@@ -50,27 +49,19 @@ def _base_name(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _write(output_path: str, name: str, text: str) -> None:
-    """Writes `text` to `output_path/name` under a temporary name, then renames it into place."""
-    temporary = FileSystems.join(output_path, f"{TEMP_PREFIX}{name}.{uuid.uuid4().hex}.tmp")
-    with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as writer:
-        writer.write(text.encode("utf-8"))
-    FileSystems.rename([temporary], [FileSystems.join(output_path, name)])
-
-
 def finish(rows: list[CaseResult], dead: list[CaseResult], output_path: str) -> None:
-    """Writes summary.csv (every case, by name) and dead_letter.csv (the failed cases and their reasons), and
-    removes the temporaries that failed attempts left in the output path."""
+    """Writes summary.csv (every case, by name) and dead_letter.csv (the failed cases and their reasons), each
+    renamed into place as a case's outputs are, and removes the temporaries that failed attempts left in the output
+    path."""
     with tempfile.TemporaryDirectory() as folder:
-        local = os.path.join(folder, SUMMARY)
-        write_summary_csv(sorted(rows, key=lambda r: r.name), local)
-        with open(local, encoding="utf-8") as handle:
-            _write(output_path, SUMMARY, handle.read())
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["case", "input", "error"])
-    writer.writerows([r.name, r.input_path, r.error] for r in sorted(dead, key=lambda r: r.name))
-    _write(output_path, DEAD_LETTER_FILE, text.getvalue())
+        write_summary_csv(sorted(rows, key=lambda r: r.name), os.path.join(folder, SUMMARY))
+        with open(os.path.join(folder, DEAD_LETTER_FILE), "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["case", "input", "error"])
+            writer.writerows([r.name, r.input_path, r.error] for r in sorted(dead, key=lambda r: r.name))
+        for name in (SUMMARY, DEAD_LETTER_FILE):
+            FileSystems.rename([write_temporary(os.path.join(folder, name), output_path, name)],
+                               [FileSystems.join(output_path, name)])
     leftovers = [m.path for m in FileSystems.match([FileSystems.join(output_path, TEMP_PREFIX + "*")])[0].metadata_list]
     if leftovers:
         FileSystems.delete(leftovers)

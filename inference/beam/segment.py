@@ -44,6 +44,16 @@ def _copy_from(source: str, target: str) -> None:
         shutil.copyfileobj(reader, writer, 1 << 20)
 
 
+def write_temporary(local: str, output_path: str, name: str) -> str:
+    """Copies the local file `local` to a temporary name beside `output_path/name` (bytes as stored); returns that
+    name, for a rename into place."""
+    temporary = FileSystems.join(output_path, f"{TEMP_PREFIX}{name}.{uuid.uuid4().hex}.tmp")
+    with open(local, "rb") as reader, \
+            FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+    return temporary
+
+
 class SegmentCase(beam.DoFn):
     """Segments `CohortCase` elements; yields `CaseResult` rows and, tagged `DEAD_LETTER`, the failed ones. The
     model sets are found in `setup` (once per worker); a set's pipeline (its SavedModels) loads on first use and
@@ -105,11 +115,10 @@ class SegmentCase(beam.DoFn):
         channels = []
         for source, files in zip(element.case.channels, element.channel_files):
             name = posixpath.basename(source.rstrip("/"))
+            target = os.path.join(folder, name)
             if len(files) == 1 and files[0] == source:
-                target = os.path.join(folder, name)
                 _copy_from(source, target)
             else:
-                target = os.path.join(folder, name)
                 os.makedirs(target)
                 for file in files:
                     _copy_from(file, os.path.join(target, posixpath.basename(file)))
@@ -127,16 +136,8 @@ class SegmentCase(beam.DoFn):
         map `label_name` last."""
         names = sorted(os.listdir(folder), key=lambda n: n == label_name)
         for name in names:
-            final = FileSystems.join(self.request.output_path, name)
-            temporary = self._write_temporary(os.path.join(folder, name), name)
-            self._rename(temporary, final)
-
-    def _write_temporary(self, local: str, name: str) -> str:
-        temporary = FileSystems.join(self.request.output_path, f"{TEMP_PREFIX}{name}.{uuid.uuid4().hex}.tmp")
-        with open(local, "rb") as reader, \
-                FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as writer:
-            shutil.copyfileobj(reader, writer, 1 << 20)
-        return temporary
+            temporary = write_temporary(os.path.join(folder, name), self.request.output_path, name)
+            self._rename(temporary, FileSystems.join(self.request.output_path, name))
 
     @staticmethod
     def _rename(temporary: str, final: str) -> None:
