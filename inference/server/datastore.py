@@ -41,7 +41,7 @@ class DatastoreError(ValueError):
 def checked_id(value: str, what: str = "image id") -> str:
     """`value` when it is a usable id or tag (letters, digits, '.', '_', '-'; no leading dot; at most 128
     characters), else DatastoreError 422."""
-    if not isinstance(value, str) or not ID_PATTERN.match(value) or value in (".", ".."):
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
         raise DatastoreError(422, f"{what} {value!r} is not usable: use letters, digits, '.', '_' and '-' "
                                   "(at most 128, not starting with '.')")
     return value
@@ -53,7 +53,7 @@ def safe_id(value: str) -> str:
     '3: CT Chest' always maps to the same usable id; DatastoreError 422 for an empty or non-text value."""
     if not isinstance(value, str) or not value:
         raise DatastoreError(422, "an image id is required")
-    if ID_PATTERN.match(value) and value not in (".", ".."):
+    if ID_PATTERN.match(value):
         return value
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", value).lstrip("._")[:100] or "image"
     return f"{stem}-{hashlib.sha1(value.encode()).hexdigest()[:8]}"
@@ -109,16 +109,19 @@ class Datastore:
             raise DatastoreError(404, f"unknown image '{image_id}'")
         return path
 
-    def labels(self, image_id: str) -> dict[str, str]:
-        """{tag: file name} of the labels stored for `image_id`."""
+    def all_labels(self) -> dict[str, dict[str, str]]:
+        """{image id: {tag: file name}} of every stored label (each tag folder read once)."""
         root = os.path.join(self.store, LABELS_FOLDER)
         tags = sorted(t for t in os.listdir(root) if ID_PATTERN.match(t)) if os.path.isdir(root) else []
-        found = {}
+        found: dict[str, dict[str, str]] = {}
         for tag in tags:
-            name = _image_files(os.path.join(root, tag)).get(image_id)
-            if name:
-                found[tag] = name
+            for image_id, name in _image_files(os.path.join(root, tag)).items():
+                found.setdefault(image_id, {})[tag] = name
         return found
+
+    def labels(self, image_id: str) -> dict[str, str]:
+        """{tag: file name} of the labels stored for `image_id`."""
+        return self.all_labels().get(image_id, {})
 
     def label_path(self, image_id: str, tag: str) -> str:
         """The file of the `tag` label of `image_id`, else DatastoreError 404."""
@@ -185,8 +188,8 @@ class Datastore:
     def listing(self, output: str) -> dict:
         """`GET /datastore/`: counts (`stats`) or every object with its image and labels (`all`), as MONAI Label's
         local datastore answers."""
-        images = self.images()
-        labels = {image_id: self.labels(image_id) for image_id in images}
+        images, every = self.images(), self.all_labels()
+        labels = {image_id: every.get(image_id, {}) for image_id in images}
         if output == "all":
             objects = {image_id: {"image": {"ext": full_suffix(path), "info": {"name": os.path.basename(path)}},
                                   "labels": {tag: {"ext": full_suffix(file), "info": self._label_info(tag, image_id)}
@@ -209,8 +212,8 @@ class Datastore:
         """`POST /activelearning/{strategy}`: the next image without a final label ({} when every image has one)."""
         if strategy not in STRATEGIES:
             raise DatastoreError(404, f"unknown strategy '{strategy}' (this server has {', '.join(STRATEGIES)})")
-        images = self.images()
-        waiting = [image_id for image_id in images if FINAL_TAG not in self.labels(image_id)]
+        images, labels = self.images(), self.all_labels()
+        waiting = [image_id for image_id in images if FINAL_TAG not in labels.get(image_id, {})]
         if not waiting:
             return {}
         image_id = waiting[0] if strategy == "first" else random.choice(waiting)
