@@ -16,6 +16,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+import SimpleITK as sitk
 
 from preprocessing.image_geometry import ImageGeometry
 from preprocessing.image_io import read_image, write_image
@@ -50,6 +51,9 @@ ROWS = {
     "fifo.png": (lambda path: os.mkfifo(path), "not a regular file (a FIFO, socket or device)"),
     b"bad\xffname.png": (lambda path: open(path, "wb").write(b"x" * 10), "file name is not valid UTF-8"),
     "empty.png": (lambda path: open(path, "wb").close(), "empty file (0 bytes)"),
+    "vector.nii.gz": (lambda path: sitk.WriteImage(sitk.GetImageFromArray(np.zeros((3, 20, 30, 30), np.float32),
+                                                                          isVector=True), path),
+                      "has 30 components per voxel (an RGB or vector image); one value per voxel expected"),
     "clash.png": (lambda path: open(path, "wb").write(b"x" * 10), "gives the output name 'clash' as clash.jpg does"),
     "clash.jpg": (lambda path: open(path, "wb").write(b"x" * 10), "gives the output name 'clash' as clash.png does"),
 }
