@@ -104,16 +104,18 @@ def nih_folder(tmp_path_factory) -> str:
     return folder
 
 
-AUTOPET_TEST_CONFIG_KWARGS = {"in_plane_size": 40, "body_scale": 0.3, "axial_extent_mm": (900.0, 1000.0)}
+AUTOPET_TEST_CONFIG_KWARGS = {"in_plane_size": 40, "body_scale": 0.3, "axial_extent_mm": (900.0, 1000.0),
+                              "lesion_volume_median_ml": 0.3}
 
 
 @pytest.fixture(scope="session")
 def autopet_folder(tmp_path_factory) -> str:
-    """Four small whole-body PET/CT phantoms in the AutoPET nnU-Net layout (imagesTr / labelsTr), seed 5."""
+    """Four small whole-body PET/CT phantoms in the AutoPET nnU-Net layout (imagesTr / labelsTr), seed 8: three
+    with lesions, one without."""
     from preprocessing.synthetic import autopet
 
     folder = str(tmp_path_factory.mktemp("AutoPET"))
-    autopet.write_dataset(folder, 4, 5, autopet.AutoPETPhantomConfig(**AUTOPET_TEST_CONFIG_KWARGS), progress=False)
+    autopet.write_dataset(folder, 4, 8, autopet.AutoPETPhantomConfig(**AUTOPET_TEST_CONFIG_KWARGS), progress=False)
     return folder
 
 

@@ -1,9 +1,9 @@
 """Whole-body FDG PET/CT phantoms with lesion masks, in the AutoPET layouts.
 
 PET in SUV (float32): a body with low uptake, organs with physiological uptake (brain, heart, liver, kidneys,
-bladder) and 0 to `max_lesions` small hot lesions of varied size and contrast, some cases without any; blurred to a
-PET resolution and with multiplicative noise. CT (int16 HU) on the same grid (AutoPET's `CTres`): air, soft tissue,
-lungs, spine and skull. Label (uint8): 1 in the lesions.
+bladder) and hot lesions whose number, volume and uptake follow AutoPET's published figures (half the cases without
+any; docs/interactive.md compares them), blurred to a PET resolution and with multiplicative noise. CT (int16 HU)
+on the same grid (AutoPET's `CTres`): air, soft tissue, lungs, spine and skull. Label (uint8): 1 in the lesions.
 
 World coordinates follow DICOM/ITK LPS (+x patient's left, +y posterior, +z superior); direction is the identity;
 the scan runs from the top of the head down `axial_extent_mm`.
@@ -38,10 +38,16 @@ class AutoPETPhantomConfig:
         slice_spacing_mm: slice spacing (mm).
         axial_extent_mm: scanned length range from the top of the head (mm).
         body_scale: size of the anatomy relative to an adult (smaller phantoms for tests).
+        lesion_free_probability: probability that a case has no lesion (AutoPET: 513 of 1014 studies).
+        lesions_median, lesions_log_sd: lesions per case with lesions, log-normal with this median and standard
+            deviation of its logarithm, at least 1 (AutoPET: median 6 per positive study).
         max_lesions: largest number of lesions in a case.
-        lesion_free_probability: probability that a case has no lesion.
-        lesion_radius_mm: range of the lesions' semi-axes (mm, before body_scale).
-        lesion_contrast: range of lesion uptake relative to the surrounding tissue.
+        lesion_volume_median_ml, lesion_volume_log_sd: lesion volume (mL), log-normal (AutoPET: median about 1 mL,
+            a long tail of bulky lesions); not scaled with body_scale, so that lesions have their real size in
+            voxels of the network grid.
+        max_lesion_radius_mm: largest semi-axis of a lesion (mm, times body_scale: bulky lesions fit the body).
+        lesion_suv_median, lesion_suv_log_sd: lesion uptake (SUV before the PET blur), log-normal, at least twice
+            the tissue the lesion replaces (AutoPET: median lesion voxel SUV about 4.7).
         resolution_mm: full width at half maximum of the PET blur (mm).
         noise: range of the relative standard deviation of the multiplicative PET noise.
     """
@@ -51,10 +57,15 @@ class AutoPETPhantomConfig:
     slice_spacing_mm: float = 3.0
     axial_extent_mm: tuple[float, float] = (950.0, 1150.0)
     body_scale: float = 1.0
-    max_lesions: int = 8
-    lesion_free_probability: float = 0.2
-    lesion_radius_mm: tuple[float, float] = (4.0, 16.0)
-    lesion_contrast: tuple[float, float] = (2.5, 10.0)
+    lesion_free_probability: float = 0.5
+    lesions_median: float = 6.0
+    lesions_log_sd: float = 1.0
+    max_lesions: int = 40
+    lesion_volume_median_ml: float = 1.5
+    lesion_volume_log_sd: float = 1.8
+    max_lesion_radius_mm: float = 60.0
+    lesion_suv_median: float = 6.0
+    lesion_suv_log_sd: float = 0.45
     resolution_mm: float = 6.0
     noise: tuple[float, float] = (0.08, 0.18)
 
@@ -92,6 +103,23 @@ def _lesion_centre(rng: np.random.Generator, allowed: np.ndarray) -> tuple[int, 
     return None
 
 
+def lesion_count(rng: np.random.Generator, config: AutoPETPhantomConfig) -> int:
+    """Lesions of one case: 0 with `lesion_free_probability`, else log-normal, 1..max_lesions."""
+    if rng.random() < config.lesion_free_probability:
+        return 0
+    count = rng.lognormal(np.log(config.lesions_median), config.lesions_log_sd)
+    return int(np.clip(np.round(count), 1, config.max_lesions))
+
+
+def lesion_radii(rng: np.random.Generator, config: AutoPETPhantomConfig) -> np.ndarray:
+    """Semi-axes (mm, array order z, y, x) of one lesion: an ellipsoid of log-normal volume with axis ratios up to
+    about 1.4, each semi-axis at most `max_lesion_radius_mm` x body_scale."""
+    volume_mm3 = 1000.0 * rng.lognormal(np.log(config.lesion_volume_median_ml), config.lesion_volume_log_sd)
+    shape = rng.uniform(0.75, 1.3, 3)
+    radii = shape * (3.0 * volume_mm3 / (4.0 * np.pi * np.prod(shape))) ** (1.0 / 3.0)
+    return np.minimum(radii, config.max_lesion_radius_mm * config.body_scale)
+
+
 def phantom(rng: np.random.Generator, config: AutoPETPhantomConfig = AutoPETPhantomConfig()
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, ImageGeometry]:
     """One phantom: (PET SUV float32, CT HU int16, lesion label uint8), each [z, y, x], and their geometry."""
@@ -127,18 +155,18 @@ def phantom(rng: np.random.Generator, config: AutoPETPhantomConfig = AutoPETPhan
         ct[box][organ & body[box]] = hu
 
     label = np.zeros(geometry.shape, np.uint8)
-    count = 0 if rng.random() < config.lesion_free_probability else int(rng.integers(1, config.max_lesions + 1))
     allowed = body & (depth > 230) & (pet < 4.0)
-    for _ in range(count):
+    for _ in range(lesion_count(rng, config)):
         center_index = _lesion_centre(rng, allowed)
         if center_index is None:
             break
         center = np.array([axes[a][center_index[a]] for a in range(3)])
-        radii = rng.uniform(*config.lesion_radius_mm, 3) * max(scale, 0.5)
-        box, lesion = deformed_ellipsoid(axes, center, radii, rng, amplitude=0.15, wavelength=(15.0, 40.0))
+        box, lesion = deformed_ellipsoid(axes, center, lesion_radii(rng, config), rng, amplitude=0.15,
+                                         wavelength=(15.0, 40.0))
         lesion = lesion & body[box]
         background = float(np.median(pet[box][lesion])) if lesion.any() else 0.5
-        pet[box][lesion] = max(background, 0.5) * rng.uniform(*config.lesion_contrast)
+        suv = rng.lognormal(np.log(config.lesion_suv_median), config.lesion_suv_log_sd)
+        pet[box][lesion] = max(suv, 2.0 * max(background, 0.5))
         label[box][lesion] = 1
 
     sigma = config.resolution_mm / 2.3548

@@ -54,3 +54,24 @@ def test_missing_label_or_ct_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="label map missing"):
         autopet_cases(str(tmp_path))
     assert autopet_cases(str(tmp_path), require_labels=False)[0].label_paths == ()
+
+
+def test_lesion_counts_follow_the_configured_log_normal_with_lesion_free_cases():
+    rng = np.random.default_rng(0)
+    config = autopet.AutoPETPhantomConfig()
+    counts = np.array([autopet.lesion_count(rng, config) for _ in range(4000)])
+    assert abs((counts == 0).mean() - config.lesion_free_probability) < 0.03
+    positive = counts[counts > 0]
+    assert positive.min() >= 1 and positive.max() <= config.max_lesions
+    assert abs(np.median(positive) - config.lesions_median) <= 1
+
+
+def test_lesion_volumes_follow_the_configured_log_normal_and_the_cap_scales_with_the_body():
+    rng = np.random.default_rng(1)
+    config = autopet.AutoPETPhantomConfig(max_lesion_radius_mm=1000.0)
+    volumes_ml = np.array([4 / 3 * np.pi * np.prod(autopet.lesion_radii(rng, config)) / 1000 for _ in range(4000)])
+    assert abs(np.median(volumes_ml) / config.lesion_volume_median_ml - 1) < 0.1
+    assert abs(np.std(np.log(volumes_ml)) - config.lesion_volume_log_sd) < 0.1
+    small_body = autopet.AutoPETPhantomConfig(body_scale=0.5)
+    radii = np.array([autopet.lesion_radii(rng, small_body) for _ in range(4000)])
+    assert radii.max() == pytest.approx(small_body.max_lesion_radius_mm * 0.5)
