@@ -30,6 +30,9 @@ class RSTNConfig:
         input_padding: zero padding (pixels) before the first convolution (100, the classic FCN-8s).
         dropout: channel dropout after fc6 and fc7.
         saliency_bias: initial biases of the saliency module's second convolution (its weights start at 0).
+        prior_probability: an addition: the coarse and fine networks' `score_fr` biases start at
+            log(p / (1 - p)), so that every pixel starts at organ probability p instead of 0.5 (RetinaNet's prior,
+            Lin et al. 2017); 0 (the default): off, the score layers start at zero as the original's.
         crop_margin: pixels added on each side of the organ box before the fine network (training and testing).
         crop_random_probability: in training, the probability that the four margins are drawn uniformly from
             0..2 x crop_margin instead of being crop_margin.
@@ -62,6 +65,7 @@ class RSTNConfig:
     input_padding: int = 100
     dropout: float = 0.5
     saliency_bias: tuple[float, float, float] = (1.0, 1.5, 2.0)
+    prior_probability: float = 0.0
     crop_margin: int = 20
     crop_random_probability: float = 0.5
     coarse_loss_weight: float = 1.0 / 3.0
@@ -88,5 +92,7 @@ class RSTNConfig:
             raise ValueError(f"organ_ids must name non-zero labels, not {self.organ_ids}")
         if len(self.epochs) != len(MODES) or min(self.epochs) < 0:
             raise ValueError(f"epochs must give the epochs of the modes {MODES}, not {self.epochs}")
+        if not 0.0 <= self.prior_probability < 1.0:
+            raise ValueError(f"prior_probability must be in [0, 1), not {self.prior_probability}")
         if self.window_hu[1] <= self.window_hu[0]:
             raise ValueError(f"window_hu must be (low, high) with low < high, not {self.window_hu}")

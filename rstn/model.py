@@ -64,7 +64,8 @@ def build_fcn8s(config: RSTNConfig, name: str) -> keras.Model:
 
     Trunk layers are named as Keras' VGG-16 (`block1_conv1` ...) so that its weights can be loaded by name;
     from scratch they start from He normal, which keeps the activations' scale through the 15 ReLU layers (the
-    original starts from PASCAL FCN-8s weights); the score layers start from 0 as in the original.
+    original starts from PASCAL FCN-8s weights); the score layers start from 0 as in the original (`score_fr`'s biases
+    at the logit of `config.prior_probability` where that addition is on).
     """
     image = keras.Input((None, None, CHANNELS), name="image")
     node = keras.layers.ZeroPadding2D(config.input_padding, name="input_padding")(image)
@@ -83,7 +84,10 @@ def build_fcn8s(config: RSTNConfig, name: str) -> keras.Model:
     node = keras.layers.Conv2D(config.fc_filters, 1, activation="relu", kernel_initializer="he_normal",
                                name="fc7")(node)
     node = keras.layers.SpatialDropout2D(config.dropout, name="drop7")(node)
-    score = keras.layers.Conv2D(CHANNELS, 1, kernel_initializer="zeros", name="score_fr")(node)
+    prior = config.prior_probability
+    score_bias = np.log(prior / (1.0 - prior)) if prior > 0.0 else 0.0
+    score = keras.layers.Conv2D(CHANNELS, 1, kernel_initializer="zeros", name="score_fr",
+                                bias_initializer=keras.initializers.Constant(score_bias))(node)
     upscore2 = _upsampling(4, 2, "upscore2")(score)
     pool4 = keras.layers.Conv2D(CHANNELS, 1, kernel_initializer="zeros", name="score_pool4")(pools[3])
     fused = keras.layers.Add(name="fuse_pool4")([upscore2, CropLike(5, name="crop_pool4")(pool4, upscore2)])

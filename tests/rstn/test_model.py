@@ -1,6 +1,8 @@
 """RSTN networks: FCN-8s output size for any slice size, the fixed bilinear upsampling, the saliency module's
 initial state, the fine region (box, margins, crop and paste back) on hand values, the training modes and
 the DSC loss on hand values."""
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -28,8 +30,18 @@ def test_upsampling_kernels_are_fixed_bilinear_and_score_layers_start_at_zero():
         assert not layer.trainable and not layer.use_bias
         np.testing.assert_allclose(layer.kernel.numpy(), bilinear_kernel(size, 3))
     for name in ("score_fr", "score_pool4", "score_pool3"):
-        assert not model.get_layer(name).kernel.numpy().any()
+        assert not model.get_layer(name).kernel.numpy().any() and not model.get_layer(name).bias.numpy().any()
     assert model.get_layer("input_padding").padding == ((100, 100), (100, 100))
+
+
+def test_the_prior_addition_starts_every_pixel_at_the_prior_probability():
+    model = build_fcn8s(dataclasses.replace(TINY, prior_probability=0.01), "coarse")
+    np.testing.assert_allclose(model.get_layer("score_fr").bias.numpy(), np.log(0.01 / 0.99), rtol=1e-6)
+    probabilities = tf.sigmoid(model(tf.random.uniform((1, 128, 96, 3)))).numpy()
+    np.testing.assert_allclose(probabilities[:, 32:, 32:], 0.01, rtol=1e-4)
+    assert probabilities.min() >= 0.0099 and probabilities.max() < 0.2, "the bilinear upsampling's first rows"
+    with pytest.raises(ValueError, match="prior_probability"):
+        dataclasses.replace(TINY, prior_probability=1.0)
 
 
 def test_saliency_module_starts_as_the_original_constant_map():
