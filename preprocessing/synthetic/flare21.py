@@ -16,6 +16,7 @@ from preprocessing.image_io import write_image
 from preprocessing.synthetic.shapes import deformed_ellipsoid, world_axes
 
 LABELS = {1: "liver", 2: "kidney", 3: "spleen", 4: "pancreas"}
+PANCREAS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,12 +28,18 @@ class Flare21PhantomConfig:
         fov_mm: in-plane field of view range; spacing = fov / in_plane_size (0.68-0.9 mm at 512).
         slice_thickness_mm: slice spacing range.
         axial_extent_mm: scanned length range along z.
+        pancreas_hu: mean HU range of the pancreas (None: the template's 35-50 HU, unenhanced soft tissue; a
+            portal-venous pancreas is about 90-130 HU).
+        pancreas_fat_mm: range of the thickness (mm) of the fat that wraps the pancreas (0: none, the cavity's
+            soft tissue touches it).
     """
 
     in_plane_size: int = 512
     fov_mm: tuple[float, float] = (350.0, 460.0)
     slice_thickness_mm: tuple[float, float] = (2.5, 5.0)
     axial_extent_mm: tuple[float, float] = (280.0, 380.0)
+    pancreas_hu: tuple[float, float] | None = None
+    pancreas_fat_mm: tuple[float, float] = (0.0, 0.0)
 
 
 # Organ templates: label, centre offset from the body centre (x, y, z) mm, semi-axes (x, y, z) mm,
@@ -91,17 +98,30 @@ def phantom(rng: np.random.Generator, config: Flare21PhantomConfig = Flare21Phan
     scale = rng.uniform(0.9, 1.1)
     for value, lobes, hu_range in _ORGANS:
         jitter = rng.uniform(-8, 8, 3)
-        hu = rng.uniform(*hu_range)
+        hu = rng.uniform(*(config.pancreas_hu if value == PANCREAS and config.pancreas_hu else hu_range))
         for offset, radii in lobes:
             center = (body_center + np.array(offset) * scale + jitter)[::-1]
             box, organ = deformed_ellipsoid(axes, center, np.array(radii)[::-1] * scale * rng.uniform(0.9, 1.1, 3), rng)
             organ = organ & (label[box] == 0)
             label[box][organ] = value
             image[box][organ] = hu
+    if config.pancreas_fat_mm[1] > 0:
+        wrap_in_fat(image, label, geometry, rng.uniform(*config.pancreas_fat_mm), rng.uniform(-110, -80))
 
     smooth = sitk.SmoothingRecursiveGaussian(geometry.apply_to(sitk.GetImageFromArray(image)), 1.0)
     image = sitk.GetArrayFromImage(smooth) + rng.normal(0.0, rng.uniform(8, 20), image.shape).astype(np.float32)
     return np.clip(np.round(image), -1024, 3071).astype(np.int16), label, geometry
+
+
+def wrap_in_fat(image: np.ndarray, label: np.ndarray, geometry: ImageGeometry, thickness_mm: float,
+                fat_hu: float) -> None:
+    """Sets the unlabelled soft tissue (< 100 HU) within `thickness_mm` of the pancreas to `fat_hu`, in place
+    (the peripancreatic fat that outlines a real pancreas); bone and vessels are left as they are."""
+    pancreas = geometry.apply_to(sitk.GetImageFromArray((label == PANCREAS).astype(np.uint8)))
+    distance = sitk.GetArrayFromImage(sitk.SignedMaurerDistanceMap(pancreas, insideIsPositive=False,
+                                                                   squaredDistance=False, useImageSpacing=True))
+    rim = (distance > 0) & (distance <= thickness_mm) & (label == 0) & (image > -500) & (image < 100)
+    image[rim] = fat_hu
 
 
 def write_dataset(output_folder: str, num_cases: int, num_validation_cases: int = 0, seed: int = 0,

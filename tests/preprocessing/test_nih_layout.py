@@ -43,7 +43,7 @@ def test_cases_read_back_the_phantom_in_hu_with_the_label_on_its_grid(nih_folder
     np.testing.assert_allclose(geometry.spacing, expected_geometry.spacing, atol=1e-5)
     np.testing.assert_allclose(geometry.origin, expected_geometry.origin, atol=1e-4)
     np.testing.assert_allclose(label_geometry.origin, geometry.origin, atol=1e-4)
-    np.testing.assert_array_equal(label, expected_label == nih_pancreas.PANCREAS)
+    np.testing.assert_array_equal(label, expected_label == flare21.PANCREAS)
     assert set(np.unique(label)) == {0, 1} and 0 < label.mean() < 0.02, "a small organ"
 
 
@@ -78,3 +78,15 @@ def test_contiguous_folds_are_written_in_case_order(tmp_path):
     train, test = load_fold(str(tmp_path), 3)
     assert test == ids[40:61] and len(train) == 61 and not set(train) & set(test)
     assert load_fold(str(tmp_path), 0) == (ids, [])
+
+
+def test_nih_phantoms_have_an_enhanced_pancreas_in_fat_and_flare21_keeps_its_plain_one():
+    rng = np.random.default_rng(3)
+    image, label, _ = flare21.phantom(rng, dataclasses.replace(nih_pancreas.nih_config(), in_plane_size=128))
+    pancreas = label == flare21.PANCREAS
+    assert 80 < image[pancreas].mean() < 140
+    grown = sitk.GetArrayFromImage(sitk.BinaryDilate(sitk.GetImageFromArray(pancreas.astype(np.uint8)), [1, 1, 1]))
+    rim = (grown > 0) & (label == 0)
+    assert image[rim].mean() < -20, "fat around the pancreas (smoothed, with noise)"
+    image, label, _ = flare21.phantom(np.random.default_rng(3), flare21.Flare21PhantomConfig(in_plane_size=128))
+    assert 15 < image[label == flare21.PANCREAS].mean() < 60, "FLARE21 phantoms unchanged: plain soft tissue"
