@@ -19,8 +19,8 @@ from typing import Sequence
 import tensorflow as tf
 
 from interactive.config import CLICK_RULES
-from interactive.connected_components import largest_component
 from interactive.distance_transform import distance_transform_edt
+from preprocessing.tf_connected_components import largest_component
 
 
 def error_regions(label: tf.Tensor, prediction: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -15,6 +15,8 @@ from typing import Sequence
 
 import tensorflow as tf
 
+from preprocessing.tf_connected_components import grown_box
+
 
 def _axis_pass(squared: tf.Tensor, spacing: float, axis: int) -> tf.Tensor:
     """min over k of squared[i + k] + (spacing * k)^2 along `axis` (infinite beyond the ends)."""
@@ -36,20 +38,6 @@ def _axis_pass(squared: tf.Tensor, spacing: float, axis: int) -> tf.Tensor:
 
     _, best = tf.while_loop(more, closer, (tf.constant(1), lines))
     return tf.transpose(best, tf.argsort(order))
-
-
-def grown_box(mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Start and end (exclusive) per axis of the bounding box of a non-empty mask, grown by one voxel inside the
-    array."""
-    starts, ends = [], []
-    for axis in range(mask.shape.rank):
-        others = [a for a in range(mask.shape.rank) if a != axis]
-        occupied = tf.reduce_any(mask, axis=others)
-        indices = tf.cast(tf.where(occupied)[:, 0], tf.int32)
-        size = tf.shape(mask)[axis]
-        starts.append(tf.maximum(tf.reduce_min(indices) - 1, 0))
-        ends.append(tf.minimum(tf.reduce_max(indices) + 2, size))
-    return tf.stack(starts), tf.stack(ends)
 
 
 def distance_transform_edt(mask: tf.Tensor, spacing: Sequence[float]) -> tf.Tensor:
