@@ -2,7 +2,9 @@
 
 A signature is a Python function of named tensors returning a dict of named tensors, with one TensorSpec
 per input. The exporter traces each one, writes the `signatures` section of the metadata from the traced
-inputs and outputs (so the metadata can never disagree with the graph), validates the metadata and saves.
+inputs and outputs (so the metadata can never disagree with the graph), validates the metadata and saves. The
+variables are written in shards of at most `MAX_SHARD_BYTES` (`variables/variables.data-0000K-of-0000N`), which
+`tf.saved_model.load` reads as one checkpoint.
 """
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 
 from serving.metadata import FORMAT_VERSION, tensor_description, validate_metadata
+
+MAX_SHARD_BYTES = 16 * 1024 * 1024
+"""Largest variables file of a saved member (16 MB); larger variables are split across files."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +63,10 @@ def _keyword_call(function: Callable[..., dict], names: list[str]) -> Callable[.
 
 
 def save(module: ExportModule, folder: str) -> None:
-    """Saves `module` with its signatures and `metadata` into `folder` (not atomic: callers that need it
-    write into a temporary folder and rename)."""
+    """Saves `module` with its signatures and `metadata` into `folder`, the variables in shards of at most
+    `MAX_SHARD_BYTES` (not atomic: callers that need it write into a temporary folder and rename)."""
     signatures = {name: traced.get_concrete_function() for name, traced in module.traced.items()}
     signatures["metadata"] = module.metadata.get_concrete_function()
-    tf.saved_model.save(module, folder, signatures=signatures)
+    options = tf.saved_model.SaveOptions(
+        experimental_sharding_callback=tf.train.experimental.MaxShardSizePolicy(MAX_SHARD_BYTES))
+    tf.saved_model.save(module, folder, signatures=signatures, options=options)

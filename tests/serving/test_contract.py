@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from serving import ManifestError, MetadataError, ModelError, load_member, read_metadata, validate_manifest
 from serving import validate_metadata
-from serving.exporter import ExportModule, Signature, save
+from serving.exporter import MAX_SHARD_BYTES, ExportModule, Signature, save
 
 VALID = {"format_version": 2, "system": "demo", "role": "segmentation",
          "signatures": {"serving_default": {"inputs": {"image": {"dtype": "float32", "shape": [None, 4]}},
@@ -71,3 +71,27 @@ def test_manifest_validation():
                             ({"input_channels": []}, "input_channels"), ({"default": "yes"}, "default")):
         with pytest.raises(ManifestError, match=message):
             validate_manifest({**manifest, **change})
+
+
+def test_large_variables_are_saved_in_shards_that_load_back_as_one(tmp_path):
+    """28 MB of float32 variables (one larger than a shard) go into several files of at most MAX_SHARD_BYTES,
+    and the loaded SavedModel computes with the same values."""
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(shape).astype(np.float32) for shape in ((5_000_000,), (2_000_000,), (3,))]
+    weights = [tf.Variable(v) for v in values]
+
+    def total(scale):
+        return {"sums": tf.stack([tf.reduce_sum(w * scale) for w in weights])}
+
+    module = ExportModule("big", weights, {"serving_default": Signature(total, [
+        tf.TensorSpec([], tf.float32, name="scale")])}, {"system": "demo", "role": "big"})
+    save(module, str(tmp_path / "member"))
+    files = sorted((tmp_path / "member" / "variables").glob("variables.data-*"))
+    assert len(files) >= 2 and all(f.stat().st_size <= MAX_SHARD_BYTES for f in files), \
+        [(f.name, f.stat().st_size) for f in files]
+    assert sum(v.nbytes for v in values) > MAX_SHARD_BYTES
+    loaded = load_member(str(tmp_path / "member"), "demo", "big")
+    for original, restored in zip(values, loaded.model_variables):
+        np.testing.assert_array_equal(restored.numpy(), original)
+    np.testing.assert_array_equal(loaded.signatures["serving_default"](scale=tf.constant(1.0))["sums"].numpy(),
+                                  total(tf.constant(1.0))["sums"].numpy())
