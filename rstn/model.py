@@ -17,6 +17,9 @@ from rstn.crop import crop, mask_box, sample_box_masks, uncrop
 
 VGG_BLOCKS = (2, 2, 3, 3, 3)
 CHANNELS = 3
+SALIENCY_KERNELS = (3, 5)
+SALIENCY_REACH = sum(size // 2 for size in SALIENCY_KERNELS)
+"""Pixels of the saliency module's input that one output pixel depends on, on each side (3)."""
 
 
 def bilinear_kernel(size: int, channels: int) -> np.ndarray:
@@ -102,10 +105,11 @@ def build_fcn8s(config: RSTNConfig, name: str) -> keras.Model:
 def build_saliency_module(config: RSTNConfig) -> keras.Sequential:
     """Probabilities [B, R, C, 3] -> saliency [B, R, C, 3]: 3x3 convolution (Xavier normal weights, biases 1),
     ReLU, 5x5 convolution (weights 0, biases `config.saliency_bias`)."""
+    first, second = SALIENCY_KERNELS
     return keras.Sequential([
-        keras.layers.Conv2D(CHANNELS, 3, padding="same", activation="relu", kernel_initializer="glorot_normal",
+        keras.layers.Conv2D(CHANNELS, first, padding="same", activation="relu", kernel_initializer="glorot_normal",
                             bias_initializer="ones", name="saliency1"),
-        keras.layers.Conv2D(CHANNELS, 5, padding="same", kernel_initializer="zeros",
+        keras.layers.Conv2D(CHANNELS, second, padding="same", kernel_initializer="zeros",
                             bias_initializer=keras.initializers.Constant(np.asarray(config.saliency_bias)),
                             name="saliency2", dtype="float32"),
     ], name="saliency")

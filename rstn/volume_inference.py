@@ -3,7 +3,9 @@ and run eagerly by the testing stages): every stack of three adjacent slices thr
 channel added to the slice it predicts, the sum divided by the number of stacks predicting the slice (the
 original's `coarse_testing.py` / `coarse2fine_testing.py`).
 
-Volumes are [z, y, x] in canonical orientation; HU in, probabilities float32 out on the same grid.
+Volumes are [z, y, x] in canonical orientation; HU in, probabilities float32 out on the same grid. A fine round
+runs only on the region of the previous mask that can change its result (`fine_region`) and is 0 elsewhere, as on
+the whole volume.
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from preprocessing.tf_connected_components import grown_box
 from rstn.config import RSTNConfig
-from rstn.model import RSTN
+from rstn.model import RSTN, SALIENCY_REACH
 from rstn.planes import PLANE_AXES
 
 StackFn = Callable[[tf.Tensor], tf.Tensor]
@@ -54,7 +57,7 @@ def _targets(indices: tf.Tensor, thickness: int) -> tf.Tensor:
 
 
 def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNConfig, slice_batch: tf.Tensor,
-                        active: tf.Tensor | None = None) -> tf.Tensor:
+                        active: tf.Tensor | None = None, counts: tf.Tensor | None = None) -> tf.Tensor:
     """Averaged probabilities [slice, rows, columns] of one plane.
 
     Args:
@@ -64,6 +67,8 @@ def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNC
         slice_batch: stacks per call.
         active: optional bool [slice]: stacks centred on inactive slices are skipped (they add 0, as the
             original's skipped stacks; the divisor stays the number of stacks predicting a slice).
+        counts: optional float32 [slice]: the divisor of each slice (default `stack_counts` of the views; views
+            cut out of a volume take the volume's).
     """
     image = views[0]
     count = tf.shape(image)[0]
@@ -81,7 +86,8 @@ def plane_probabilities(views: list[tf.Tensor], stack_fn: StackFn, config: RSTNC
         return start + batch, tf.tensor_scatter_nd_add(accumulated, targets, values)
 
     _, buffer = tf.while_loop(lambda start, _: start < total, body, [tf.constant(0), buffer])
-    return buffer[1:-1] / stack_counts(count, config.slice_thickness)[:, tf.newaxis, tf.newaxis]
+    divisors = stack_counts(count, config.slice_thickness) if counts is None else counts
+    return buffer[1:-1] / divisors[:, tf.newaxis, tf.newaxis]
 
 
 def stack_counts(count: tf.Tensor, thickness: int) -> tf.Tensor:
@@ -113,14 +119,30 @@ def coarse_probabilities(volume: tf.Tensor, plane: str, network: Callable[[tf.Te
     return from_plane(probabilities, plane)
 
 
-def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN,
-                       config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
-    """One fine round of one plane (the original's TEST 'F'): per stack, the saliency of the previous round's
-    fused probabilities `score` times the image, cropped to the box of `mask` (previous round) plus the margin,
-    through the fine network and pasted back; stacks without mask are skipped. Each stack has its own box, as
-    the original tests one stack at a time, so `slice_batch` does not change the result."""
-    views = [to_plane(windowed(volume, config), plane), to_plane(tf.cast(score, tf.float32), plane),
-             to_plane(tf.cast(mask, tf.float32), plane)]
+def fine_region(mask: tf.Tensor, plane: str, config: RSTNConfig) -> tuple[tf.Tensor, tf.Tensor]:
+    """int32 start and end (exclusive) [z, y, x] of the part of the volume that one fine round of `plane` reads
+    and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by 2 slices along the plane's
+    slice axis (the stacks showing the mask reach one slice beyond it and predict one slice further; 0 with
+    slice thickness 1) and in-plane by the crop margin plus the saliency module's reach (`SALIENCY_REACH`: the
+    saliency at the edge of a stack's box sees 3 more pixels), clipped to the volume."""
+    growth = [config.crop_margin + SALIENCY_REACH] * 3
+    growth[PLANE_AXES[plane][0]] = 2 * (config.slice_thickness // 2)
+    return grown_box(mask, growth)
+
+
+def fine_in_box(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,
+                slice_batch: tf.Tensor, start: tf.Tensor, end: tf.Tensor) -> tf.Tensor:
+    """One fine round of one plane (the original's TEST 'F') on the box [start, end) of the volume ([z, y, x]
+    voxels; the whole volume or a `fine_region`): per stack, the saliency of the previous round's fused
+    probabilities `score` times the image, cropped to the box of `mask` (previous round) plus the margin, through
+    the fine network and pasted back; stacks without mask are skipped; each slice divided by the number of the
+    volume's stacks predicting it. Each stack has its own box, as the original tests one stack at a time, so
+    `slice_batch` does not change the result. Returns the box's probabilities [z, y, x]."""
+    box = [tf.slice(tensor, start, end - start) for tensor in (volume, score, mask)]
+    views = [to_plane(part, plane) for part in (windowed(box[0], config), tf.cast(box[1], tf.float32),
+                                                tf.cast(box[2], tf.float32))]
+    axis = PLANE_AXES[plane][0]
+    counts = stack_counts(tf.shape(volume)[axis], config.slice_thickness)[start[axis]:end[axis]]
     margins = tf.fill([4], config.crop_margin)
 
     def stack_fn(stacks: tf.Tensor) -> tf.Tensor:
@@ -128,7 +150,21 @@ def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, pla
         return tf.sigmoid(model.fine_logits_per_stack(image, saliency_input, box_mask >= 0.5, margins))
 
     active = _active_stacks(views[2], config.slice_thickness)
-    return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active), plane)
+    return from_plane(plane_probabilities(views, stack_fn, config, slice_batch, active, counts), plane)
+
+
+def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN,
+                       config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
+    """One fine round of one plane (`fine_in_box`) on the `fine_region` of `mask` (uint8 [z, y, x], the previous
+    round), 0 elsewhere: the same probabilities [z, y, x] as on the whole volume, at the cost of the region."""
+    present = tf.cast(mask, tf.float32) > 0
+
+    def on_region() -> tf.Tensor:
+        start, end = fine_region(present, plane, config)
+        probabilities = fine_in_box(volume, score, mask, plane, model, config, slice_batch, start, end)
+        return tf.pad(probabilities, tf.stack([start, tf.shape(present) - end], axis=1))
+
+    return tf.cond(tf.reduce_any(present), on_region, lambda: tf.zeros(tf.shape(present), tf.float32))
 
 
 def oracle_probabilities(volume: tf.Tensor, label: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,

@@ -1,6 +1,7 @@
 """RSTN over whole volumes: the coarse pass of each plane equals the original's slice loop written out in NumPy
 on its (row, column, slice) array (independent of our plane bookkeeping), for any slice batch; the fine pass
-skips stacks without mask and is 0 outside each stack's own box, batched or not."""
+skips stacks without mask and is 0 outside each stack's own box, batched or not, and gives the same
+probabilities on its region as on the whole volume."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,7 +9,8 @@ import tensorflow as tf
 from rstn.config import RSTNConfig
 from rstn.model import RSTN
 from rstn.training import build_rstn
-from rstn.volume_inference import coarse_probabilities, fine_probabilities, oracle_probabilities, windowed
+from rstn.volume_inference import (coarse_probabilities, fine_in_box, fine_probabilities, fine_region,
+                                   oracle_probabilities, windowed)
 
 
 def fake_network(stacks: tf.Tensor) -> tf.Tensor:
@@ -105,3 +107,41 @@ def test_batched_stacks_each_keep_their_own_box(stage):
     np.testing.assert_allclose(batched, one_by_one, atol=1e-6)
     assert batched[2, 1:7, 2:8].min() > 0 and batched[7, 29:38, 24:34].min() > 0
     assert not batched[2, 8:].any() and not batched[7, :28].any(), "0 outside each stack's own box"
+
+
+def masks_inside_and_at_the_edges(shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """uint8 masks [z, y, x]: an irregular blob far from every edge, and blobs touching all six faces."""
+    inside = np.zeros(shape, np.uint8)
+    inside[3:6, 12:17, 10:14] = 1
+    inside[4, 17:19, 13] = 1
+    edges = np.zeros(shape, np.uint8)
+    edges[0:2, 0:4, 20:] = 1
+    edges[-2:, -3:, 0:3] = 1
+    edges[4, 15, 12] = 1
+    return {"inside": inside, "edges": edges}
+
+
+@pytest.mark.parametrize("plane", ["X", "Y", "Z"])
+@pytest.mark.parametrize("where", ["inside", "edges"])
+def test_fine_round_on_its_region_equals_the_fine_round_on_the_whole_volume(plane, where, monkeypatch):
+    """Random saliency weights (both convolutions) make the saliency depend on its 3-pixel neighbourhood; the
+    region's answer is the whole volume's, and a region without the saliency's reach is not (the test sees it)."""
+    config, model = tiny_rstn(seed=5)
+    for layer in model.saliency.layers:
+        layer.kernel.assign(tf.random.normal(layer.kernel.shape, stddev=0.5, seed=6))
+    shape = (9, 30, 26)
+    volume = tf.random.uniform(shape, -100, 240, seed=7)
+    score = tf.random.uniform(shape, 0, 1, seed=8)
+    mask = tf.constant(masks_inside_and_at_the_edges(shape)[where])
+    batch = tf.constant(4)
+    whole = fine_in_box(volume, score, mask, plane, model, config, batch, tf.zeros([3], tf.int32),
+                        tf.constant(shape)).numpy()
+    start, end = fine_region(tf.cast(mask, tf.bool), plane, config)
+    assert (where == "edges") == (start.numpy().tolist() == [0, 0, 0] and end.numpy().tolist() == list(shape))
+    assert whole.any()
+    np.testing.assert_array_equal(fine_probabilities(volume, score, mask, plane, model, config, batch).numpy(),
+                                  whole)
+    if where == "inside":
+        monkeypatch.setattr("rstn.volume_inference.SALIENCY_REACH", 0)
+        assert not np.array_equal(fine_probabilities(volume, score, mask, plane, model, config, batch).numpy(),
+                                  whole), "without the saliency's reach the region differs"
