@@ -28,7 +28,7 @@ from rstn.cache import read_index
 from rstn.config import PLANES
 from rstn.fusion import FUSION_SUM_THRESHOLDS, coarse_to_fine, mean_of_planes, remove_small_components
 from rstn.training import restore_plane
-from rstn.volume_inference import coarse_probabilities, fine_probabilities, oracle_probabilities
+from rstn.volume_inference import fine_probabilities, model_coarse_probabilities, oracle_probabilities
 
 STOP_DSCS = (0.90, 0.95, 0.98, 0.99)
 
@@ -97,8 +97,7 @@ def plane_stage(stage: str, cache_folder: str, case_ids: list[str], load_model_b
     for case_id in tqdm(case_ids, desc=f"{stage} {plane}"):
         volume, target = load_case(cache_folder, case_id, config.organ_ids)
         if stage == "coarse":
-            network = lambda stacks: model.coarse(stacks, training=False)  # noqa: E731
-            probabilities = coarse_probabilities(tf.constant(volume, tf.float32), plane, network, config, batch)
+            probabilities = model_coarse_probabilities(tf.constant(volume, tf.float32), plane, model, config, batch)
         else:
             probabilities = oracle_probabilities(tf.constant(volume, tf.float32), tf.constant(target), plane,
                                                  model, config, batch)

@@ -119,6 +119,13 @@ def coarse_probabilities(volume: tf.Tensor, plane: str, network: Callable[[tf.Te
     return from_plane(probabilities, plane)
 
 
+def model_coarse_probabilities(volume: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,
+                               slice_batch: tf.Tensor) -> tf.Tensor:
+    """`coarse_probabilities` of `model`'s coarse network in inference mode."""
+    return coarse_probabilities(volume, plane, lambda stacks: model.coarse(stacks, training=False), config,
+                                slice_batch)
+
+
 def fine_region(mask: tf.Tensor, plane: str, config: RSTNConfig) -> tuple[tf.Tensor, tf.Tensor]:
     """int32 start and end (exclusive) [z, y, x] of the part of the volume that one fine round of `plane` reads
     and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by 2 slices along the plane's
