@@ -7,8 +7,8 @@ Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_
 
 The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas
 mask, so their cost is that of a real organ's box. The networks' GFLOPs come from TensorFlow's profiler at the
-shapes run (for a fine round: the saliency module on every active stack plus the fine network on each stack's
-box), and the achieved rates are set against this machine's float32 matmul rate measured in the same run.
+shapes run (for a fine round: the saliency module on every active stack of the round's region plus the fine
+network on each stack's box), and the achieved rates are set against this machine's float32 matmul rate measured in the same run.
 With --max_stacks N only N stacks per plane are run and the plane's time is scaled to all its stacks (said so in
 the output); 0 runs everything. The original reports about 25-32 s per volume for coarse-to-fine testing on a
 Titan Xp GPU.
@@ -38,7 +38,7 @@ from rstn.fusion import fused_mask, mean_of_planes, remove_small_components  # n
 from rstn.model import MODE_CODES  # noqa: E402
 from rstn.planes import PLANE_AXES  # noqa: E402
 from rstn.training import build_rstn, rstn_loss  # noqa: E402
-from rstn.volume_inference import coarse_probabilities, fine_probabilities  # noqa: E402
+from rstn.volume_inference import fine_probabilities, fine_region, model_coarse_probabilities  # noqa: E402
 
 flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
 flags.DEFINE_integer("rounds", 2, "Fine rounds to time.")
@@ -88,14 +88,17 @@ def limited(volume: np.ndarray, plane: str, max_stacks: int) -> tuple[np.ndarray
 
 def fine_round_gflop(model, mask: np.ndarray, config: RSTNConfig) -> float:
     """GFLOP of one fine round from the previous round's `mask` [z, y, x]: per plane, every stack that shows some
-    of the mask runs the saliency module on the whole stack and the fine network on the stack's box plus margin."""
+    of the mask runs the saliency module on the stack cut to the round's region (`fine_region`) and the fine
+    network on the stack's box plus margin."""
     margins = tf.fill([4], config.crop_margin)
     fine_cost: dict[tuple[int, int], float] = {}
     total = 0.0
     for plane in PLANES:
         view = mask.transpose(PLANE_AXES[plane]) > 0
         reach = 1 if config.slice_thickness == 3 else 0
-        saliency = model_gflop(model.saliency, (1, *view.shape[1:], 3))
+        start, end = fine_region(tf.constant(mask > 0), plane, config)
+        region = (end - start).numpy()[list(PLANE_AXES[plane])]
+        saliency = model_gflop(model.saliency, (1, *region[1:], 3))
         for index in range(view.shape[0]):
             stack = view[max(index - reach, 0):index + reach + 1]
             if not stack.any():
@@ -117,23 +120,23 @@ def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, dict]:
     batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
     coarse, fine = {}, {}
     for plane, model in models.items():
-        coarse[plane] = tf.function(lambda v, m=model, p=plane: coarse_probabilities(
-            v, p, lambda s: m.coarse(s, training=False), config, batch), input_signature=[VOLUME])
+        coarse[plane] = tf.function(lambda v, m=model, p=plane: model_coarse_probabilities(v, p, m, config, batch),
+                                    input_signature=[VOLUME])
         fine[plane] = tf.function(lambda v, s, k, m=model, p=plane: fine_probabilities(
             v, s, k, p, m, config, fine_batch), input_signature=[VOLUME, VOLUME, MASK])
     return coarse, fine
 
 
 def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
-    """The same functions from a model set's SavedModels, and its config."""
-    members = {plane: tf.saved_model.load(os.path.join(model_set, f"plane_{plane}")) for plane in PLANES}
-    metadata = json.loads(members["X"].signatures["metadata"]()["json"].numpy())
+    """The same functions from a model set's SavedModel (its planes' signatures), and its config."""
+    member = tf.saved_model.load(os.path.join(model_set, "rstn"))
+    metadata = json.loads(member.signatures["metadata"]()["json"].numpy())
     batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
-    coarse = {p: (lambda v, m=m: m.signatures["coarse"](volume=v, slice_batch=batch)["probabilities"])
-              for p, m in members.items()}
-    fine = {p: (lambda v, s, k, m=m: m.signatures["fine"](volume=v, score=s, mask=k,
-                                                           slice_batch=fine_batch)["probabilities"])
-            for p, m in members.items()}
+    coarse = {p: (lambda v, f=member.signatures[f"coarse_{p}"]: f(volume=v, slice_batch=batch)["probabilities"])
+              for p in PLANES}
+    fine = {p: (lambda v, s, k, f=member.signatures[f"fine_{p}"]: f(volume=v, score=s, mask=k,
+                                                                    slice_batch=fine_batch)["probabilities"])
+            for p in PLANES}
     return coarse, fine, config_from_dict(RSTNConfig, metadata["config"])
 
 

@@ -7,7 +7,7 @@ Export scripts share the flags `--load_model_base`, `--load_model_iter`, `--mode
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import keras
 import tensorflow as tf
@@ -81,10 +81,14 @@ def load_ema_weights(model: keras.Model, path: str) -> None:
         variable.assign(average)
 
 
-def export_member(model: keras.Model, signatures: dict[str, Signature], metadata: dict, output_folder: str) -> None:
-    """Writes one SavedModel (float32, the model's variables tracked once) atomically: a previous export is
-    replaced only once the new one is complete."""
-    module = ExportModule(metadata["role"], model_weights(model), signatures, metadata)
+def export_member(models: keras.Model | Sequence[keras.Model], signatures: dict[str, Signature], metadata: dict,
+                  output_folder: str) -> None:
+    """Writes one SavedModel (float32) atomically: a previous export is replaced only once the new one is complete.
+    The variables of `models` (one Keras model, or several that the signatures share, e.g. RSTN's three planes)
+    are tracked once each."""
+    models = [models] if isinstance(models, keras.Model) else list(models)
+    module = ExportModule(metadata["role"], [v for model in models for v in model_weights(model)], signatures,
+                          metadata)
     with atomic_directory(output_folder) as temp:
         save(module, temp)
 

@@ -26,7 +26,7 @@ from rstn.fusion import mean_of_planes
 from rstn.testing import column_summary, load_case, write_results
 from serving.loading import load_model_set, read_metadata
 
-flags.DEFINE_string("model_set", "saved_models/pancreas_rstn", "RSTN model set (plane_X, plane_Y, plane_Z).")
+flags.DEFINE_string("model_set", "saved_models/pancreas_rstn", "RSTN model set (its planes' signatures are used).")
 flags.DEFINE_string("cache_folder", None, "The `rstn.prepare` cache holding the test cases.")
 flags.DEFINE_integer("fold", 1, "Cross-validation fold whose test cases are used.")
 flags.DEFINE_string("cv_folder", None, "Fold files folder (default: the one `rstn.prepare` wrote).")
@@ -60,8 +60,8 @@ def main(argv: list[str]) -> None:
     case_ids = [case_id for case_id in test_ids if case_id in index["cases"]]
     if not case_ids:
         raise app.UsageError(f"fold {FLAGS.fold} has no test case in {FLAGS.cache_folder}")
-    members = load_model_set(FLAGS.model_set)
-    metadata = read_metadata(members[PLANES[0]])
+    member = load_model_set(FLAGS.model_set)["segmentation"]
+    metadata = read_metadata(member)
     threshold, rounds = metadata["fine_threshold"], FLAGS.max_rounds or metadata["max_rounds"]
     organ_ids = tuple(metadata["config"]["organ_ids"])
     batch = tf.constant(FLAGS.slice_batch)
@@ -70,13 +70,13 @@ def main(argv: list[str]) -> None:
     for case_id in tqdm(case_ids, desc="cases"):
         volume, target = load_case(FLAGS.cache_folder, case_id, organ_ids)
         image = tf.constant(volume, tf.float32)
-        coarse = {plane: member.signatures["coarse"](volume=image, slice_batch=batch)["probabilities"].numpy()
-                  for plane, member in members.items()}
+        coarse = {plane: member.signatures[f"coarse_{plane}"](volume=image, slice_batch=batch)["probabilities"].numpy()
+                  for plane in PLANES}
 
         def fine(plane: str, score: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            return members[plane].signatures["fine"](volume=image, score=tf.constant(score, tf.float32),
-                                                     mask=tf.constant(mask, tf.uint8),
-                                                     slice_batch=batch)["probabilities"].numpy()
+            return member.signatures[f"fine_{plane}"](volume=image, score=tf.constant(score, tf.float32),
+                                                      mask=tf.constant(mask, tf.uint8),
+                                                      slice_batch=batch)["probabilities"].numpy()
 
         results["fixed_point"].append({"case": case_id, **fixed_point(fine, PLANES, target, threshold)})
         results["split_round1"].append({"case": case_id, **split_round_one(

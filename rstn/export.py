@@ -1,17 +1,20 @@
-"""Exports a trained RSTN (three planes) as a CT model set: one SavedModel per plane and the manifest.
+"""Exports a trained RSTN (three planes) as a CT model set: one SavedModel holding the three planes' networks, and
+the manifest.
 
 Usage: python -m rstn.export --load_model_base OUT/rstn [--load_model_iter N]
        [--model_set_folder saved_models/pancreas_rstn] [--trained_on TEXT]
-Each plane's weights come from <load_model_base>/<plane>/checkpoints, the config from <load_model_base>/config.json.
-Signatures of <model_set_folder>/plane_<P> (volumes [z, y, x] in canonical orientation, `preprocessing.orientation`):
-- coarse(volume float32 HU, slice_batch int32 []) -> probabilities float32 [z, y, x]: the coarse network over
-    every stack of the plane, averaged per slice.
-- fine(volume float32 HU, score float32 [z, y, x], mask uint8 [z, y, x], slice_batch int32 [])
+Each plane's weights come from <load_model_base>/<plane>/checkpoints, its config from <plane>/config.json.
+Signatures of <model_set_folder>/rstn (role segmentation; volumes [z, y, x] in canonical orientation,
+`preprocessing.orientation`):
+- segment(volume float32 HU, slice_batch int32 []) -> labels uint8 [z, y, x] (the final round's mask),
+    coarse_labels uint8 [z, y, x] (round 0), rounds int32 [] (fine rounds run), inter_round_dsc float32
+    [rounds]: the whole coarse-to-fine loop in the graph (`rstn.rounds_graph`).
+- coarse_X|Y|Z(volume float32 HU, slice_batch int32 []) -> probabilities float32 [z, y, x]: the plane's coarse
+    network over every stack of the plane, averaged per slice.
+- fine_X|Y|Z(volume float32 HU, score float32 [z, y, x], mask uint8 [z, y, x], slice_batch int32 [])
     -> probabilities float32 [z, y, x]: one fine round of the plane from the previous round's fused
     probabilities (score) and mask.
-- metadata() -> json (planes, window, margin, thresholds, rounds, config).
-The rounds (fusion of the planes, thresholds, post-processing, stopping) run outside the graph
-(`rstn.fusion.coarse_to_fine`), because the post-processing's connected components have no TensorFlow op.
+- metadata() -> json (planes, window, margin, thresholds, rounds, config, plane_configs).
 Docs: docs/rstn.md
 """
 from __future__ import annotations
@@ -28,29 +31,48 @@ from absl import app
 from networks.export import define_export_flags, export_main, export_member, write_manifest
 from rstn.config import PLANES, RSTNConfig
 from rstn.model import RSTN
+from rstn.rounds_graph import segment_volume
 from rstn.training import restore_plane
-from rstn.volume_inference import coarse_probabilities, fine_probabilities
+from rstn.volume_inference import fine_probabilities, model_coarse_probabilities
 from serving.exporter import Signature
 
 SYSTEM = "rstn"
-MEMBERS = {plane: f"plane_{plane}" for plane in PLANES}
+ROLE = "segmentation"
+MEMBERS = {ROLE: "rstn"}
 PLANE_NAMES = {"X": "coronal images (rows of the (row, column, slice) array)",
                "Y": "sagittal images (columns)", "Z": "axial images (slices)"}
+SHARED_FIELDS = ("organ_ids", "organ_name", "coarse_threshold", "fine_threshold", "postprocess_threshold",
+                 "max_rounds", "stop_dsc")
+"""Config fields the three planes must agree on: the labels and the rounds, which fuse the planes."""
 
 
 def label_names(config: RSTNConfig) -> dict[str, str]:
     return {"0": "background", "1": config.organ_name}
 
 
-def rstn_metadata(config: RSTNConfig, plane: str) -> dict:
-    """The metadata of one plane's member."""
-    return {"system": SYSTEM, "role": plane, "plane": plane, "plane_images": PLANE_NAMES[plane],
+def rounds_config(configs: dict[str, RSTNConfig]) -> RSTNConfig:
+    """The config of the labels and the rounds (the first plane's), after checking that every plane has the same
+    `SHARED_FIELDS` (planes may differ in their training, e.g. epochs)."""
+    first = configs[PLANES[0]]
+    for plane, config in configs.items():
+        differing = [name for name in SHARED_FIELDS if getattr(config, name) != getattr(first, name)]
+        if differing:
+            raise ValueError(f"plane {plane}: {', '.join(differing)} differ from plane {PLANES[0]}'s; the rounds "
+                             "fuse the planes with one value each")
+    return first
+
+
+def rstn_metadata(configs: dict[str, RSTNConfig]) -> dict:
+    """The metadata of the set's member: the rounds' settings and every plane's config."""
+    config = rounds_config(configs)
+    return {"system": SYSTEM, "role": ROLE, "planes": {plane: PLANE_NAMES[plane] for plane in configs},
             "labels": label_names(config), "orientation": "canonical [z, y, x] (preprocessing.orientation)",
             "normalization": {"kind": "window_hu", "window_hu": list(config.window_hu), "range": [0.0, 1.0]},
             "slice_thickness": config.slice_thickness, "crop_margin": config.crop_margin,
             "coarse_threshold": config.coarse_threshold, "fine_threshold": config.fine_threshold,
             "postprocess_threshold": config.postprocess_threshold, "max_rounds": config.max_rounds,
-            "stop_dsc": config.stop_dsc, "config": dataclasses.asdict(config)}
+            "stop_dsc": config.stop_dsc, "config": dataclasses.asdict(config),
+            "plane_configs": {plane: dataclasses.asdict(c) for plane, c in configs.items()}}
 
 
 def rstn_manifest(config: RSTNConfig, name: str, trained_on: str) -> dict:
@@ -62,32 +84,47 @@ def rstn_manifest(config: RSTNConfig, name: str, trained_on: str) -> dict:
                            "coarse-to-fine rounds."}
 
 
-def export_plane(config: RSTNConfig, model: RSTN, plane: str, folder: str) -> None:
-    """Writes one plane's SavedModel (float32) into `folder`."""
-    volume = tf.TensorSpec([None, None, None], tf.float32, name="volume")
-    slice_batch = tf.TensorSpec([], tf.int32, name="slice_batch")
+VOLUME = tf.TensorSpec([None, None, None], tf.float32, name="volume")
+SLICE_BATCH = tf.TensorSpec([], tf.int32, name="slice_batch")
 
+
+def plane_signatures(config: RSTNConfig, model: RSTN, plane: str) -> dict[str, Signature]:
+    """`coarse_<plane>` and `fine_<plane>` of one plane's model."""
     def coarse(volume: tf.Tensor, slice_batch: tf.Tensor) -> dict:
-        network = lambda stacks: model.coarse(stacks, training=False)  # noqa: E731
-        return {"probabilities": coarse_probabilities(volume, plane, network, config, slice_batch)}
+        return {"probabilities": model_coarse_probabilities(volume, plane, model, config, slice_batch)}
 
     def fine(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, slice_batch: tf.Tensor) -> dict:
         return {"probabilities": fine_probabilities(volume, score, mask, plane, model, config, slice_batch)}
 
-    signatures = {
-        "coarse": Signature(coarse, [volume, slice_batch]),
-        "fine": Signature(fine, [volume, tf.TensorSpec([None, None, None], tf.float32, name="score"),
-                                 tf.TensorSpec([None, None, None], tf.uint8, name="mask"), slice_batch])}
-    export_member(model, signatures, rstn_metadata(config, plane), folder)
+    return {f"coarse_{plane}": Signature(coarse, [VOLUME, SLICE_BATCH]),
+            f"fine_{plane}": Signature(fine, [VOLUME, tf.TensorSpec([None, None, None], tf.float32, name="score"),
+                                              tf.TensorSpec([None, None, None], tf.uint8, name="mask"), SLICE_BATCH])}
+
+
+def segment_signature(configs: dict[str, RSTNConfig], models: dict[str, RSTN]) -> Signature:
+    """`segment`: the coarse stage and the rounds of the three planes in one graph."""
+    config = rounds_config(configs)
+
+    def segment(volume: tf.Tensor, slice_batch: tf.Tensor) -> dict:
+        result = segment_volume(volume, slice_batch, models, configs, config)
+        return {"labels": result.labels, "coarse_labels": result.coarse_labels, "rounds": result.rounds,
+                "inter_round_dsc": result.inter_round_dsc}
+
+    return Signature(segment, [VOLUME, SLICE_BATCH])
 
 
 def export_rstn_models(configs: dict[str, RSTNConfig], models: dict[str, RSTN], model_set_folder: str,
                        trained_on: str) -> None:
-    """Writes the three plane members (each with its plane's config) and the manifest of `model_set_folder`."""
+    """Writes the set's member (the three planes' networks, each plane with its config: `segment` and the planes'
+    signatures) and the manifest of `model_set_folder`."""
+    models = {plane: models[plane] for plane in PLANES}
+    signatures = {"segment": segment_signature(configs, models)}
     for plane, model in models.items():
-        export_plane(configs[plane], model, plane, os.path.join(model_set_folder, MEMBERS[plane]))
+        signatures.update(plane_signatures(configs[plane], model, plane))
+    export_member(list(models.values()), signatures, rstn_metadata(configs),
+                  os.path.join(model_set_folder, MEMBERS[ROLE]))
     name = os.path.basename(os.path.normpath(model_set_folder))
-    write_manifest(model_set_folder, rstn_manifest(configs[PLANES[0]], name, trained_on))
+    write_manifest(model_set_folder, rstn_manifest(rounds_config(configs), name, trained_on))
 
 
 def export_rstn(load_model_base: str, load_model_iter: int | None, model_set_folder: str, trained_on: str) -> None:

@@ -154,3 +154,13 @@ def rstn_trained(nih_folder, tmp_path_factory) -> dict[str, str]:
         result = run_module(module, *args)
         assert result.returncode == 0, f"{module}: {result.stderr[-3000:]}"
     return paths
+
+
+@pytest.fixture(scope="session")
+def rstn_exported_set(rstn_trained, tmp_path_factory) -> str:
+    """The tiny RSTN of `rstn_trained` exported by `rstn.export` as the model set `tiny_rstn`: its folder."""
+    model_set = str(tmp_path_factory.mktemp("rstn_sets") / "tiny_rstn")
+    result = run_module("rstn.export", "--load_model_base", rstn_trained["train"], "--model_set_folder", model_set,
+                        "--trained_on", "synthetic phantoms (test)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return model_set

@@ -1,56 +1,18 @@
-"""RSTN from data to label maps: prepare -> train (three planes, tiny; `rstn_trained`) -> export -> the single
-entrypoint on a DICOM series and on a NIfTI stored with another orientation; outputs on the input grids (nibabel), the summary
-with the rounds, and the exported set running in a process that imports only TensorFlow."""
+"""RSTN from data to label maps: prepare -> train (three planes, tiny; `rstn_trained`) -> export
+(`rstn_exported_set`) -> the single entrypoint on a DICOM series and on a NIfTI stored with another orientation;
+outputs on the input grids (nibabel), the summary with the rounds; the diagnosis on the exported set."""
 import csv
 import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
-import pytest
 
 from preprocessing.cases import nih_pancreas_cases
 from preprocessing.image_io import read_image, write_image
 from preprocessing.orientation import to_canonical
-from tests.conftest import PROJECT_PACKAGES, assert_same_geometry_per_nibabel, run_module
-
-TF_ONLY = textwrap.dedent("""
-    import json, os, sys
-    import numpy as np
-    import tensorflow as tf
-    folder, packages = sys.argv[1], sys.argv[2].split(",")
-    manifest = json.load(open(os.path.join(folder, "manifest.json")))
-    volume = tf.constant(np.random.default_rng(0).uniform(-200, 300, (6, 40, 36)), tf.float32)
-    for role, member in manifest["members"].items():
-        model = tf.saved_model.load(os.path.join(folder, member))
-        meta = json.loads(model.signatures["metadata"]()["json"].numpy())
-        coarse = model.signatures["coarse"](volume=volume, slice_batch=tf.constant(4))["probabilities"]
-        mask = tf.cast(coarse >= 0.5, tf.uint8)
-        fine = model.signatures["fine"](volume=volume, score=coarse, mask=mask, slice_batch=tf.constant(1))
-        assert coarse.shape == fine["probabilities"].shape == volume.shape and coarse.dtype == tf.float32
-        print("ran", role, meta["plane"], meta["normalization"]["window_hu"])
-    print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in packages))
-""")
+from tests.conftest import assert_same_geometry_per_nibabel, run_module
 
 
-@pytest.fixture(scope="module")
-def exported_set(rstn_trained, tmp_path_factory):
-    model_set = str(tmp_path_factory.mktemp("rstn_sets") / "tiny_rstn")
-    result = run_module("rstn.export", "--load_model_base", rstn_trained["train"], "--model_set_folder", model_set,
-                        "--trained_on", "synthetic phantoms (test)")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return model_set
-
-
-def test_exported_set_runs_with_tensorflow_only(exported_set):
-    result = subprocess.run([sys.executable, "-c", TF_ONLY, exported_set, ",".join(PROJECT_PACKAGES)],
-                            capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, cwd="/")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.count("ran ") == 3 and "modules: []" in result.stdout
-
-
-def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(exported_set, nih_folder, tmp_path):
+def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(rstn_exported_set, nih_folder, tmp_path):
     case = nih_pancreas_cases(nih_folder)[0]
     inputs = tmp_path / "inputs"
     inputs.mkdir()
@@ -62,10 +24,10 @@ def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(exporte
     write_image(image[:, ::-1, ::-1].copy(), flipped, str(inputs / "ras_0000.nii.gz"))
     outputs = tmp_path / "outputs"
     result = run_module("inference", "--input_path", str(inputs), "--output_path", str(outputs),
-                        "--saved_models_folder", os.path.dirname(exported_set), "--model",
-                        os.path.basename(exported_set))
+                        "--saved_models_folder", os.path.dirname(rstn_exported_set), "--model",
+                        os.path.basename(rstn_exported_set))
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-2000:]
-    assert "fine_rounds" in result.stdout
+    assert all(figure in result.stdout for figure in ("fine_rounds", "coarse_voxels", "voxels"))
     ras = assert_same_geometry_per_nibabel(str(outputs / "ras.nii.gz"), str(inputs / "ras_0000.nii.gz"))
     dicom_labels, dicom_geometry = read_image(str(outputs / "PANCREAS_0001.nii.gz"), ndim=3)
     assert dicom_geometry.same_grid(geometry, 1e-4)
@@ -74,11 +36,12 @@ def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(exporte
     assert set(np.unique(ras)) <= {0, 1}
     rows = list(csv.DictReader(open(outputs / "summary.csv")))
     assert {row["status"] for row in rows} == {"ok"} and all(float(row["fine_rounds"]) >= 0 for row in rows)
+    assert {"fine_rounds", "coarse_voxels", "voxels"} <= set(rows[0])
 
 
-def test_diagnose_reports_the_experiments_on_the_exported_set(exported_set, rstn_trained, tmp_path):
+def test_diagnose_reports_the_experiments_on_the_exported_set(rstn_exported_set, rstn_trained, tmp_path):
     output = tmp_path / "diagnosis"
-    result = run_module("rstn.diagnose", "--model_set", exported_set, "--cache_folder", rstn_trained["cache"],
+    result = run_module("rstn.diagnose", "--model_set", rstn_exported_set, "--cache_folder", rstn_trained["cache"],
                         "--fold", "1", "--output_folder", str(output), "--plane_sets", "XYZ,XZ", "--max_rounds", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("fixed_point", "split_round1", "rounds_XYZ", "rounds_XZ"):
