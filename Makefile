@@ -29,8 +29,7 @@ demo: $(STAMP)
 	$(PY) -m inference --input_path $(DEMO_DIR)/Montgomery/CXR_png --output_path $(DEMO_DIR)/xray_predictions --saved_models_folder saved_models
 	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/xray_predictions --reference_path $(DEMO_DIR)/Montgomery/ManualMask
 	$(PY) -m preprocessing.synthetic nih_pancreas --output_folder $(DEMO_DIR)/NIH --num_cases 2 --in_plane_size 192 --seed 2026
-	$(PY) -m inference --model pancreas_rstn --input_path $(DEMO_DIR)/NIH/Pancreas-CT --output_path $(DEMO_DIR)/pancreas_predictions --saved_models_folder saved_models --batch_size 8
-	$(PY) -m inference.evaluate --prediction_path $(DEMO_DIR)/pancreas_predictions --reference_path $(DEMO_DIR)/NIH/TCIA_pancreas_labels-02-05-2017
+	$(PY) -m rstn.evaluate --dataset_folder $(DEMO_DIR)/NIH --model_set saved_models/pancreas_rstn --output_folder $(DEMO_DIR)/pancreas_evaluation --slice_batch 8
 	$(PY) -m preprocessing.synthetic autopet --output_folder $(DEMO_DIR)/AutoPET --num_cases 3 --in_plane_size 96 --body_scale 0.5 --seed 2026
 	$(PY) -m inference --model autopet_interactive --input_path $(DEMO_DIR)/AutoPET/imagesTr --output_path $(DEMO_DIR)/lesion_predictions --saved_models_folder saved_models
 	$(PY) -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder $(DEMO_DIR)/AutoPET --cases all --clicks 5 --output_folder $(DEMO_DIR)/lesion_clicks

@@ -21,8 +21,8 @@ def coarse_volume() -> np.ndarray:
 
 def fake_fine(limit: int | None):
     """Each round the mask grows one voxel along x up to column `limit` (then stays: inter-round DSC 1), or with
-    `limit` None moves one voxel along x, wrapping around (round after round, inter-round DSC 0.75), plus a fixed one-voxel speck
-    far from it (removed by the post-processing); the score adds below the threshold."""
+    `limit` None moves one voxel along x, wrapping around (round after round, inter-round DSC 0.75), plus a fixed
+    one-voxel speck far from it (removed by the post-processing); the score adds below the threshold."""
     speck = np.zeros(SHAPE, np.float32)
     speck[4, 8, 11] = 0.9
     inside = tf.constant((np.arange(SHAPE[2]) < (limit or 0)).astype(np.float32))
@@ -76,4 +76,5 @@ def test_round_zero_uses_the_coarse_threshold_and_the_mean_sums_in_order():
     result = coarse_to_fine_rounds(coarse, lambda s, m: s, 0.3, 0.5, 0.5, 1, 0.99)
     assert result.coarse_labels.numpy().all() and int(result.rounds) == 1 and result.inter_round_dsc.numpy()[0] == 0
     planes = [np.random.default_rng(seed).random(SHAPE).astype(np.float32) for seed in range(3)]
-    np.testing.assert_array_equal(mean_of_planes([tf.constant(p) for p in planes]).numpy(), fusion.mean_of_planes(planes))
+    np.testing.assert_array_equal(mean_of_planes([tf.constant(p) for p in planes]).numpy(),
+                                  fusion.mean_of_planes(planes))
