@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
         sys.exit(str(error))
     organ_ids = tuple(read_metadata(member)["config"]["organ_ids"])
     rows, failures = [], []
-    for case in tqdm(cases, desc="cases"):
+    for case in tqdm(cases, desc="cases", unit="case"):
         try:
             volume, labels, _ = read_case(case)
         except ImageReadError as error:
