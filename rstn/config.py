@@ -47,8 +47,10 @@ class RSTNConfig:
         lr_decay_epochs: in mode J the learning rates are multiplied by `lr_decay_factor` every this many epochs.
         lr_decay_factor: see `lr_decay_epochs`.
         batch_size: slices per step.
-        coarse_threshold: probability threshold of the coarse (round 0) fusion of the three planes.
-        fine_threshold: probability threshold of each fine round's fusion.
+        coarse_threshold: the original's COARSE_FUSION_THRESHOLD, kept for the record: its coarse-to-fine testing
+            only names its results with it, and nothing here uses it (round 0 is thresholded at `fine_threshold`).
+        fine_threshold: probability threshold of the mean of the planes' probabilities in every coarse-to-fine round,
+            round 0 (the coarse fusion) included, as the original's `coarse2fine_testing.py`.
         postprocess_threshold: after each fine round, connected components (6-neighbourhood) smaller than this
             fraction of the largest are removed.
         max_rounds: fine rounds of coarse-to-fine testing.

@@ -1,5 +1,5 @@
 """The whole RSTN testing loop in TensorFlow, so that one SavedModel signature runs it: the coarse stage on the
-three planes, their mean thresholded (round 0), then the fine rounds in a `tf.while_loop` with the rule of
+three planes, their mean thresholded at the fine threshold (round 0, as the original's `coarse2fine_testing.py`), then the fine rounds in a `tf.while_loop` with the rule of
 `rstn.fusion.coarse_to_fine` (mean of the planes' fine probabilities, threshold, post-processing with
 `preprocessing.tf_connected_components.keep_large_components`, inter-round DSC; the rounds stop at the first
 inter-round DSC >= stop_dsc or after max_rounds, and an empty mask ends the run).
@@ -53,13 +53,13 @@ def _at_least(probabilities: tf.Tensor, threshold: float) -> tf.Tensor:
     return tf.cast(probabilities >= tf.constant(threshold, tf.float32), tf.uint8)
 
 
-def coarse_to_fine_rounds(coarse: tf.Tensor, fine: FineFn, coarse_threshold: float, fine_threshold: float,
-                          postprocess_threshold: float, max_rounds: int, stop_dsc: float) -> GraphRounds:
-    """The fine rounds from the coarse fusion `coarse` (mean of the planes' coarse probabilities), round 0 being
-    `coarse` >= coarse_threshold; the rest as `rstn.fusion.coarse_to_fine` (the DSC is compared with `stop_dsc`
-    in float64, as there)."""
+def coarse_to_fine_rounds(coarse: tf.Tensor, fine: FineFn, fine_threshold: float, postprocess_threshold: float,
+                          max_rounds: int, stop_dsc: float) -> GraphRounds:
+    """The fine rounds from the coarse fusion `coarse` (mean of the planes' coarse probabilities) by the rule of
+    `rstn.fusion.coarse_to_fine`: round 0 is `coarse` >= fine_threshold, as every round (the DSC is compared with
+    `stop_dsc` in float64, as there)."""
     coarse = tf.convert_to_tensor(coarse, tf.float32)
-    first = _at_least(coarse, coarse_threshold)
+    first = _at_least(coarse, fine_threshold)
 
     def more(round_, score, mask, dscs, stopped):
         del score, dscs
@@ -81,7 +81,7 @@ def coarse_to_fine_rounds(coarse: tf.Tensor, fine: FineFn, coarse_threshold: flo
 def segment_volume(volume: tf.Tensor, slice_batch: tf.Tensor, models: Mapping[str, RSTN],
                    configs: Mapping[str, RSTNConfig], rounds_config: RSTNConfig) -> GraphRounds:
     """RSTN on a volume [z, y, x] HU: each plane's coarse stage with its model and config, the rounds with the
-    thresholds, post-processing fraction, maximum rounds and stop DSC of `rounds_config`; `slice_batch` stacks per
+    fine threshold, post-processing fraction, maximum rounds and stop DSC of `rounds_config`; `slice_batch` stacks per
     network call."""
     coarse = mean_of_planes([model_coarse_probabilities(volume, plane, model, configs[plane], slice_batch)
                              for plane, model in models.items()])
@@ -90,5 +90,5 @@ def segment_volume(volume: tf.Tensor, slice_batch: tf.Tensor, models: Mapping[st
         return mean_of_planes([fine_probabilities(volume, score, mask, plane, model, configs[plane], slice_batch)
                                for plane, model in models.items()])
 
-    return coarse_to_fine_rounds(coarse, fine, rounds_config.coarse_threshold, rounds_config.fine_threshold,
-                                 rounds_config.postprocess_threshold, rounds_config.max_rounds, rounds_config.stop_dsc)
+    return coarse_to_fine_rounds(coarse, fine, rounds_config.fine_threshold, rounds_config.postprocess_threshold,
+                                 rounds_config.max_rounds, rounds_config.stop_dsc)

@@ -50,7 +50,7 @@ def test_graph_rounds_equal_the_python_rounds(case, traced):
                               max_rounds, stop_dsc)
 
     def rounds(volume: tf.Tensor) -> tuple:
-        result = coarse_to_fine_rounds(volume, fine, 0.5, 0.5, 0.5, max_rounds, stop_dsc)
+        result = coarse_to_fine_rounds(volume, fine, 0.5, 0.5, max_rounds, stop_dsc)
         return result.labels, result.coarse_labels, result.rounds, result.inter_round_dsc
 
     run = tf.function(rounds, input_signature=[tf.TensorSpec([None, None, None], tf.float32)]) if traced else rounds
@@ -66,15 +66,18 @@ def test_graph_rounds_equal_the_python_rounds(case, traced):
 
 
 def test_an_empty_coarse_mask_ends_the_graph_rounds():
-    result = coarse_to_fine_rounds(tf.zeros(SHAPE), lambda s, m: pytest.fail("no fine round"), 0.5, 0.5, 0.5, 10,
-                                   0.99)
+    result = coarse_to_fine_rounds(tf.zeros(SHAPE), lambda s, m: pytest.fail("no fine round"), 0.5, 0.5, 10, 0.99)
     assert int(result.rounds) == 0 and result.inter_round_dsc.shape == (0,) and not result.labels.numpy().any()
 
 
-def test_round_zero_uses_the_coarse_threshold_and_the_mean_sums_in_order():
+def test_round_zero_is_the_coarse_mean_at_the_fine_threshold_and_the_mean_sums_in_order():
+    """As the original's coarse2fine_testing.py (`pred_ >= fine_threshold` for every round, round 0 included)."""
     coarse = np.full(SHAPE, 0.4, np.float32)
-    result = coarse_to_fine_rounds(coarse, lambda s, m: s, 0.3, 0.5, 0.5, 1, 0.99)
-    assert result.coarse_labels.numpy().all() and int(result.rounds) == 1 and result.inter_round_dsc.numpy()[0] == 0
+    for fine_threshold, expected in ((0.3, 1), (0.5, 0)):
+        result = coarse_to_fine_rounds(coarse, lambda s, m: s, fine_threshold, 0.5, 1, 0.99)
+        assert (result.coarse_labels.numpy() == expected).all()
+        np.testing.assert_array_equal(result.coarse_labels.numpy(), coarse_to_fine(
+            coarse, lambda s, m: s, fine_threshold, 0.5, 1, 0.99).masks[0])
     planes = [np.random.default_rng(seed).random(SHAPE).astype(np.float32) for seed in range(3)]
     np.testing.assert_array_equal(mean_of_planes([tf.constant(p) for p in planes]).numpy(),
                                   fusion.mean_of_planes(planes))

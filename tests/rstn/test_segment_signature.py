@@ -1,8 +1,9 @@
 """The exported set's one member: `segment` (the whole loop in the graph) equals the Python loop
 (`rstn.fusion.coarse_to_fine`) on the member's plane signatures, on a set whose networks have random score and
 saliency weights (the tiny trained set answers 0.5 everywhere: one trivial round), with fine rounds run from a
-partial round-0 mask; the member loads and segments in a process that imports only TensorFlow; its metadata carries
-each plane's config."""
+partial round-0 mask and a coarse threshold other than the fine one (round 0 is thresholded at the fine one, as the
+original); the member loads and segments in a process that imports only TensorFlow; its metadata carries each plane's
+config."""
 import dataclasses
 import os
 import subprocess
@@ -75,8 +76,9 @@ def random_rstn(config: RSTNConfig, seed: int):
 @pytest.fixture(scope="module")
 def random_set(tmp_path_factory) -> str:
     """A set exported by `export_rstn_models` from three random tiny RSTNs (margin 2; plane Y with other epochs;
-    thresholds 0.35, where the mean of their probabilities gives a round-0 mask of several components)."""
-    config = RSTNConfig(base_filters=4, fc_filters=8, crop_margin=2, coarse_threshold=0.35, fine_threshold=0.35)
+    fine threshold 0.35, where the mean of their probabilities gives a round-0 mask of several components; coarse
+    threshold 0.5, which the rounds do not use)."""
+    config = RSTNConfig(base_filters=4, fc_filters=8, crop_margin=2, coarse_threshold=0.5, fine_threshold=0.35)
     configs = {plane: dataclasses.replace(config, epochs=(1, 1, 1)) if plane == "Y" else config for plane in PLANES}
     folder = str(tmp_path_factory.mktemp("rstn_random") / "random_rstn")
     export_rstn_models(configs, {plane: random_rstn(configs[plane], seed) for seed, plane in enumerate(PLANES)},
@@ -87,7 +89,6 @@ def random_set(tmp_path_factory) -> str:
 def test_segment_equals_the_python_rounds_on_the_plane_signatures(random_set):
     member = load_member(os.path.join(random_set, "rstn"), "rstn", "segmentation")
     meta = read_metadata(member)
-    assert meta["coarse_threshold"] == meta["fine_threshold"], "coarse_to_fine thresholds round 0 at the fine one"
     assert meta["plane_configs"]["Y"]["epochs"] == [1, 1, 1] != meta["plane_configs"]["X"]["epochs"]
     noise = np.random.default_rng(0).uniform(-100, 240, (12, 40, 36)).astype(np.float32)
     volume = tf.constant(ndimage.gaussian_filter(noise, 2) * 4 - 200)
@@ -97,13 +98,17 @@ def test_segment_equals_the_python_rounds_on_the_plane_signatures(random_set):
         return mean_of_planes([member.signatures[f"{name}_{plane}"](volume=volume, slice_batch=batch, **inputs)[
             "probabilities"].numpy() for plane in PLANES])
 
-    expected = coarse_to_fine(planes("coarse"), lambda s, m: planes("fine", score=tf.constant(s), mask=tf.constant(m)),
+    coarse = planes("coarse")
+    expected = coarse_to_fine(coarse, lambda s, m: planes("fine", score=tf.constant(s), mask=tf.constant(m)),
                               meta["fine_threshold"], meta["postprocess_threshold"], meta["max_rounds"],
                               meta["stop_dsc"])
     got = {key: value.numpy() for key, value in member.signatures["segment"](volume=volume, slice_batch=batch).items()}
     assert len(expected.masks) >= 2 and 0 < expected.masks[0].sum() < volume.shape.num_elements() // 2, \
         "fine rounds ran from a partial round-0 mask (post-processing applies)"
     assert ndimage.label(expected.masks[0])[1] > 1
+    coarse_threshold = meta["plane_configs"]["X"]["coarse_threshold"]
+    assert coarse_threshold != meta["fine_threshold"] and not np.array_equal(
+        (coarse >= coarse_threshold).astype(np.uint8), expected.masks[0]), "the thresholds give other round-0 masks"
     assert int(got["rounds"]) == len(expected.masks) - 1
     np.testing.assert_array_equal(got["coarse_labels"], expected.masks[0])
     np.testing.assert_array_equal(got["labels"], expected.final)
