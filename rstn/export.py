@@ -14,7 +14,8 @@ Signatures of <model_set_folder>/rstn (role segmentation; volumes [z, y, x] in c
 - fine_X|Y|Z(volume float32 HU, score float32 [z, y, x], mask uint8 [z, y, x], slice_batch int32 [])
     -> probabilities float32 [z, y, x]: one fine round of the plane from the previous round's fused
     probabilities (score) and mask.
-- metadata() -> json (planes, window, margin, thresholds, rounds, config, plane_configs).
+- metadata() -> json (planes, window, slices per stack, margin, fine and post-processing thresholds, rounds: the
+    same for every plane, `SHARED_FIELDS`; config: plane X's; plane_configs: each plane's).
 Docs: docs/rstn.md
 """
 from __future__ import annotations
@@ -41,9 +42,10 @@ ROLE = "segmentation"
 MEMBERS = {ROLE: "rstn"}
 PLANE_NAMES = {"X": "coronal images (rows of the (row, column, slice) array)",
                "Y": "sagittal images (columns)", "Z": "axial images (slices)"}
-SHARED_FIELDS = ("organ_ids", "organ_name", "coarse_threshold", "fine_threshold", "postprocess_threshold",
-                 "max_rounds", "stop_dsc")
-"""Config fields the three planes must agree on: the labels and the rounds, which fuse the planes."""
+SHARED_FIELDS = ("organ_ids", "organ_name", "window_hu", "slice_thickness", "crop_margin", "fine_threshold",
+                 "postprocess_threshold", "max_rounds", "stop_dsc")
+"""Config fields the three planes must agree on: the labels, the input's preparation (window, slices per stack, fine
+margin), which the metadata states once, and the rounds, which fuse the planes."""
 
 
 def label_names(config: RSTNConfig) -> dict[str, str]:
@@ -51,25 +53,26 @@ def label_names(config: RSTNConfig) -> dict[str, str]:
 
 
 def rounds_config(configs: dict[str, RSTNConfig]) -> RSTNConfig:
-    """The config of the labels and the rounds (the first plane's), after checking that every plane has the same
-    `SHARED_FIELDS` (planes may differ in their training, e.g. epochs)."""
+    """The config of the labels, the input's preparation and the rounds (the first plane's), after checking that
+    every plane has the same `SHARED_FIELDS` (planes may differ in their training, e.g. epochs)."""
     first = configs[PLANES[0]]
     for plane, config in configs.items():
         differing = [name for name in SHARED_FIELDS if getattr(config, name) != getattr(first, name)]
         if differing:
-            raise ValueError(f"plane {plane}: {', '.join(differing)} differ from plane {PLANES[0]}'s; the rounds "
-                             "fuse the planes with one value each")
+            raise ValueError(f"plane {plane}: {', '.join(differing)} other than plane {PLANES[0]}'s; the planes of a "
+                             "set share the labels, the input's preparation and the rounds (rstn.export.SHARED_FIELDS)")
     return first
 
 
 def rstn_metadata(configs: dict[str, RSTNConfig]) -> dict:
-    """The metadata of the set's member: the rounds' settings and every plane's config."""
+    """The metadata of the set's member: what every plane shares (`SHARED_FIELDS`: window, slices per stack, margin,
+    the rounds' settings) once, and every plane's config."""
     config = rounds_config(configs)
     return {"system": SYSTEM, "role": ROLE, "planes": {plane: PLANE_NAMES[plane] for plane in configs},
             "labels": label_names(config), "orientation": "canonical [z, y, x] (preprocessing.orientation)",
             "normalization": {"kind": "window_hu", "window_hu": list(config.window_hu), "range": [0.0, 1.0]},
             "slice_thickness": config.slice_thickness, "crop_margin": config.crop_margin,
-            "coarse_threshold": config.coarse_threshold, "fine_threshold": config.fine_threshold,
+            "fine_threshold": config.fine_threshold,
             "postprocess_threshold": config.postprocess_threshold, "max_rounds": config.max_rounds,
             "stop_dsc": config.stop_dsc, "config": dataclasses.asdict(config),
             "plane_configs": {plane: dataclasses.asdict(c) for plane, c in configs.items()}}
