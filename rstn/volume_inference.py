@@ -20,6 +20,9 @@ from rstn.model import RSTN, SALIENCY_REACH
 from rstn.planes import PLANE_AXES
 
 StackFn = Callable[[tf.Tensor], tf.Tensor]
+STACK_REACH = 2
+"""Slices beyond the mask, along a plane's slice axis, that a fine round with slice thickness 3 reads and writes: the
+stacks showing the mask reach one slice beyond it and predict one slice further (0 with slice thickness 1)."""
 
 
 def windowed(volume: tf.Tensor, config: RSTNConfig) -> tf.Tensor:
@@ -128,12 +131,11 @@ def model_coarse_probabilities(volume: tf.Tensor, plane: str, model: RSTN, confi
 
 def fine_region(mask: tf.Tensor, plane: str, config: RSTNConfig) -> tuple[tf.Tensor, tf.Tensor]:
     """int32 start and end (exclusive) [z, y, x] of the part of the volume that one fine round of `plane` reads
-    and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by 2 slices along the plane's
-    slice axis (the stacks showing the mask reach one slice beyond it and predict one slice further; 0 with
-    slice thickness 1) and in-plane by the crop margin plus the saliency module's reach (`SALIENCY_REACH`: the
-    saliency at the edge of a stack's box sees 3 more pixels), clipped to the volume."""
+    and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by `STACK_REACH` (2) slices along
+    the plane's slice axis (0 with slice thickness 1) and in-plane by the crop margin plus the saliency module's
+    reach (`SALIENCY_REACH`: the saliency at the edge of a stack's box sees 3 more pixels), clipped to the volume."""
     growth = [config.crop_margin + SALIENCY_REACH] * 3
-    growth[PLANE_AXES[plane][0]] = 2 * (config.slice_thickness // 2)
+    growth[PLANE_AXES[plane][0]] = STACK_REACH if config.slice_thickness == 3 else 0
     return grown_box(mask, growth)
 
 
