@@ -5,7 +5,7 @@ original's `coarse_testing.py` / `coarse2fine_testing.py`).
 
 Volumes are [z, y, x] in canonical orientation; HU in, probabilities float32 out on the same grid. A fine round
 runs only on the region of the previous mask that can change its result (`fine_region`) and is 0 elsewhere, as on
-the whole volume.
+the whole volume (`fine_probabilities` says how equal the region's answer is).
 """
 from __future__ import annotations
 
@@ -165,7 +165,12 @@ def fine_in_box(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str
 def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN,
                        config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
     """One fine round of one plane (`fine_in_box`) on the `fine_region` of `mask` (uint8 [z, y, x], the previous
-    round), 0 elsewhere: the same probabilities [z, y, x] as on the whole volume, at the cost of the region."""
+    round), 0 elsewhere: the whole volume's probabilities [z, y, x] at the cost of the region. Bit-exact on CPU with
+    TensorFlow's own kernels (`TF_ENABLE_ONEDNN_OPTS=0`; checked on the cases of
+    tests/rstn/test_volume_inference.py); with oneDNN, TensorFlow's default on x86 CPUs, within 1e-6 (tested: the
+    saliency convolution runs on a smaller image, whose summation order oneDNN may choose otherwise; one voxel came
+    out 6e-8 apart). On GPU, convolution algorithms chosen per shape can differ in the last bits (unverified
+    here)."""
     present = tf.cast(mask, tf.float32) > 0
 
     def on_region() -> tf.Tensor:
