@@ -5,13 +5,15 @@ in that order (memory the paper configuration's large networks took is not given
 Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4] [--fine_slice_batch 1]
        [--model_set saved_models/pancreas_rstn] [--max_stacks 0] [--nopaper]
 
-The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas
-mask, so their cost is that of a real organ's box. The networks' GFLOPs come from TensorFlow's profiler at the
-shapes run (for a fine round: the saliency module on every active stack of the round's region plus the fine
-network on each stack's box), and the achieved rates are set against this machine's float32 matmul rate measured in the same run.
-With --max_stacks N only N stacks per plane are run and the plane's time is scaled to all its stacks (said so in
-the output); 0 runs everything. The original reports about 25-32 s per volume for coarse-to-fine testing on a
-Titan Xp GPU.
+The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas mask, so
+their cost is that of a real organ's box. Each is `rstn.fusion.next_round` (the round of
+`rstn.fusion.coarse_to_fine`), run --rounds times without the stop rule: a round whose mask comes out empty is
+followed by one from the true mask again, so that every round timed does the work of a real one. The networks'
+GFLOPs come from TensorFlow's profiler at the shapes run (for a fine round: the saliency module on every active
+stack of the round's region plus the fine network on each stack's box), and the achieved rates are set against this
+machine's float32 matmul rate measured in the same run. With --max_stacks N only N stacks per plane are run and the
+plane's time is scaled to all its stacks (said so in the output); 0 runs everything. The original reports about
+25-32 s per volume for coarse-to-fine testing on a Titan Xp GPU.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from inference.batch import peak_rss_mb  # noqa: E402
 from networks.config_io import config_from_dict  # noqa: E402
 from rstn.config import PLANES, RSTNConfig  # noqa: E402
 from rstn.crop import mask_box  # noqa: E402
-from rstn.fusion import fused_mask, mean_of_planes, remove_small_components  # noqa: E402
+from rstn.fusion import fused_mask, mean_of_planes, next_round  # noqa: E402
 from rstn.model import MODE_CODES  # noqa: E402
 from rstn.planes import PLANE_AXES  # noqa: E402
 from rstn.training import build_rstn, rstn_loss  # noqa: E402
@@ -164,13 +166,16 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
     start = time.perf_counter()
     fused_mask(mean_of_planes(coarse), config.fine_threshold)
     rows.append(("fusion", time.perf_counter() - start, peak_rss_mb()))
+
+    def fine(score: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        return mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score), tf.constant(previous)).numpy()
+                               for p in PLANES])
+
     score, round_masks = mask.astype(np.float32), [mask]
     for round_index in range(1, FLAGS.rounds + 1):
         reset_peak_rss()
         start = time.perf_counter()
-        score = mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score),
-                                            tf.constant(round_masks[-1])).numpy() for p in PLANES])
-        mask_now = remove_small_components(fused_mask(score, config.fine_threshold), config.postprocess_threshold)
+        score, mask_now = next_round(fine, score, round_masks[-1], config.fine_threshold, config.postprocess_threshold)
         round_masks.append(mask_now if mask_now.any() else mask)
         rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb()))
     flop_model = build_rstn(config)

@@ -2,15 +2,17 @@
 components, and the coarse-to-fine rounds with their stopping rule (`coarse_fusion.py`,
 `coarse2fine_testing.py`, `SWIG_fast_functions/fast_functions.cc`).
 
-Probability and mask volumes are arrays [z, y, x]; masks are uint8 {0, 1}.
+Probability and mask volumes are arrays [z, y, x]; masks are uint8 {0, 1}. `mean_of_planes` and `fused_mask` also
+take tensors, so that `rstn.rounds_graph` runs the same rule in the graph.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import SimpleITK as sitk
+import tensorflow as tf
 
 from evaluation.metrics import dice
 from inference.postprocess import labelled_box, value_counts
@@ -20,17 +22,20 @@ from inference.postprocess import labelled_box, value_counts
 FUSION_SUM_THRESHOLDS = {"F1": 0.5, "F2": 1.5, "F3": 2.5}
 
 
-def mean_of_planes(probabilities: list[np.ndarray]) -> np.ndarray:
-    """float32 mean of the planes' probability volumes (the coarse-to-fine fusion)."""
-    total = np.zeros_like(probabilities[0], dtype=np.float32)
-    for volume in probabilities:
-        total += volume
+def mean_of_planes(probabilities: Sequence[np.ndarray | tf.Tensor]) -> np.ndarray | tf.Tensor:
+    """Mean of the planes' float32 probability volumes (the coarse-to-fine fusion): summed in the planes' order and
+    divided in float32, the same bits from NumPy arrays (an array) and from tensors (a tensor)."""
+    total = probabilities[0]
+    for volume in probabilities[1:]:
+        total = total + volume
     return total / np.float32(len(probabilities))
 
 
-def fused_mask(probabilities: np.ndarray, threshold: float) -> np.ndarray:
-    """uint8 mask of `probabilities` >= `threshold`."""
-    return (probabilities >= threshold).astype(np.uint8)
+def fused_mask(probabilities: np.ndarray | tf.Tensor, threshold: float) -> np.ndarray | tf.Tensor:
+    """uint8 mask of float32 `probabilities` >= `threshold` (compared in float32), an array or a tensor as they
+    are."""
+    above = probabilities >= threshold
+    return tf.cast(above, tf.uint8) if tf.is_tensor(above) else above.astype(np.uint8)
 
 
 def remove_small_components(mask: np.ndarray, threshold: float) -> np.ndarray:
@@ -53,6 +58,16 @@ def remove_small_components(mask: np.ndarray, threshold: float) -> np.ndarray:
 
 
 FineFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(previous round's fused probabilities [z, y, x], its mask [z, y, x]) -> the mean of the planes' fine
+probabilities [z, y, x]."""
+
+
+def next_round(fine: FineFn, score: np.ndarray, mask: np.ndarray, fine_threshold: float,
+               postprocess_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """One fine round from the previous round's fused probabilities `score` and `mask`: (the mean of the planes'
+    fine probabilities, their mask >= `fine_threshold` after post-processing)."""
+    score = fine(score, mask)
+    return score, remove_small_components(fused_mask(score, fine_threshold), postprocess_threshold)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +107,7 @@ def coarse_to_fine(coarse: np.ndarray, fine: FineFn, fine_threshold: float, post
         previous = masks[-1]
         if not previous.any():
             break
-        score = fine(score, previous)
-        mask = remove_small_components(fused_mask(score, fine_threshold), postprocess_threshold)
+        score, mask = next_round(fine, score, previous, fine_threshold, postprocess_threshold)
         masks.append(mask)
         inter.append(dice(previous, mask))
         if stop is None and inter[-1] >= stop_dsc:

@@ -1,21 +1,23 @@
 """The whole RSTN testing loop in TensorFlow, so that one SavedModel signature runs it: the coarse stage on the
-three planes, their mean thresholded at the fine threshold (round 0, as the original's `coarse2fine_testing.py`), then the fine rounds in a `tf.while_loop` with the rule of
-`rstn.fusion.coarse_to_fine` (mean of the planes' fine probabilities, threshold, post-processing with
-`preprocessing.tf_connected_components.keep_large_components`, inter-round DSC; the rounds stop at the first
-inter-round DSC >= stop_dsc or after max_rounds, and an empty mask ends the run).
+three planes, their mean thresholded at the fine threshold (round 0, as the original's `coarse2fine_testing.py`),
+then the fine rounds in a `tf.while_loop` with the rule of `rstn.fusion.coarse_to_fine` (its `mean_of_planes` and
+`fused_mask`, which take tensors; post-processing with `preprocessing.tf_connected_components.keep_large_components`;
+inter-round DSC; the rounds stop at the first inter-round DSC >= stop_dsc or after max_rounds, and an empty mask ends
+the run).
 
 Volumes are [z, y, x] in canonical orientation; probabilities float32, masks uint8 {0, 1}.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import tensorflow as tf
 
 from evaluation.tf_metrics import dice
 from preprocessing.tf_connected_components import keep_large_components
 from rstn.config import RSTNConfig
+from rstn.fusion import fused_mask, mean_of_planes
 from rstn.model import RSTN
 from rstn.volume_inference import fine_probabilities, model_coarse_probabilities
 
@@ -41,25 +43,13 @@ class GraphRounds:
     inter_round_dsc: tf.Tensor
 
 
-def mean_of_planes(probabilities: Sequence[tf.Tensor]) -> tf.Tensor:
-    """float32 mean of the planes' probability volumes, summed in order as `rstn.fusion.mean_of_planes`."""
-    total = probabilities[0]
-    for volume in probabilities[1:]:
-        total = total + volume
-    return total / tf.constant(len(probabilities), tf.float32)
-
-
-def _at_least(probabilities: tf.Tensor, threshold: float) -> tf.Tensor:
-    return tf.cast(probabilities >= tf.constant(threshold, tf.float32), tf.uint8)
-
-
 def coarse_to_fine_rounds(coarse: tf.Tensor, fine: FineFn, fine_threshold: float, postprocess_threshold: float,
                           max_rounds: int, stop_dsc: float) -> GraphRounds:
     """The fine rounds from the coarse fusion `coarse` (mean of the planes' coarse probabilities) by the rule of
     `rstn.fusion.coarse_to_fine`: round 0 is `coarse` >= fine_threshold, as every round (the DSC is compared with
     `stop_dsc` in float64, as there)."""
     coarse = tf.convert_to_tensor(coarse, tf.float32)
-    first = _at_least(coarse, fine_threshold)
+    first = fused_mask(coarse, fine_threshold)
 
     def more(round_, score, mask, dscs, stopped):
         del score, dscs
@@ -68,7 +58,7 @@ def coarse_to_fine_rounds(coarse: tf.Tensor, fine: FineFn, fine_threshold: float
     def body(round_, score, mask, dscs, stopped):
         del stopped
         score = tf.ensure_shape(fine(score, mask), coarse.shape)
-        refined = keep_large_components(_at_least(score, fine_threshold), postprocess_threshold)
+        refined = keep_large_components(fused_mask(score, fine_threshold), postprocess_threshold)
         value = dice(mask, refined)
         return round_ + 1, score, refined, dscs.write(round_, value), value >= stop_dsc
 

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rstn import fusion
-from rstn.fusion import coarse_to_fine
-from rstn.rounds_graph import coarse_to_fine_rounds, mean_of_planes
+from rstn.fusion import coarse_to_fine, fused_mask, mean_of_planes
+from rstn.rounds_graph import coarse_to_fine_rounds
 
 SHAPE = (5, 9, 12)
 
@@ -70,7 +69,7 @@ def test_an_empty_coarse_mask_ends_the_graph_rounds():
     assert int(result.rounds) == 0 and result.inter_round_dsc.shape == (0,) and not result.labels.numpy().any()
 
 
-def test_round_zero_is_the_coarse_mean_at_the_fine_threshold_and_the_mean_sums_in_order():
+def test_round_zero_is_the_coarse_mean_at_the_fine_threshold():
     """As the original's coarse2fine_testing.py (`pred_ >= fine_threshold` for every round, round 0 included)."""
     coarse = np.full(SHAPE, 0.4, np.float32)
     for fine_threshold, expected in ((0.3, 1), (0.5, 0)):
@@ -78,6 +77,19 @@ def test_round_zero_is_the_coarse_mean_at_the_fine_threshold_and_the_mean_sums_i
         assert (result.coarse_labels.numpy() == expected).all()
         np.testing.assert_array_equal(result.coarse_labels.numpy(), coarse_to_fine(
             coarse, lambda s, m: s, fine_threshold, 0.5, 1, 0.99).masks[0])
+
+
+def test_the_mean_of_planes_and_its_mask_give_the_same_bits_from_tensors_as_from_arrays():
+    """The graph uses `rstn.fusion`'s own functions: float32 sums in the planes' order, a float32 comparison (0.35 is
+    not a float32: the edge volume holds float32(0.35))."""
     planes = [np.random.default_rng(seed).random(SHAPE).astype(np.float32) for seed in range(3)]
-    np.testing.assert_array_equal(mean_of_planes([tf.constant(p) for p in planes]).numpy(),
-                                  fusion.mean_of_planes(planes))
+    from_arrays = mean_of_planes(planes)
+    from_tensors = mean_of_planes([tf.constant(p) for p in planes])
+    assert isinstance(from_arrays, np.ndarray) and from_arrays.dtype == np.float32 and tf.is_tensor(from_tensors)
+    np.testing.assert_array_equal(from_tensors.numpy(), from_arrays)
+    edge = np.float32(0.35) * np.ones(SHAPE, np.float32)
+    for threshold in (0.35, 0.5):
+        mask = fused_mask(from_arrays, threshold)
+        assert mask.dtype == np.uint8
+        np.testing.assert_array_equal(fused_mask(tf.constant(from_arrays), threshold).numpy(), mask)
+        np.testing.assert_array_equal(fused_mask(tf.constant(edge), threshold).numpy(), fused_mask(edge, threshold))
