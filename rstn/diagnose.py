@@ -12,6 +12,7 @@ from __future__ import annotations
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -23,8 +24,9 @@ from rstn.cache import read_index
 from rstn.config import PLANES
 from rstn.diagnostics import fixed_point, round_rows, split_round_one
 from rstn.fusion import mean_of_planes
+from rstn.model_set import load_rstn
 from rstn.testing import column_summary, load_case, write_results
-from serving.loading import load_model_set, read_metadata
+from serving import ManifestError, ModelError, read_metadata
 
 flags.DEFINE_string("model_set", "saved_models/pancreas_rstn", "RSTN model set (its planes' signatures are used).")
 flags.DEFINE_string("cache_folder", None, "The `rstn.prepare` cache holding the test cases.")
@@ -55,12 +57,15 @@ def main(argv: list[str]) -> None:
     plane_sets = [tuple(p.upper()) for p in FLAGS.plane_sets]
     if any(not planes or set(planes) - set(PLANES) for planes in plane_sets):
         raise app.UsageError(f"--plane_sets: each a combination of {''.join(PLANES)}, not {FLAGS.plane_sets}")
+    try:
+        member = load_rstn(FLAGS.model_set)
+    except (ManifestError, ModelError) as error:
+        sys.exit(str(error))
     index = read_index(FLAGS.cache_folder)
     _, test_ids = load_fold(FLAGS.cv_folder or index["cv_folder"], FLAGS.fold)
     case_ids = [case_id for case_id in test_ids if case_id in index["cases"]]
     if not case_ids:
         raise app.UsageError(f"fold {FLAGS.fold} has no test case in {FLAGS.cache_folder}")
-    member = load_model_set(FLAGS.model_set)["segmentation"]
     metadata = read_metadata(member)
     threshold, rounds = metadata["fine_threshold"], FLAGS.max_rounds or metadata["max_rounds"]
     organ_ids = tuple(metadata["config"]["organ_ids"])

@@ -27,9 +27,9 @@ from evaluation.metrics import dice
 from preprocessing.cases import nih_pancreas_cases
 from preprocessing.image_io import ImageReadError
 from rstn.cache import read_case
-from rstn.export import ROLE, SYSTEM
+from rstn.model_set import load_rstn
 from rstn.testing import write_results
-from serving import ManifestError, ModelError, load_member, read_manifest, read_metadata
+from serving import ManifestError, ModelError, read_metadata
 
 flags.DEFINE_string("dataset_folder", None, "NIH Pancreas-CT folder (Pancreas-CT/ or DOI/, TCIA_pancreas_labels-*/).")
 flags.DEFINE_string("model_set", "saved_models/pancreas_rstn", "RSTN model set folder.")
@@ -37,17 +37,6 @@ flags.DEFINE_string("output_folder", "rstn_evaluation", "Where results.csv and s
 flags.DEFINE_integer("slice_batch", 8, "Slice stacks per network call.")
 flags.mark_flag_as_required("dataset_folder")
 FLAGS = flags.FLAGS
-
-
-def load_rstn(model_set: str):
-    """The `segmentation` member of an RSTN model set (system and role checked)."""
-    manifest = read_manifest(model_set)
-    if manifest["pipeline"] != SYSTEM:
-        raise ModelError(f"{model_set}: a '{manifest['pipeline']}' model set, not an RSTN ('{SYSTEM}') one")
-    if ROLE not in manifest["members"]:
-        raise ModelError(f"{model_set}: no '{ROLE}' member (a set of the older one-member-per-plane layout: "
-                         "export it again with rstn.export)")
-    return load_member(os.path.join(model_set, manifest["members"][ROLE]), SYSTEM, ROLE)
 
 
 def evaluate_case(member, volume: np.ndarray, target: np.ndarray, slice_batch: int) -> dict[str, float | int]:

@@ -32,14 +32,12 @@ from absl import app
 from networks.export import define_export_flags, export_main, export_member, write_manifest
 from rstn.config import PLANES, RSTNConfig
 from rstn.model import RSTN
+from rstn.model_set import MEMBERS, ROLE, SYSTEM
 from rstn.rounds_graph import segment_volume
 from rstn.training import restore_plane
 from rstn.volume_inference import fine_probabilities, model_coarse_probabilities
 from serving.exporter import Signature
 
-SYSTEM = "rstn"
-ROLE = "segmentation"
-MEMBERS = {ROLE: "rstn"}
 PLANE_NAMES = {"X": "coronal images (rows of the (row, column, slice) array)",
                "Y": "sagittal images (columns)", "Z": "axial images (slices)"}
 SHARED_FIELDS = ("organ_ids", "organ_name", "window_hu", "slice_thickness", "crop_margin", "fine_threshold",
