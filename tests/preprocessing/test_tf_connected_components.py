@@ -1,7 +1,7 @@
 """Connected components in TensorFlow give SciPy's partition (6-connectivity) on random masks; the largest
-component of hand-built masks; the grown bounding box per axis; and the removal of small components equals RSTN's
-SimpleITK post-processing (`rstn.fusion.remove_small_components`) on random masks, with its empty and half-volume
-rules."""
+component of hand-built masks; the grown bounding box per axis; and the removal of small components on hand-built
+masks, with its empty and half-volume rules (tests/rstn/test_post_processing.py ties it to RSTN's SimpleITK
+post-processing)."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -9,7 +9,6 @@ from scipy import ndimage
 
 from preprocessing.tf_connected_components import (component_labels, grown_box, keep_large_components,
                                                    largest_component)
-from rstn.fusion import remove_small_components
 
 
 @pytest.mark.parametrize("shape, density", [((30, 40), 0.5), ((12, 20, 16), 0.3), ((12, 20, 16), 0.6)])
@@ -51,29 +50,6 @@ def test_grown_box_grows_each_axis_by_its_own_amount_inside_the_array():
         grown_box(tf.constant(mask), (1, 1))
 
 
-def _blobs(rng: np.random.Generator, shape: tuple[int, ...], density: float) -> np.ndarray:
-    """uint8 mask of smoothed noise above its quantile: several components of various sizes."""
-    smooth = ndimage.gaussian_filter(rng.random(shape), rng.uniform(0.6, 1.5))
-    return (smooth > np.quantile(smooth, 1 - density)).astype(np.uint8)
-
-
-FRACTIONS = (0.0, 0.1, 0.5, 0.9, 1.0)
-
-
-def test_keep_large_components_equals_the_simpleitk_post_processing_on_random_masks():
-    keep = tf.function(keep_large_components, reduce_retracing=True)
-    rng = np.random.default_rng(25)
-    for index in range(36):
-        shape = tuple(int(s) for s in rng.integers(4, 17, size=3))
-        mask = _blobs(rng, shape, rng.uniform(0.03, 0.45))
-        components = ndimage.label(mask)[1]
-        for fraction in FRACTIONS:
-            got = keep(tf.constant(mask), fraction).numpy()
-            assert got.dtype == np.uint8
-            np.testing.assert_array_equal(got, remove_small_components(mask, fraction),
-                                          err_msg=f"mask {index} {shape}, {components} components, {fraction}")
-
-
 def test_keep_large_components_returns_empty_and_half_volume_masks_unchanged():
     empty = np.zeros((3, 4, 5), np.uint8)
     np.testing.assert_array_equal(keep_large_components(empty, 0.5).numpy(), empty)
@@ -83,10 +59,8 @@ def test_keep_large_components_returns_empty_and_half_volume_masks_unchanged():
     half[3, 0, 0] = 1                   # 32 voxels = half the volume, a one-voxel component among them
     for mask in (half, half.astype(bool)):
         np.testing.assert_array_equal(keep_large_components(tf.constant(mask), 0.5).numpy(), mask)
-        np.testing.assert_array_equal(remove_small_components(mask, 0.5), mask)
     below = half.copy()
     below[0, 0, 0] = 0                  # 31 voxels: the small component goes, as in the original
     expected = below.copy()
     expected[3, 0, 0] = 0
     np.testing.assert_array_equal(keep_large_components(below, 0.5).numpy(), expected)
-    np.testing.assert_array_equal(remove_small_components(below, 0.5), expected)
