@@ -1,9 +1,12 @@
 """RSTN inference benchmark: seconds and peak RSS per stage (coarse X / Y / Z, fusion, each fine round) for a
 512 x 512 x N CT, for a model set and at the paper configuration (timing only: weights after one gradient step),
-in that order (memory the paper configuration's large networks took is not given back to the process).
+in that order (memory the paper configuration's large networks took is not given back to the process); or, with
+--mode segment, one call of a model set's `segment` signature (the whole loop in the graph) on the same volume.
 
 Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4] [--fine_slice_batch 1]
        [--model_set saved_models/pancreas_rstn] [--max_stacks 0] [--nopaper]
+       python benchmarks/inference_rstn.py --mode segment --model_set saved_models/pancreas_rstn [--slices 240]
+       [--slice_batch 4]
 
 The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas mask, so
 their cost is that of a real organ's box. Each is `rstn.fusion.next_round` (the round of
@@ -14,11 +17,17 @@ stack of the round's region plus the fine network on each stack's box), and the 
 machine's float32 matmul rate measured in the same run. With --max_stacks N only N stacks per plane are run and the
 plane's time is scaled to all its stacks (said so in the output); 0 runs everything. The original reports about
 25-32 s per volume for coarse-to-fine testing on a Titan Xp GPU.
+
+--mode segment times `segment(volume, slice_batch)` as the entrypoint and `rstn.evaluate` call it, after a call on a
+small cut of the volume (which sets the graph up): the rounds start from the coarse fusion and stop by the set's own
+rule (inter-round DSC, maximum rounds), so their number is printed; seconds and peak RSS of the call, and its GFLOP
+rate against the matmul rate where the masks the rounds started from are known (round 0 and at most one fine round:
+`segment` returns round 0's and the last round's masks only). --rounds, --fine_slice_batch, --max_stacks and
+--paper do not apply.
 """
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 import time
@@ -38,13 +47,19 @@ from rstn.config import PLANES, RSTNConfig  # noqa: E402
 from rstn.crop import mask_box  # noqa: E402
 from rstn.fusion import fused_mask, mean_of_planes, next_round  # noqa: E402
 from rstn.model import MODE_CODES  # noqa: E402
+from rstn.model_set import load_rstn  # noqa: E402
 from rstn.planes import PLANE_AXES  # noqa: E402
 from rstn.training import build_rstn, rstn_loss  # noqa: E402
 from rstn.volume_inference import fine_probabilities, fine_region, model_coarse_probabilities  # noqa: E402
+from serving import read_metadata  # noqa: E402
 
+flags.DEFINE_enum("mode", "stages", ["stages", "segment"],
+                  "stages: each stage of the model set (--model_set) and of the paper configuration (--paper); "
+                  "segment: one call of the model set's `segment` signature (needs --model_set).")
 flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
 flags.DEFINE_integer("rounds", 2, "Fine rounds to time.")
-flags.DEFINE_integer("slice_batch", 4, "Stacks per network call in the coarse stage.")
+flags.DEFINE_integer("slice_batch", 4, "Stacks per network call in the coarse stage (with --mode segment: in every "
+                     "stage, `segment`'s slice_batch).")
 flags.DEFINE_integer("fine_slice_batch", 1, "Stacks per fine call (each keeps its own box: same result at any).")
 flags.DEFINE_bool("paper", True, "Also time the paper configuration (about 15 minutes with --max_stacks 24).")
 flags.DEFINE_string("model_set", None, "Also time this RSTN model set's configuration (its weights).")
@@ -113,6 +128,12 @@ def fine_round_gflop(model, mask: np.ndarray, config: RSTNConfig) -> float:
     return total
 
 
+def coarse_gflop(model, volume: np.ndarray) -> list[float]:
+    """GFLOP of each plane's coarse stage on `volume` [z, y, x]: the coarse network on every stack of the plane."""
+    views = [volume.transpose(PLANE_AXES[plane]).shape for plane in PLANES]
+    return [model_gflop(model.coarse, (1, *view[1:], 3)) * view[0] for view in views]
+
+
 VOLUME = tf.TensorSpec([None, None, None], tf.float32)
 MASK = tf.TensorSpec([None, None, None], tf.uint8)
 
@@ -129,17 +150,22 @@ def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, dict]:
     return coarse, fine
 
 
+def load_set(model_set: str) -> tuple[object, RSTNConfig]:
+    """(the model set's loaded `rstn` member, its config: plane X's, whose sizes the GFLOP counts use)."""
+    member = load_rstn(model_set)
+    return member, config_from_dict(RSTNConfig, read_metadata(member)["config"])
+
+
 def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
     """The same functions from a model set's SavedModel (its planes' signatures), and its config."""
-    member = tf.saved_model.load(os.path.join(model_set, "rstn"))
-    metadata = json.loads(member.signatures["metadata"]()["json"].numpy())
+    member, config = load_set(model_set)
     batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
     coarse = {p: (lambda v, f=member.signatures[f"coarse_{p}"]: f(volume=v, slice_batch=batch)["probabilities"])
               for p in PLANES}
     fine = {p: (lambda v, s, k, f=member.signatures[f"fine_{p}"]: f(volume=v, score=s, mask=k,
                                                                     slice_batch=fine_batch)["probabilities"])
             for p in PLANES}
-    return coarse, fine, config_from_dict(RSTNConfig, metadata["config"])
+    return coarse, fine, config
 
 
 def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict, volume: np.ndarray,
@@ -179,8 +205,7 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
         round_masks.append(mask_now if mask_now.any() else mask)
         rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb()))
     flop_model = build_rstn(config)
-    coarse_flop = [model_gflop(flop_model.coarse, (1, *volume.transpose(PLANE_AXES[p]).shape[1:], 3))
-                   * volume.transpose(PLANE_AXES[p]).shape[0] for p in PLANES]
+    coarse_flop = coarse_gflop(flop_model, volume)
     fine_flop = [fine_round_gflop(flop_model, previous, config) for previous in round_masks[:-1]]
     gflops = [0.0] + coarse_flop + [0.0] + fine_flop
     z, y, x = volume.shape
@@ -199,11 +224,47 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
     print(f"all stages {sum(row[1] for row in rows):.1f} s")
 
 
+def time_segment(model_set: str, volume: np.ndarray, peak_matmul: float) -> None:
+    """Prints the seconds and peak RSS of one call of the set's `segment` on `volume` (after a call on a small cut of
+    it), the fine rounds it ran, and its GFLOP rate against the matmul rate where every mask a round started from is
+    known (at most one fine round: its mask is round 0's, `coarse_labels`)."""
+    member, config = load_set(model_set)
+    segment, batch = member.signatures["segment"], tf.constant(FLAGS.slice_batch)
+    segment(volume=tf.constant(volume[:4, :64, :64]), slice_batch=batch)
+    gc.collect()
+    reset_peak_rss()
+    start = time.perf_counter()
+    result = segment(volume=tf.constant(volume), slice_batch=batch)
+    seconds, rss = time.perf_counter() - start, peak_rss_mb()
+    rounds, dscs = int(result["rounds"]), result["inter_round_dsc"].numpy()
+    z, y, x = volume.shape
+    print(f"\nmodel set {model_set}: segment on a {x}x{y}x{z} volume, slice batch {FLAGS.slice_batch}, rounds from "
+          "the coarse fusion to the set's stop rule")
+    print(f"segment: {seconds:.2f} s, peak RSS {rss:.0f} MB, {rounds} fine round(s)"
+          + (f", last inter-round DSC {dscs[-1]:.4f}" if dscs.size else ""))
+    if rounds > 1:
+        print("GFLOP rate not given: segment returns round 0's and the last round's masks only, and a fine round's "
+              "cost depends on the mask it starts from")
+        return
+    flop_model = build_rstn(config)
+    gflop = sum(coarse_gflop(flop_model, volume))
+    if rounds:
+        gflop += fine_round_gflop(flop_model, result["coarse_labels"].numpy(), config)
+    rate = gflop / seconds
+    print(f"segment: {gflop:.0f} GFLOP in {seconds:.1f} s = {rate:.1f} GFLOP/s, {rate / peak_matmul:.2f} of this "
+          "machine's matmul rate")
+
+
 def main(argv: list[str]) -> None:
     del argv
+    if FLAGS.mode == "segment" and not FLAGS.model_set:
+        raise app.UsageError("--mode segment times a model set's `segment` signature: give --model_set")
     peak_matmul = matmul_gflops()
     print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
     volume, mask = phantom(FLAGS.slices)
+    if FLAGS.mode == "segment":
+        time_segment(FLAGS.model_set, volume, peak_matmul)
+        return
     if FLAGS.model_set:
         coarse, fine, set_config = saved_model_stages(FLAGS.model_set)
         time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine, volume, mask, peak_matmul)
@@ -214,6 +275,7 @@ def main(argv: list[str]) -> None:
     coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
     time_stages("paper configuration (weights after one gradient step)", config, coarse, fine, volume, mask,
                 peak_matmul)
+
 
 if __name__ == "__main__":
     app.run(main)
