@@ -4,8 +4,8 @@ lesion volume (MTV) per study, lesion uptake (SUV of the lesion voxels) and lesi
 
 Run it on the real AutoPET release and on phantoms of `preprocessing.synthetic autopet` to compare the two.
 
-Usage: python -m interactive.lesion_statistics --dataset_folder AUTOPET [--spacing_mm 3,2.03642011,2.03642011]
-       [--output_json OUT.json]
+Usage: python -m interactive.lesion_statistics --dataset_folder AUTOPET [--network_spacing_mm 3,2.03642011,2.03642011]
+       [--statistics_json OUT.json]
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ from preprocessing.cases import Case, autopet_cases
 from preprocessing.image_io import read_image
 
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
-flags.DEFINE_list("spacing_mm", [str(v) for v in InteractiveConfig().spacing_mm],
+flags.DEFINE_list("network_spacing_mm", [str(v) for v in InteractiveConfig().spacing_mm],
                   "Network grid spacing (mm, z, y, x) for the lesion sizes in voxels (default: the original's).")
-flags.DEFINE_string("output_json", None, "Also write the statistics and every lesion's figures here.")
+flags.DEFINE_string("statistics_json", None, "Also write the statistics and every lesion's figures here.")
 flags.mark_flag_as_required("dataset_folder")
 FLAGS = flags.FLAGS
 
@@ -116,12 +116,12 @@ def main(argv: list[str]) -> None:
     del argv
     cases = autopet_cases(FLAGS.dataset_folder)
     studies = [read_study(case) for case in tqdm(cases, desc="studies")]
-    summary = summarize(studies, tuple(float(v) for v in FLAGS.spacing_mm))
+    summary = summarize(studies, tuple(float(v) for v in FLAGS.network_spacing_mm))
     print("\n".join(report_lines(summary)))
-    if FLAGS.output_json:
+    if FLAGS.statistics_json:
         lesions = [{"case": s.case_id, "volumes_ml": s.volumes_ml.tolist(), "suv_max": s.suv_max.tolist()}
                    for s in studies]
-        with atomic_path(FLAGS.output_json) as temp, open(temp, "w") as handle:
+        with atomic_path(FLAGS.statistics_json) as temp, open(temp, "w") as handle:
             json.dump({"summary": summary, "studies": lesions}, handle, indent=1)
 
 

@@ -38,7 +38,7 @@ def test_summary_counts_lesion_free_studies_apart_and_gives_network_voxels():
 def test_command_reports_an_autopet_folder(autopet_folder, tmp_path):
     out = tmp_path / "stats.json"
     result = subprocess.run([sys.executable, "-m", "interactive.lesion_statistics", "--dataset_folder",
-                             autopet_folder, "--output_json", str(out)], capture_output=True, text=True, check=True)
+                             autopet_folder, "--statistics_json", str(out)], capture_output=True, text=True, check=True)
     assert "4 studies" in result.stdout and "lesion_volume_ml" in result.stdout
     written = json.loads(out.read_text())
     assert written["summary"]["studies"] == 4 and len(written["studies"]) == 4
