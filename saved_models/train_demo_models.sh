@@ -3,7 +3,7 @@
 # lidc_nodules/) on synthetic phantoms (FLARE21, NIH Pancreas-CT, AutoPET and LIDC-IDRI layouts) and exports them
 # (cxr_lungs/ is trained on real chest X-rays: saved_models/train_cxr_lungs.sh). Demo configuration (CPU-sized):
 # fewer filters and levels, 4 mm segmentation spacing with valid sizes scaled to it, RSTN with 16 base filters, 256
-# fc filters and Adam,
+# fc filters and Adam on portal-venous phantoms,
 # a small DynUNet on 64^3 windows, a narrow nodule detector, a few thousand iterations. The paper defaults are in
 # localization/config.py, scn/config.py, cfcm/config.py, rstn/config.py, interactive/config.py and
 # nodules/config.py. Reruns resume from the checkpoints in $WORK.
@@ -23,20 +23,22 @@ $PY -m scn.train --base_dataset_folder "$WORK/FLARE21" --base_output_folder "$WO
 CT_DATA="synthetic phantoms (preprocessing.synthetic flare21: 12 CT volumes, seed 100); demo only, never seen a real scan"
 $PY -m localization.export --load_model_base "$WORK/localization" --model_set_folder "$OUT/flare21"
 $PY -m scn.export --load_model_base "$WORK/scn" --model_set_folder "$OUT/flare21" --trained_on "$CT_DATA" --default_set
-[ -d "$WORK/NIH/Pancreas-CT" ] || \
-  $PY -m preprocessing.synthetic nih_pancreas --output_folder "$WORK/NIH" --num_cases 32 --in_plane_size 192 --seed 300
-[ -f "$WORK/rstn_cache/cases.json" ] || \
-  $PY -m rstn.prepare --dataset_folder "$WORK/NIH" --cache_folder "$WORK/rstn_cache"
-# Planes X and Z: the original's epochs (2, 6, 8). Plane Y sees the phantom pancreas in small cross-sections and has
-# 5x as many slices: 1 + 1 + 2 epochs (a similar number of steps) at a lower rate (at 1e-4 its coarse network
-# collapsed to empty predictions within 100 steps).
-RSTN_FLAGS=(--cache_folder "$WORK/rstn_cache" --base_output_folder "$WORK/rstn" --fold 1 --optimizer adam
-  --base_filters 16 --fc_filters 256)
-$PY -m rstn.train "${RSTN_FLAGS[@]}" --plane X --learning_rate 1e-4
+# NIH phantoms in the portal-venous phase (the pancreas enhanced and wrapped in fat, as NIH Pancreas-CT is).
+[ -d "$WORK/NIH_portal_venous/Pancreas-CT" ] || \
+  $PY -m preprocessing.synthetic nih_pancreas --output_folder "$WORK/NIH_portal_venous" --num_cases 32 \
+    --in_plane_size 192 --seed 300
+[ -f "$WORK/rstn_cache_portal_venous/cases.json" ] || \
+  $PY -m rstn.prepare --dataset_folder "$WORK/NIH_portal_venous" --cache_folder "$WORK/rstn_cache_portal_venous"
+# Adam (an addition); plane Z at 1e-4 with the original's epochs (2, 6, 8). At 1e-4 plane X's networks saturated to
+# empty output within 400 steps, with or without the prior: planes X and Y train at 3e-5 with the score layers
+# started at a 0.01 prior (an addition). Plane Y has 4.8x as many slices as X: 1 + 2 + 8 epochs (15191 steps).
+RSTN_FLAGS=(--cache_folder "$WORK/rstn_cache_portal_venous" --base_output_folder "$WORK/rstn_portal_venous" --fold 1
+  --optimizer adam --base_filters 16 --fc_filters 256)
 $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Z --learning_rate 1e-4
-$PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Y --learning_rate 3e-5 --epochs 1,1,2
-NIH_DATA="synthetic phantoms (preprocessing.synthetic nih_pancreas: 24 CT volumes of 192x192 pixels, seed 300, fold 1 held out); demo only, never seen a real scan"
-$PY -m rstn.export --load_model_base "$WORK/rstn" --model_set_folder "$OUT/pancreas_rstn" --trained_on "$NIH_DATA"
+$PY -m rstn.train "${RSTN_FLAGS[@]}" --plane X --learning_rate 3e-5 --prior_probability 0.01
+$PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Y --learning_rate 3e-5 --prior_probability 0.01 --epochs 1,2,8
+NIH_DATA="synthetic phantoms (preprocessing.synthetic nih_pancreas, portal-venous: 24 CT volumes of 192x192 pixels, seed 300, fold 1 held out); demo only, never seen a real scan"
+$PY -m rstn.export --load_model_base "$WORK/rstn_portal_venous" --model_set_folder "$OUT/pancreas_rstn" --trained_on "$NIH_DATA"
 [ -d "$WORK/AutoPET/imagesTr" ] || \
   $PY -m preprocessing.synthetic autopet --output_folder "$WORK/AutoPET" --num_cases 36 --in_plane_size 96 \
     --body_scale 0.5 --seed 400
