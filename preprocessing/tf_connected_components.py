@@ -16,6 +16,19 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 
 
+def occupied_per_axis(mask: tf.Tensor) -> list[tf.Tensor]:
+    """Per axis, bool [size of that axis]: whether any True voxel of `mask` lies at that index. Only the last axis
+    is ever reduced over (TensorFlow reduces over leading axes of a bool array about 50x slower: 0.3-0.4 s against
+    7 ms for a 240 x 512 x 512 mask on 2 CPU cores): the last axis's profile comes from the rows that hold a True
+    voxel, the others from the rows' own profile, one rank lower."""
+    if mask.shape.rank == 1:
+        return [mask]
+    rows = tf.reshape(mask, [-1, tf.shape(mask)[-1]])
+    occupied_rows = tf.reduce_any(rows, axis=1)
+    last = tf.reduce_any(tf.transpose(tf.boolean_mask(rows, occupied_rows)), axis=1)
+    return occupied_per_axis(tf.reshape(occupied_rows, tf.shape(mask)[:-1])) + [last]
+
+
 def grown_box(mask: tf.Tensor, growth: int | Sequence[int] = 1) -> tuple[tf.Tensor, tf.Tensor]:
     """int32 start and end (exclusive) per axis of the bounding box of a non-empty boolean `mask`, grown by
     `growth` voxels on both sides (one value for every axis, or one per axis) and clipped to the array."""
@@ -24,9 +37,7 @@ def grown_box(mask: tf.Tensor, growth: int | Sequence[int] = 1) -> tuple[tf.Tens
     if len(growths) != rank:
         raise ValueError(f"growth has {len(growths)} values for a mask of rank {rank}")
     starts, ends = [], []
-    for axis, grow in enumerate(growths):
-        others = [a for a in range(rank) if a != axis]
-        occupied = tf.reduce_any(mask, axis=others)
+    for axis, (grow, occupied) in enumerate(zip(growths, occupied_per_axis(mask))):
         indices = tf.cast(tf.where(occupied)[:, 0], tf.int32)
         size = tf.shape(mask)[axis]
         starts.append(tf.maximum(tf.reduce_min(indices) - grow, 0))

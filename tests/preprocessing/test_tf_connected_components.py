@@ -1,5 +1,5 @@
 """Connected components in TensorFlow give SciPy's partition (6-connectivity) on random masks; the largest
-component of hand-built masks; the grown bounding box per axis; and the removal of small components on hand-built
+component of hand-built masks; the occupied indices and the grown bounding box per axis; and the removal of small components on hand-built
 masks, with its empty and half-volume rules (tests/rstn/test_post_processing.py ties it to RSTN's SimpleITK
 post-processing)."""
 import numpy as np
@@ -8,7 +8,7 @@ import tensorflow as tf
 from scipy import ndimage
 
 from preprocessing.tf_connected_components import (component_labels, grown_box, keep_large_components,
-                                                   largest_component)
+                                                   largest_component, occupied_per_axis)
 
 
 @pytest.mark.parametrize("shape, density", [((30, 40), 0.5), ((12, 20, 16), 0.3), ((12, 20, 16), 0.6)])
@@ -48,6 +48,21 @@ def test_grown_box_grows_each_axis_by_its_own_amount_inside_the_array():
     assert start.numpy().tolist() == [2, 5, 0] and end.numpy().tolist() == [9, 7, 9]
     with pytest.raises(ValueError, match="growth has 2 values"):
         grown_box(tf.constant(mask), (1, 1))
+
+
+@pytest.mark.parametrize("shape, density", [((7,), 0.3), ((9, 11), 0.05), ((6, 8, 10), 0.01), ((6, 8, 10), 0.7),
+                                            ((3, 4, 5, 6), 0.02)])
+def test_occupied_per_axis_equals_any_over_the_other_axes(shape, density):
+    for seed in range(3):
+        mask = np.random.default_rng(seed).random(shape) < density
+        mask.flat[seed] = True                       # never empty
+        for compiled in (False, True):
+            profile = tf.function(occupied_per_axis) if compiled else occupied_per_axis
+            got = profile(tf.constant(mask))
+            assert len(got) == len(shape)
+            for axis, occupied in enumerate(got):
+                others = tuple(a for a in range(len(shape)) if a != axis)
+                np.testing.assert_array_equal(occupied.numpy(), mask.any(axis=others))
 
 
 def test_keep_large_components_returns_empty_and_half_volume_masks_unchanged():
