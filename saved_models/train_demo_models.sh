@@ -39,17 +39,18 @@ $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane X --learning_rate 3e-5 --prior_prob
 $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Y --learning_rate 3e-5 --prior_probability 0.01 --epochs 1,2,8
 NIH_DATA="synthetic phantoms (preprocessing.synthetic nih_pancreas, portal-venous: 24 CT volumes of 192x192 pixels, seed 300, fold 1 held out); demo only, never seen a real scan"
 $PY -m rstn.export --load_model_base "$WORK/rstn_portal_venous" --model_set_folder "$OUT/pancreas_rstn" --trained_on "$NIH_DATA"
-[ -d "$WORK/AutoPET/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/AutoPET" --num_cases 36 --in_plane_size 96 \
+# AutoPET phantoms with AutoPET-sized lesions (about half of them lesion-free).
+[ -d "$WORK/AutoPET_lesions/imagesTr" ] || \
+  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/AutoPET_lesions" --num_cases 48 --in_plane_size 96 \
     --body_scale 0.5 --seed 400
 # Click-guided DynUNet: 5 levels of 16-128 filters, 64^3 crops and windows, 3 click rounds per step (the original:
 # 6 levels of 32-320, 224^3 crops, 128^3 windows, 10 rounds), 30 epochs at 3e-4.
-$PY -m interactive.train --base_dataset_folder "$WORK/AutoPET" --base_output_folder "$WORK/interactive" \
+$PY -m interactive.train --base_dataset_folder "$WORK/AutoPET_lesions" --base_output_folder "$WORK/interactive_lesions" \
   --epochs 30 --learning_rate 3e-4 --train_fraction 0.9 --train_crop_size 64,64,64 --roi_size 64,64,64 \
   --kernel_sizes 3,3,3,3,3 --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 --filters 16,32,64,128,128 --train_clicks 3 \
   --validation_clicks 3 --validation_batch 4
-PET_DATA="synthetic phantoms (preprocessing.synthetic autopet: 36 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 32 trained on); demo only, never seen a real scan"
-$PY -m interactive.export --load_model_base "$WORK/interactive" --model_set_folder "$OUT/autopet_interactive" \
+PET_DATA="synthetic phantoms with AutoPET-sized lesions (preprocessing.synthetic autopet: 48 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 43 trained on); demo only, never seen a real scan"
+$PY -m interactive.export --load_model_base "$WORK/interactive_lesions" --model_set_folder "$OUT/autopet_interactive" \
   --trained_on "$PET_DATA"
 [ -d "$WORK/LIDC/LIDC-IDRI" ] || \
   $PY -m preprocessing.synthetic lidc --output_folder "$WORK/LIDC" --num_cases 32 --in_plane_size 192 \
