@@ -1,7 +1,7 @@
 """Connected components in TensorFlow give SciPy's partition (6-connectivity) on random masks; the largest
-component of hand-built masks; the occupied indices and the grown bounding box per axis; and the removal of small components on hand-built
-masks, with its empty and half-volume rules (tests/rstn/test_post_processing.py ties it to RSTN's SimpleITK
-post-processing)."""
+component of hand-built masks; the occupied indices and the grown bounding box per axis; and the removal of small
+components on hand-built masks, with its empty and half-volume rules (tests/rstn/test_post_processing.py ties it to
+RSTN's SimpleITK post-processing)."""
 import numpy as np
 import pytest
 import tensorflow as tf
