@@ -2,7 +2,8 @@
 
 Blocks as MONAI builds them: every convolution is preceded by symmetric zero padding (kernel - stride + 1) // 2
 (PyTorch's padding, so strided convolutions sample the same positions), instance normalisation without affine
-parameters (eps 1e-5), leaky ReLU with slope 0.01.
+parameters (eps 1e-5; `networks.instance_norm`, one oneDNN op with the leaky ReLU on a CPU), leaky ReLU with slope
+0.01.
 - encoder (input block, downsampling levels, bottleneck): residual block = conv(kernel, stride) - norm - act -
   conv(kernel) - norm, plus a 1x1x1 conv(stride) - norm shortcut where channels or stride change, then act;
 - decoder level: transposed convolution (kernel = stride, no bias) to the level's filters, concatenation with
@@ -18,6 +19,8 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
+from networks.instance_norm import InstanceNormalization
+
 NEGATIVE_SLOPE = 0.01
 NORM_EPSILON = 1e-5
 
@@ -30,7 +33,7 @@ def _conv(filters: int, kernel: int, stride: Sequence[int], name: str, use_bias:
 
 
 def _norm(name: str) -> keras.layers.Layer:
-    return keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=NORM_EPSILON, name=name)
+    return InstanceNormalization(epsilon=NORM_EPSILON, name=name)
 
 
 def _act(name: str) -> keras.layers.Layer:
