@@ -59,9 +59,10 @@ def _filter_axis(volume: tf.Tensor, kernel: np.ndarray, axis: int) -> tf.Tensor:
     return tf.nn.conv3d(volume, tf.constant(kernel.reshape(shape)), strides=[1] * 5, padding="SAME")
 
 
-def guidance_map(indices: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0, disks: bool = True) -> tf.Tensor:
-    """The guidance channel (float32, `shape` (z, y, x)) of the clicks at array `indices` [n, 3] (z, y, x; clamped
-    into the array as the original does): zeros without clicks."""
+def click_signal(indices: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0) -> tf.Tensor:
+    """The unscaled guidance (float32, `shape` (z, y, x)) of the clicks at array `indices` [n, 3] (z, y, x; clamped
+    into the array as the original does): 1 at each click voxel, filtered by the Gaussian of `sigma` voxels (zero
+    padding), so it is zero beyond the kernel's tail from every click."""
     indices = tf.reshape(tf.cast(indices, tf.int32), [-1, 3])
     shape = tf.cast(shape, tf.int32)
     indices = tf.clip_by_value(indices, 0, shape - 1)
@@ -71,12 +72,22 @@ def guidance_map(indices: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0, disks
         kernel = gaussian_kernel_1d(sigma)
         for axis in (1, 2, 3):
             signal = _filter_axis(signal, kernel, axis)
-    signal = signal[0, ..., 0]
-    low, high = tf.reduce_min(signal), tf.reduce_max(signal)
+    return signal[0, ..., 0]
+
+
+def scaled_signal(signal: tf.Tensor, low: tf.Tensor, high: tf.Tensor, disks: bool = True) -> tf.Tensor:
+    """`signal` scaled to [0, 1] by the channel's minimum `low` and maximum `high` (0 where they are equal), and
+    binarised at DISK_THRESHOLD when `disks`."""
     scaled = tf.math.divide_no_nan(signal - low, high - low)
-    if disks:
-        scaled = tf.cast(scaled > DISK_THRESHOLD, tf.float32)
-    return tf.cond(tf.shape(indices)[0] > 0, lambda: scaled, lambda: tf.zeros(shape, tf.float32))
+    return tf.cast(scaled > DISK_THRESHOLD, tf.float32) if disks else scaled
+
+
+def guidance_map(indices: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0, disks: bool = True) -> tf.Tensor:
+    """The guidance channel (float32, `shape` (z, y, x)) of the clicks at array `indices` [n, 3] (z, y, x; clamped
+    into the array as the original does): zeros without clicks."""
+    signal = click_signal(indices, shape, sigma)
+    scaled = scaled_signal(signal, tf.reduce_min(signal), tf.reduce_max(signal), disks)
+    return tf.cond(tf.size(indices) > 0, lambda: scaled, lambda: tf.zeros(tf.cast(shape, tf.int32), tf.float32))
 
 
 def guidance_channels(foreground: tf.Tensor, background: tf.Tensor, shape: tf.Tensor, sigma: float = 1.0,

@@ -7,10 +7,11 @@
     session.undo()
 
 The network sees each window on its own (instance normalisation uses the whole window), so a window's output
-changes only when its input does: after a click the guidance is rebuilt in the box its clicks reach, compared with
-the previous one there, and only the windows containing a changed voxel run again; their blended contribution (the
-lesion-minus-background logit, blended as MONAI blends logits) is replaced in place. The result is the full
-recompute's, up to float rounding.
+changes only when its input does: after a click the guidance is rebuilt in the boxes its clicks reach
+(`guidance_pieces`: a click at the head and one at the pelvis cost two small boxes, not the body between them),
+compared with the previous guidance there, and only the windows containing a changed voxel run again; their blended
+contribution (the lesion-minus-background logit, blended as MONAI blends logits) is replaced in place. The result is
+the full recompute's, up to float rounding.
 """
 from __future__ import annotations
 
@@ -20,26 +21,14 @@ import numpy as np
 
 from inference.sliding_window import gaussian_weights, window_starts
 from interactive.config import InteractiveConfig
-from interactive.guidance import click_indices, gaussian_kernel_1d, guidance_channels
+from interactive.guidance import click_indices
+from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste
 from interactive.preprocess import network_input
 from interactive.window_logits import window_logits
 from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
 from preprocessing.image_geometry import ImageGeometry
 from serving.loading import load_model_set, read_metadata
-
-
-def _empty(box: tuple[slice, ...]) -> bool:
-    return any(b.stop <= b.start for b in box)
-
-
-def _union(a: tuple[slice, ...], b: tuple[slice, ...]) -> tuple[slice, ...]:
-    """The smallest box holding boxes `a` and `b` (an empty box adds nothing)."""
-    if _empty(a):
-        return b
-    if _empty(b):
-        return a
-    return tuple(slice(min(x.start, y.start), max(x.stop, y.stop)) for x, y in zip(a, b))
 
 
 class Session:
@@ -77,32 +66,21 @@ class Session:
             self.weight_total[box] += self.weights
         self.window_outputs: list[np.ndarray | None] = [None] * len(self.boxes)
         self.clicks: list[tuple[tuple[float, float, float], bool]] = []
-        self.guidance = np.zeros(shape + (2,), np.float32)
-        self.guidance_box = tuple(slice(0, 0) for _ in range(3))
+        self.guidance: list[Piece] = []
         self.windows_run = self._refresh(range(len(self.boxes)))
 
-    def _guidance(self) -> tuple[tuple[slice, ...], np.ndarray]:
-        """(box, guidance [*box, 2] in it) of the current clicks: the clicks' bounding box grown by the Gaussian's
-        tail and one voxel, where all of the guidance lies (zero outside; the filter pads with zeros and the
-        global minimum is that zero, so the box gives the whole volume's values)."""
-        indices = {kind: click_indices(np.array([p for p, f in self.clicks if f == kind], np.float64).reshape(-1, 3),
-                                       self.grid)[0] for kind in (True, False)}
-        every = np.concatenate(list(indices.values()))
-        if not len(every):
-            return tuple(slice(0, 0) for _ in range(3)), np.zeros((0, 0, 0, 2), np.float32)
-        margin = len(gaussian_kernel_1d(self.config.guidance_sigma)) // 2 + 1
-        start = np.maximum(every.min(axis=0) - margin, 0)
-        end = np.minimum(every.max(axis=0) + margin + 1, self.grid.shape)
-        guidance = guidance_channels(indices[True] - start, indices[False] - start, tuple(end - start),
-                                     self.config.guidance_sigma, self.config.guidance_disks).numpy()
-        return tuple(slice(int(a), int(b)) for a, b in zip(start, end)), guidance
+    def _guidance(self) -> list[Piece]:
+        """The guidance pieces of the current clicks on the network grid."""
+        indices = [click_indices(np.array([p for p, f in self.clicks if f == kind], np.float64).reshape(-1, 3),
+                                 self.grid)[0] for kind in (True, False)]
+        return guidance_pieces(*indices, self.grid.shape, self.config.guidance_sigma, self.config.guidance_disks)
 
     def _refresh(self, indices) -> int:
         """Runs the windows `indices` on the current input and replaces their blended contribution."""
         indices = list(indices)
         for first in range(0, len(indices), self.batch_size):
             group = indices[first:first + self.batch_size]
-            batch = np.stack([np.concatenate([self.image[self.boxes[i]], self.guidance[self.boxes[i]]], axis=-1)
+            batch = np.stack([np.concatenate([self.image[self.boxes[i]], paste(self.guidance, self.boxes[i])], axis=-1)
                               for i in group])
             logits = self.logits(batch)
             for index, output in zip(group, logits[..., 1] - logits[..., 0]):
@@ -113,24 +91,19 @@ class Session:
         return len(indices)
 
     def _update(self) -> int:
-        """Rebuilds the guidance where it can have changed (the old and the new clicks' boxes) and runs the
-        windows that contain a changed voxel."""
-        box, local = self._guidance()
-        region = _union(box, self.guidance_box)
-        if _empty(region):
-            return 0
-        updated = np.zeros(tuple(r.stop - r.start for r in region) + (2,), np.float32)
-        updated[tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))] = local
-        changed = np.any(updated != self.guidance[region], axis=-1)
-        self.guidance[region] = updated
-        self.guidance_box = box
-        run = []
-        for index, window in enumerate(self.boxes):
-            overlap = tuple(slice(max(w.start, r.start) - r.start, min(w.stop, r.stop) - r.start)
-                            for w, r in zip(window, region))
-            if not _empty(overlap) and changed[overlap].any():
-                run.append(index)
-        return self._refresh(run)
+        """Rebuilds the guidance and runs the windows that contain a voxel where it changed (only the old and the new
+        pieces' boxes can hold one)."""
+        guidance = self._guidance()
+        run = set()
+        for region, _ in self.guidance + guidance:
+            changed = np.any(paste(guidance, region) != paste(self.guidance, region), axis=-1)
+            for index, window in enumerate(self.boxes):
+                common = intersection(window, region)
+                if common is not None and changed[tuple(slice(c.start - r.start, c.stop - r.start)
+                                                        for c, r in zip(common, region))].any():
+                    run.add(index)
+        self.guidance = guidance
+        return self._refresh(sorted(run))
 
     def _check_inside(self, points) -> None:
         """Raises ValueError naming the first world point (mm) that lies outside the image."""
