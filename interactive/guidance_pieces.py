@@ -50,6 +50,11 @@ def click_boxes(indices: np.ndarray, shape: tuple[int, ...], margin: int) -> lis
             for start, end, members in groups]
 
 
+def _box_signal(indices: np.ndarray, box: Box, sigma: float) -> np.ndarray:
+    """The unscaled guidance [*box] of the clicks at grid indices `indices` [n, 3] (z, y, x) inside `box`."""
+    return click_signal(indices - np.array([b.start for b in box]), box_shape(box), sigma).numpy()
+
+
 def guidance_pieces(foreground: np.ndarray, background: np.ndarray, shape: tuple[int, ...], sigma: float = 1.0,
                     disks: bool = True) -> list[Piece]:
     """The lesion and background guidance [*, 2] of the clicks at array indices `foreground` [n, 3] and `background`
@@ -61,9 +66,8 @@ def guidance_pieces(foreground: np.ndarray, background: np.ndarray, shape: tuple
     boxes = click_boxes(indices, shape, margin)
     if sum(np.prod(box_shape(box)) for box, _ in boxes) >= np.prod(shape):
         boxes = [(tuple(slice(0, n) for n in shape), np.arange(len(indices)))]
-    start = [np.array([b.start for b in box]) for box, _ in boxes]
-    signals = [np.stack([click_signal(indices[members[kinds[members] == kind]] - origin, box_shape(box), sigma).numpy()
-                         for kind in (0, 1)], axis=-1) for (box, members), origin in zip(boxes, start)]
+    signals = [np.stack([_box_signal(indices[members][kinds[members] == kind], box, sigma) for kind in (0, 1)],
+                        axis=-1) for box, members in boxes]
     whole = len(boxes) == 1 and box_shape(boxes[0][0]) == tuple(shape)
     low = signals[0].min(axis=(0, 1, 2)) if whole else np.zeros(2, np.float32)
     high = np.max([signal.max(axis=(0, 1, 2)) for signal in signals], axis=0) if signals else low
