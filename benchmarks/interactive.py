@@ -1,12 +1,15 @@
 """Interactive segmentation benchmark: seconds for the first full sliding-window pass and per click (only the windows
-a click changes run again) against a full recompute of every window, peak RSS, and sliding-window throughput in voxels/s with the
-network's achieved GFLOP/s next to this machine's float32 matmul rate measured in the same run.
+a click changes run again; the median and the worst of `--clicks` clicks) against a full recompute of every window,
+peak RSS, and sliding-window throughput in voxels/s with the network's achieved GFLOP/s next to this machine's float32
+matmul rate measured in the same run.
 
 Usage: python benchmarks/interactive.py [--model_set saved_models/autopet_interactive] [--size 400,400,600]
-       [--clicks 3] [--batch_size 1]
+       [--clicks 20] [--background_clicks 4] [--batch_size 8]
 
 The volume is a whole-body PET phantom of `--size` voxels (x, y, z) at about 2.04 x 2.04 x 3 mm (the network's
-grid), so preprocessing resamples little; clicks land on its lesions (on its body where it has none).
+grid), so preprocessing resamples little; `--clicks` lesion clicks land on its lesions (on its body where it has none),
+then `--background_clicks` background clicks anywhere on its body (far from the lesions: their guidance then spans
+the body, what a session must not build whole).
 """
 from __future__ import annotations
 
@@ -29,8 +32,9 @@ from preprocessing.synthetic import autopet  # noqa: E402
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set.")
 flags.DEFINE_list("size", ["400", "400", "600"], "Volume size in voxels, x, y, z.")
-flags.DEFINE_integer("clicks", 3, "Clicks to time.")
-flags.DEFINE_integer("batch_size", 1, "Windows per network call.")
+flags.DEFINE_integer("clicks", 20, "Clicks to time.", lower_bound=1)
+flags.DEFINE_integer("background_clicks", 4, "Background clicks to time after the lesion clicks.", lower_bound=0)
+flags.DEFINE_integer("batch_size", 8, "Windows per network call.")
 FLAGS = flags.FLAGS
 
 
@@ -62,13 +66,21 @@ def main(argv: list[str]) -> None:
           f"{voxels / first / 1e6:.2f} Mvoxel/s, {gflop:.0f} GFLOP = {gflop / first:.1f} GFLOP/s, "
           f"{gflop / first / peak_matmul:.2f} of the matmul rate; peak RSS {peak_rss_mb():.0f} MB")
     rng = np.random.default_rng(0)
-    targets = np.argwhere(label > 0) if label.any() else np.argwhere(pet > 0)
-    print(f"{'click':<8}{'windows run':>12}{'seconds':>10}{'peak RSS MB':>13}")
-    for index in range(1, FLAGS.clicks + 1):
+    lesion = np.argwhere(label > 0) if label.any() else np.argwhere(pet > 0)
+    body = np.argwhere((pet > 0) & (label == 0))
+    clicks = [(lesion, True)] * FLAGS.clicks + [(body, False)] * FLAGS.background_clicks
+    print(f"{'click':<8}{'kind':>12}{'windows run':>12}{'seconds':>10}{'peak RSS MB':>13}")
+    seconds, runs = [], []
+    for index, (targets, foreground) in enumerate(clicks, 1):
         point = geometry.index_to_physical(targets[rng.integers(len(targets))][::-1].astype(float))
         start = time.perf_counter()
-        ran = session.add_click(point, foreground=True)
-        print(f"{index:<8}{ran:>12}{time.perf_counter() - start:>10.2f}{peak_rss_mb():>13.0f}")
+        runs.append(session.add_click(point, foreground=foreground))
+        seconds.append(time.perf_counter() - start)
+        kind = "lesion" if foreground else "background"
+        print(f"{index:<8}{kind:>12}{runs[-1]:>12}{seconds[-1]:>10.2f}{peak_rss_mb():>13.0f}")
+    print(f"per click over {len(seconds)} clicks: median {np.median(seconds):.2f} s, worst {max(seconds):.2f} s, "
+          f"best {min(seconds):.2f} s; windows run median {np.median(runs):g}, most {max(runs)}; "
+          f"{sum(seconds) / max(sum(runs), 1):.3f} s per window run")
     start = time.perf_counter()
     session.recompute()
     print(f"full recompute of all {windows} windows with the same clicks: {time.perf_counter() - start:.1f} s")
