@@ -41,6 +41,9 @@ class InteractiveConfig:
             original's code does), 'edt_max' (deepest point of the largest region), 'edt_weighted' (probability
             growing with the distance to the region's border).
         train_clicks: simulated click rounds per training sample before the gradient step.
+        click_probability: the original's DeepGrow mode when below 1: a training sample gets click rounds only
+            with this probability (else it trains on empty guidance), and each round adds clicks with it (the
+            original's --deepgrow_probability_train).
         validation_clicks: simulated click rounds per validation case.
         squared_dice: the Dice part of the DiceCE loss squares the prediction in its denominator.
         dice_includes_background: the Dice part of the loss averages over background and lesion.
@@ -71,6 +74,7 @@ class InteractiveConfig:
     guidance_disks: bool = True
     click_rule: str = "uniform"
     train_clicks: int = 10
+    click_probability: float = 1.0
     validation_clicks: int = 10
     squared_dice: bool = True
     dice_includes_background: bool = True
@@ -86,5 +90,7 @@ class InteractiveConfig:
             raise ValueError(f"click_rule must be one of {', '.join(CLICK_RULES)} (got {self.click_rule!r})")
         if self.intensity not in INTENSITY_MODES:
             raise ValueError(f"intensity must be one of {', '.join(INTENSITY_MODES)} (got {self.intensity!r})")
+        if not 0.0 <= self.click_probability <= 1.0:
+            raise ValueError(f"click_probability must lie in [0, 1] (got {self.click_probability})")
         if not len(self.kernel_sizes) == len(self.strides) == len(self.filters):
             raise ValueError("kernel_sizes, strides and filters need one entry per level")

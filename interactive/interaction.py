@@ -1,7 +1,8 @@
 """The original's click loop before each gradient step (`interaction.py`, GLOBAL_CORRECTIVE, MAX_ITER): starting
 from empty guidance, `rounds` times run the network (inference mode) on the image with the current guidance, and
 add one lesion click in its false negatives and one background click in its false positives; the guidance of all
-clicks so far is rebuilt each round. Returns the network input of the gradient step."""
+clicks so far is rebuilt each round. Returns the network input of the gradient step. `click_rounds` gives the rounds
+of the original's DeepGrow mode (DEEPGROW_GLOBAL_CORRECTIVE), where clicks come with a probability."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -23,8 +24,20 @@ def with_guidance(image: tf.Tensor, lesion: tf.Tensor, background: tf.Tensor, co
     return tf.concat([image, guidance[None]], axis=-1)
 
 
+def click_rounds(rounds: int, probability: float, seed: tf.Tensor) -> tf.Tensor | int:
+    """The click rounds of one training sample: `rounds` when `probability` is 1 (the original's default); below it
+    the original's DeepGrow mode: none unless a first draw falls below `probability` (the sample trains on empty
+    guidance), then each round adds clicks with `probability`. A round that adds none leaves the next prediction as
+    it was, so the rounds that add clicks are the ones run: their number, int32, from the stateless `seed` [2]."""
+    if probability >= 1.0:
+        return rounds
+    draws = tf.random.stateless_uniform([rounds + 1], tf.random.experimental.stateless_fold_in(
+        tf.cast(seed, tf.int32), 1 << 20))
+    return tf.where(draws[0] < probability, tf.reduce_sum(tf.cast(draws[1:] < probability, tf.int32)), 0)
+
+
 def simulate_clicks(model: keras.Model, image: tf.Tensor, label: tf.Tensor, config: InteractiveConfig,
-                    rounds: int, seed: tf.Tensor, spacing: Sequence[float]) -> tf.Tensor:
+                    rounds: int | tf.Tensor, seed: tf.Tensor, spacing: Sequence[float]) -> tf.Tensor:
     """The network input [1, z, y, x, channels + 2] after `rounds` rounds of simulated corrective clicks on `image`
     [1, z, y, x, channels] against the lesion mask `label` [1, z, y, x]."""
     seed = tf.cast(seed, tf.int32)

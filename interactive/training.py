@@ -18,7 +18,7 @@ from evaluation.metrics import dice
 from inference.sliding_window import sliding_window_inference
 from interactive.clicks import corrective_clicks
 from interactive.config import InteractiveConfig
-from interactive.interaction import simulate_clicks, with_guidance
+from interactive.interaction import click_rounds, simulate_clicks, with_guidance
 from interactive.preprocess import network_input, network_label
 from interactive.sampling import training_crop
 from interactive.window_forward import windowed_logits
@@ -166,7 +166,8 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
                                              config.dice_includes_background)}
 
     def prepare(model: keras.Model, image: tf.Tensor, labels: dict) -> tf.Tensor:
-        inputs = [simulate_clicks(model, image[i:i + 1], labels["label"][i:i + 1], config, config.train_clicks,
+        inputs = [simulate_clicks(model, image[i:i + 1], labels["label"][i:i + 1], config,
+                                  click_rounds(config.train_clicks, config.click_probability, labels["seed"][i]),
                                   labels["seed"][i], config.spacing_mm) for i in range(image.shape[0])]
         return tf.concat(inputs, axis=0)
 

@@ -1,8 +1,10 @@
 """The click loop before a gradient step (hand-set network that never finds the lesion), the training crops, and a
-tiny training run end to end on phantoms with lesion-free cases (checkpoint, TensorBoard, CSV with Dice at 0 and
-at N clicks, no NaN); the gradient step through the inference sliding window."""
+tiny training run end to end on phantoms with lesion-free cases and the DeepGrow mode's click probability
+(checkpoint, TensorBoard, CSV with Dice at 0 and at N clicks, no NaN); the gradient step through the inference
+sliding window."""
 import csv
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -59,8 +61,10 @@ def test_tiny_training_with_lesion_free_cases(tmp_path):
     result = run_module("interactive.train", "--base_dataset_folder", str(data), "--base_output_folder", str(out),
                         "--epochs", "2", "--train_crop_size", "16,32,32", "--roi_size", "16,32,32",
                         "--kernel_sizes", "3,3,3", "--strides", "1x1x1,2x2x2,1x2x2", "--filters", "4,8,8",
-                        "--train_clicks", "2", "--validation_clicks", "2", "--train_fraction", "0.6")
+                        "--train_clicks", "2", "--validation_clicks", "2", "--train_fraction", "0.6",
+                        "--click_probability", "0.5")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert json.load(open(out / "config.json"))["click_probability"] == 0.5
     rows = list(csv.DictReader(open(out / "validation.csv")))
     assert len(rows) == 2 and all(np.isfinite(float(r[k])) for r in rows for k in ("dice_0_clicks", "dice_2_clicks"))
     assert all(np.isfinite(float(r["loss_dice_ce"])) for r in csv.DictReader(open(out / "train.csv")))
