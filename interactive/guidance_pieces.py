@@ -3,7 +3,7 @@
 A click's Gaussian is zero beyond the kernel's tail, so the guidance channels (`guidance.guidance_channels`) are
 the pieces below, zeros elsewhere: each piece is a box around a group of clicks (their voxels grown by the tail and
 one voxel, boxes that overlap merged) with the channels' values in it, scaled by the minimum and maximum over the
-whole grid (0 unless the boxes fill it; the largest piece's maximum). Building them costs the clicks' boxes, not the
+whole grid (0 unless the boxes fill it; the maximum over all pieces). Building them costs the clicks' boxes, not the
 grid: a click at the head and one at the pelvis cost two small boxes, not the body between them.
 """
 from __future__ import annotations
@@ -58,10 +58,11 @@ def _box_signal(indices: np.ndarray, box: Box, sigma: float) -> np.ndarray:
 def guidance_pieces(foreground: np.ndarray, background: np.ndarray, shape: tuple[int, ...], sigma: float = 1.0,
                     disks: bool = True) -> list[Piece]:
     """The lesion and background guidance [*, 2] of the clicks at array indices `foreground` [n, 3] and `background`
-    [m, 3] (z, y, x, inside the grid of `shape`) as disjoint (box, values) pieces: `guidance_channels` of the whole
-    grid equals zeros with every piece pasted in."""
+    [m, 3] (z, y, x; clamped into the grid of `shape` as the original does) as disjoint (box, values) pieces:
+    `guidance_channels` of the whole grid equals zeros with every piece pasted in."""
+    foreground, background = (np.reshape(v, (-1, 3)).astype(np.int64) for v in (foreground, background))
     kinds = np.concatenate([np.zeros(len(foreground), int), np.ones(len(background), int)])
-    indices = np.concatenate([np.reshape(foreground, (-1, 3)), np.reshape(background, (-1, 3))]).astype(np.int64)
+    indices = np.clip(np.concatenate([foreground, background]), 0, np.array(shape) - 1)
     margin = len(gaussian_kernel_1d(sigma)) // 2 + 1
     boxes = click_boxes(indices, shape, margin)
     if sum(np.prod(box_shape(box)) for box, _ in boxes) >= np.prod(shape):

@@ -6,8 +6,9 @@ moments, five elementwise passes) took a quarter of a click-guided DynUNet windo
 replaces `tf.nn.moments` + `tf.nn.batch_normalization` with constant scale and offset, and the leaky ReLU after it,
 by one `_MklFusedInstanceNorm` (about 4x faster per normalisation, and closer to a float64 reference: 5e-7 against
 3e-5). Constant folding runs first, though, and removes a scale of exactly 1 and an offset of exactly 0, which
-breaks the pattern: so the scale is 1 + 2^-23 (the float32 after 1) and the offset 1e-30, which change an output by
-at most one rounding step. On a GPU the same ops run unfused.
+breaks the pattern: so the scale is 1 + 2^-23 (the float32 after 1) and the offset 1e-30, whose effect stays below the
+computation's own float32 rounding (x * inv - mean * inv). The fusion needs a float32 policy (under mixed precision
+the casts break the pattern; the values stay right); on a GPU the same ops run unfused.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The guidance built in the clicks' boxes equals the whole grid's: clicks far apart (separate boxes), close together
 (merged boxes whose Gaussians add up and raise the maximum), on the border, one channel empty, Gaussian blobs
-instead of disks, and a grid so small that the boxes fill it (its minimum is no longer 0)."""
+instead of disks, a grid so small that the boxes fill it (its minimum is no longer 0), a single click given flat and
+clicks outside the grid (clamped onto it, as the original does)."""
 import numpy as np
 import pytest
 
@@ -18,9 +19,10 @@ def whole_grid(shape):
     ([[0, 0, 0], [29, 39, 49]], [[0, 39, 25]], (30, 40, 50), 2.0, False),
     ([], [[3, 4, 5]], (20, 20, 20), 1.0, True),
     ([[1, 2, 3]], [[4, 4, 4]], (6, 7, 8), 1.0, False),
+    ([5, 5, 5], [[10, 10, 10], [-3, 12, 40]], (20, 20, 20), 1.0, True),
 ])
 def test_pieces_equal_the_whole_grid(foreground, background, shape, sigma, disks):
-    foreground = np.array(foreground, np.int32).reshape(-1, 3)
+    foreground = np.array(foreground, np.int32)
     background = np.array(background, np.int32).reshape(-1, 3)
     pieces = guidance_pieces(foreground, background, shape, sigma, disks)
     expected = guidance_channels(foreground, background, shape, sigma, disks).numpy()
