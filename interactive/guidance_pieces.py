@@ -27,6 +27,11 @@ def intersection(a: Box, b: Box) -> Box | None:
     return None if any(c.stop <= c.start for c in common) else common
 
 
+def relative(box: Box, within: Box) -> Box:
+    """`box` (inside `within`) as slices of an array that holds `within`."""
+    return tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, within))
+
+
 def click_boxes(indices: np.ndarray, shape: tuple[int, ...], margin: int) -> list[tuple[Box, np.ndarray]]:
     """Disjoint boxes holding every voxel within `margin` of the clicks at array `indices` [n, 3] (z, y, x), clipped
     to the grid of `shape`: each click's cube, cubes that share a voxel merged until none does; each box with the
@@ -84,6 +89,5 @@ def paste(pieces: list[Piece], region: Box) -> np.ndarray:
     for box, piece in pieces:
         common = intersection(box, region)
         if common is not None:
-            values[tuple(slice(c.start - r.start, c.stop - r.start) for c, r in zip(common, region))] = \
-                piece[tuple(slice(c.start - b.start, c.stop - b.start) for c, b in zip(common, box))]
+            values[relative(common, region)] = piece[relative(common, box)]
     return values

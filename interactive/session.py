@@ -22,7 +22,7 @@ import numpy as np
 from inference.sliding_window import gaussian_weights, window_starts
 from interactive.config import InteractiveConfig
 from interactive.guidance import click_indices
-from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste
+from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste, relative
 from interactive.preprocess import network_input
 from interactive.window_logits import window_logits
 from networks.config_io import config_from_dict
@@ -99,8 +99,7 @@ class Session:
             changed = np.any(paste(guidance, region) != paste(self.guidance, region), axis=-1)
             for index, window in enumerate(self.boxes):
                 common = intersection(window, region)
-                if common is not None and changed[tuple(slice(c.start - r.start, c.stop - r.start)
-                                                        for c, r in zip(common, region))].any():
+                if common is not None and changed[relative(common, region)].any():
                     run.add(index)
         self.guidance = guidance
         return self._refresh(sorted(run))
