@@ -3,15 +3,17 @@
 in that order (memory the paper configuration's large networks took is not given back to the process); or, with
 --mode segment, one call of a model set's `segment` signature (the whole loop in the graph) on the same volume.
 
-Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4] [--fine_slice_batch 1]
+Usage: python benchmarks/inference_rstn.py [--slices 240] [--rounds 2] [--slice_batch 4] [--fine_slice_batch 8]
        [--model_set saved_models/pancreas_rstn] [--max_stacks 0] [--nopaper]
        python benchmarks/inference_rstn.py --mode segment --model_set saved_models/pancreas_rstn [--slices 240]
        [--slice_batch 4]
 
 The volume is an NIH-like phantom (0.8 mm in-plane, 1 mm slices); fine rounds start from its true pancreas mask, so
-their cost is that of a real organ's box. Each is `rstn.fusion.next_round` (the round of
-`rstn.fusion.coarse_to_fine`), run --rounds times without the stop rule: a round whose mask comes out empty is
-followed by one from the true mask again, so that every round timed does the work of a real one. The networks'
+their cost is that of a real organ's box. Each is one round of `segment`'s loop (`rstn.rounds_graph.fine_round`: the
+three planes' fine stages, their mean, threshold, post-processing and inter-round DSC in one graph; a model set's
+`fine_round` signature, or the same function traced for the paper configuration), run --rounds times without the
+stop rule: a round whose mask comes out empty is followed by one from the true mask again, so that every round timed
+does the work of a real one. The networks'
 GFLOPs come from TensorFlow's profiler at the shapes run (for a fine round: the saliency module on every active
 stack of the round's region plus the fine network on each stack's box), and the achieved rates are set against this
 machine's float32 matmul rate measured in the same run. With --max_stacks N only N stacks per plane are run and the
@@ -31,6 +33,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -45,12 +48,13 @@ from inference.batch import peak_rss_mb  # noqa: E402
 from networks.config_io import config_from_dict  # noqa: E402
 from rstn.config import PLANES, RSTNConfig  # noqa: E402
 from rstn.crop import mask_box  # noqa: E402
-from rstn.fusion import fused_mask, mean_of_planes, next_round  # noqa: E402
+from rstn.fusion import fused_mask, mean_of_planes  # noqa: E402
 from rstn.model import MODE_CODES  # noqa: E402
 from rstn.model_set import load_rstn  # noqa: E402
 from rstn.planes import PLANE_AXES  # noqa: E402
 from rstn.training import build_rstn, rstn_loss  # noqa: E402
-from rstn.volume_inference import fine_probabilities, fine_region, model_coarse_probabilities  # noqa: E402
+from rstn.rounds_graph import planes_fine_round  # noqa: E402
+from rstn.volume_inference import fine_region, model_coarse_probabilities  # noqa: E402
 from serving import read_metadata  # noqa: E402
 
 flags.DEFINE_enum("mode", "stages", ["stages", "segment"],
@@ -60,7 +64,7 @@ flags.DEFINE_integer("slices", 240, "Slices of the 512 x 512 test volume.")
 flags.DEFINE_integer("rounds", 2, "Fine rounds to time.")
 flags.DEFINE_integer("slice_batch", 4, "Stacks per network call in the coarse stage (with --mode segment: in every "
                      "stage, `segment`'s slice_batch).")
-flags.DEFINE_integer("fine_slice_batch", 1, "Stacks per fine call (each keeps its own box: same result at any).")
+flags.DEFINE_integer("fine_slice_batch", 8, "Stacks per fine call (each keeps its own box: same result at any).")
 flags.DEFINE_bool("paper", True, "Also time the paper configuration (about 15 minutes with --max_stacks 24).")
 flags.DEFINE_string("model_set", None, "Also time this RSTN model set's configuration (its weights).")
 flags.DEFINE_integer("max_stacks", 0, "Run at most this many stacks per plane and scale (0: all).")
@@ -138,16 +142,20 @@ VOLUME = tf.TensorSpec([None, None, None], tf.float32)
 MASK = tf.TensorSpec([None, None, None], tf.uint8)
 
 
-def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, dict]:
-    """({plane: coarse(volume)}, {plane: fine(volume, score, mask)}) as traced functions of Keras models."""
+def traced_stages(config: RSTNConfig, models: dict) -> tuple[dict, Callable]:
+    """({plane: coarse(volume)}, fine_round(volume, score, mask) -> (score, mask)) as traced functions of Keras
+    models."""
     batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
-    coarse, fine = {}, {}
-    for plane, model in models.items():
-        coarse[plane] = tf.function(lambda v, m=model, p=plane: model_coarse_probabilities(v, p, m, config, batch),
-                                    input_signature=[VOLUME])
-        fine[plane] = tf.function(lambda v, s, k, m=model, p=plane: fine_probabilities(
-            v, s, k, p, m, config, fine_batch), input_signature=[VOLUME, VOLUME, MASK])
-    return coarse, fine
+    coarse = {plane: tf.function(lambda v, m=model, p=plane: model_coarse_probabilities(v, p, m, config, batch),
+                                 input_signature=[VOLUME]) for plane, model in models.items()}
+    configs = {plane: config for plane in models}
+
+    @tf.function(input_signature=[VOLUME, VOLUME, MASK])
+    def fine_round(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        result = planes_fine_round(volume, score, mask, fine_batch, models, configs, config)
+        return result.score, result.mask
+
+    return coarse, fine_round
 
 
 def load_set(model_set: str) -> tuple[object, RSTNConfig]:
@@ -156,19 +164,23 @@ def load_set(model_set: str) -> tuple[object, RSTNConfig]:
     return member, config_from_dict(RSTNConfig, read_metadata(member)["config"])
 
 
-def saved_model_stages(model_set: str) -> tuple[dict, dict, RSTNConfig]:
-    """The same functions from a model set's SavedModel (its planes' signatures), and its config."""
+def saved_model_stages(model_set: str) -> tuple[dict, Callable, RSTNConfig]:
+    """The same functions from a model set's SavedModel (its `coarse_<plane>` and `fine_round` signatures), and its
+    config."""
     member, config = load_set(model_set)
     batch, fine_batch = tf.constant(FLAGS.slice_batch), tf.constant(FLAGS.fine_slice_batch)
     coarse = {p: (lambda v, f=member.signatures[f"coarse_{p}"]: f(volume=v, slice_batch=batch)["probabilities"])
               for p in PLANES}
-    fine = {p: (lambda v, s, k, f=member.signatures[f"fine_{p}"]: f(volume=v, score=s, mask=k,
-                                                                    slice_batch=fine_batch)["probabilities"])
-            for p in PLANES}
-    return coarse, fine, config
+    signature = member.signatures["fine_round"]
+
+    def fine_round(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        result = signature(volume=volume, score=score, mask=mask, slice_batch=fine_batch)
+        return result["score"], result["mask"]
+
+    return coarse, fine_round, config
 
 
-def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict, volume: np.ndarray,
+def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_round: Callable, volume: np.ndarray,
                 mask: np.ndarray, peak_matmul: float) -> None:
     """Prints seconds, peak RSS and GFLOP per stage, and the coarse and fine stages' rates against the matmul
     rate. Each stage's peak RSS is its own (restarted before it); the first row is the RSS with the networks
@@ -176,7 +188,7 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
     small = tf.constant(volume[:4, :64, :64])
     for plane in PLANES:
         coarse_fns[plane](small)
-        fine_fns[plane](small, tf.zeros_like(small), tf.ones(small.shape, tf.uint8))
+    fine_round(small, tf.zeros_like(small), tf.ones(small.shape, tf.uint8))
     gc.collect()
     reset_peak_rss()
     rows, coarse = [("networks loaded, volume read", 0.0, peak_rss_mb())], []
@@ -193,15 +205,13 @@ def time_stages(name: str, config: RSTNConfig, coarse_fns: dict, fine_fns: dict,
     fused_mask(mean_of_planes(coarse), config.fine_threshold)
     rows.append(("fusion", time.perf_counter() - start, peak_rss_mb()))
 
-    def fine(score: np.ndarray, previous: np.ndarray) -> np.ndarray:
-        return mean_of_planes([fine_fns[p](tf.constant(volume), tf.constant(score), tf.constant(previous)).numpy()
-                               for p in PLANES])
-
-    score, round_masks = mask.astype(np.float32), [mask]
+    volume_tensor = tf.constant(volume)
+    score, round_masks = tf.constant(mask.astype(np.float32)), [mask]
     for round_index in range(1, FLAGS.rounds + 1):
         reset_peak_rss()
         start = time.perf_counter()
-        score, mask_now = next_round(fine, score, round_masks[-1], config.fine_threshold, config.postprocess_threshold)
+        score, mask_now = fine_round(volume_tensor, score, tf.constant(round_masks[-1]))
+        mask_now = mask_now.numpy()
         round_masks.append(mask_now if mask_now.any() else mask)
         rows.append((f"fine round {round_index}", time.perf_counter() - start, peak_rss_mb()))
     flop_model = build_rstn(config)
@@ -266,14 +276,14 @@ def main(argv: list[str]) -> None:
         time_segment(FLAGS.model_set, volume, peak_matmul)
         return
     if FLAGS.model_set:
-        coarse, fine, set_config = saved_model_stages(FLAGS.model_set)
-        time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine, volume, mask, peak_matmul)
-        del coarse, fine
+        coarse, fine_round, set_config = saved_model_stages(FLAGS.model_set)
+        time_stages(f"model set {FLAGS.model_set}", set_config, coarse, fine_round, volume, mask, peak_matmul)
+        del coarse, fine_round
     if not FLAGS.paper:
         return
     config = RSTNConfig()
-    coarse, fine = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
-    time_stages("paper configuration (weights after one gradient step)", config, coarse, fine, volume, mask,
+    coarse, fine_round = traced_stages(config, {plane: one_step_model(config) for plane in PLANES})
+    time_stages("paper configuration (weights after one gradient step)", config, coarse, fine_round, volume, mask,
                 peak_matmul)
 
 

@@ -103,12 +103,14 @@ def largest_component(mask: tf.Tensor) -> tf.Tensor:
                    lambda: tf.zeros_like(mask))
 
 
-def keep_large_components(mask: tf.Tensor, fraction: float) -> tf.Tensor:
+def keep_large_components(mask: tf.Tensor, fraction: float, array_size: tf.Tensor | None = None) -> tf.Tensor:
     """RSTN's post-processing (`rstn.fusion.remove_small_components`) in TensorFlow: the 6-connected components of
     `mask` (any rank and dtype, non-zero = inside) whose size in voxels is at least `fraction` times the largest
     one's, in `mask`'s dtype (1 inside). An empty mask, or one covering half the array or more, is returned
-    unchanged."""
+    unchanged; `array_size` (voxels, default `mask`'s own) is the size of that array where `mask` is a box cut out
+    of it with every non-zero voxel inside the box."""
     mask = tf.convert_to_tensor(mask)
+    array_size = tf.size(mask, out_type=tf.int64) if array_size is None else tf.cast(array_size, tf.int64)
     inside = tf.cast(mask, tf.bool)
     total = tf.math.count_nonzero(inside)
     threshold = tf.constant(fraction, tf.float64)
@@ -120,5 +122,5 @@ def keep_large_components(mask: tf.Tensor, fraction: float) -> tf.Tensor:
     def kept() -> tf.Tensor:
         return tf.cast(_kept_components(component_labels(inside), large), mask.dtype)
 
-    unchanged = (total == 0) | (total >= tf.size(mask, out_type=tf.int64) // 2)
+    unchanged = (total == 0) | (total >= array_size // 2)
     return tf.cond(unchanged, lambda: mask, kept)

@@ -9,6 +9,10 @@ Signatures of <model_set_folder>/rstn (role segmentation; volumes [z, y, x] in c
 - segment(volume float32 HU, slice_batch int32 []) -> labels uint8 [z, y, x] (the final round's mask),
     coarse_labels uint8 [z, y, x] (round 0), rounds int32 [] (fine rounds run), inter_round_dsc float32
     [rounds]: the whole coarse-to-fine loop in the graph (`rstn.rounds_graph`).
+- fine_round(volume float32 HU, score float32 [z, y, x], mask uint8 [z, y, x], slice_batch int32 []) -> score
+    float32 [z, y, x] (the mean of the planes' fine probabilities), mask uint8 [z, y, x] (post-processed),
+    inter_round_dsc float64 [] (with the mask given): one round of `segment`'s loop, from any previous round's
+    score and mask (e.g. to run rounds with one's own stopping rule, or from a mask drawn by hand).
 - coarse_X|Y|Z(volume float32 HU, slice_batch int32 []) -> probabilities float32 [z, y, x]: the plane's coarse
     network over every stack of the plane, averaged per slice.
 - fine_X|Y|Z(volume float32 HU, score float32 [z, y, x], mask uint8 [z, y, x], slice_batch int32 [])
@@ -33,7 +37,7 @@ from networks.export import define_export_flags, export_main, export_member, wri
 from rstn.config import PLANES, RSTNConfig
 from rstn.model import RSTN
 from rstn.model_set import MEMBERS, ROLE, SYSTEM
-from rstn.rounds_graph import segment_volume
+from rstn.rounds_graph import planes_fine_round, segment_volume
 from rstn.training import restore_plane
 from rstn.volume_inference import fine_probabilities, model_coarse_probabilities
 from serving.exporter import Signature
@@ -87,6 +91,8 @@ def rstn_manifest(config: RSTNConfig, name: str, trained_on: str) -> dict:
 
 VOLUME = tf.TensorSpec([None, None, None], tf.float32, name="volume")
 SLICE_BATCH = tf.TensorSpec([], tf.int32, name="slice_batch")
+SCORE = tf.TensorSpec([None, None, None], tf.float32, name="score")
+MASK = tf.TensorSpec([None, None, None], tf.uint8, name="mask")
 
 
 def plane_signatures(config: RSTNConfig, model: RSTN, plane: str) -> dict[str, Signature]:
@@ -98,8 +104,7 @@ def plane_signatures(config: RSTNConfig, model: RSTN, plane: str) -> dict[str, S
         return {"probabilities": fine_probabilities(volume, score, mask, plane, model, config, slice_batch)}
 
     return {f"coarse_{plane}": Signature(coarse, [VOLUME, SLICE_BATCH]),
-            f"fine_{plane}": Signature(fine, [VOLUME, tf.TensorSpec([None, None, None], tf.float32, name="score"),
-                                              tf.TensorSpec([None, None, None], tf.uint8, name="mask"), SLICE_BATCH])}
+            f"fine_{plane}": Signature(fine, [VOLUME, SCORE, MASK, SLICE_BATCH])}
 
 
 def segment_signature(configs: dict[str, RSTNConfig], models: dict[str, RSTN]) -> Signature:
@@ -114,12 +119,23 @@ def segment_signature(configs: dict[str, RSTNConfig], models: dict[str, RSTN]) -
     return Signature(segment, [VOLUME, SLICE_BATCH])
 
 
+def fine_round_signature(configs: dict[str, RSTNConfig], models: dict[str, RSTN]) -> Signature:
+    """`fine_round`: one round of `segment`'s loop."""
+    config = rounds_config(configs)
+
+    def fine_round(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, slice_batch: tf.Tensor) -> dict:
+        result = planes_fine_round(volume, score, mask, slice_batch, models, configs, config)
+        return {"score": result.score, "mask": result.mask, "inter_round_dsc": result.dsc}
+
+    return Signature(fine_round, [VOLUME, SCORE, MASK, SLICE_BATCH])
+
+
 def export_rstn_models(configs: dict[str, RSTNConfig], models: dict[str, RSTN], model_set_folder: str,
                        trained_on: str) -> None:
     """Writes the set's member (the three planes' networks, each plane with its config: `segment` and the planes'
     signatures) and the manifest of `model_set_folder`."""
     models = {plane: models[plane] for plane in PLANES}
-    signatures = {"segment": segment_signature(configs, models)}
+    signatures = {"segment": segment_signature(configs, models), "fine_round": fine_round_signature(configs, models)}
     for plane, model in models.items():
         signatures.update(plane_signatures(configs[plane], model, plane))
     export_member(list(models.values()), signatures, rstn_metadata(configs),

@@ -129,14 +129,20 @@ def model_coarse_probabilities(volume: tf.Tensor, plane: str, model: RSTN, confi
                                 slice_batch)
 
 
-def fine_region(mask: tf.Tensor, plane: str, config: RSTNConfig) -> tuple[tf.Tensor, tf.Tensor]:
-    """int32 start and end (exclusive) [z, y, x] of the part of the volume that one fine round of `plane` reads
-    and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by `STACK_REACH` (2) slices along
-    the plane's slice axis (0 with slice thickness 1) and in-plane by the crop margin plus the saliency module's
-    reach (`SALIENCY_REACH`: the saliency at the edge of a stack's box sees 3 more pixels), clipped to the volume."""
+def fine_growth(plane: str, config: RSTNConfig) -> list[int]:
+    """Voxels per axis [z, y, x] by which a fine round of `plane` grows the previous mask's box (`fine_region`):
+    `STACK_REACH` (2) along the plane's slice axis (0 with slice thickness 1), in-plane the crop margin plus the
+    saliency module's reach (`SALIENCY_REACH`: the saliency at the edge of a stack's box sees 3 more pixels)."""
     growth = [config.crop_margin + SALIENCY_REACH] * 3
     growth[PLANE_AXES[plane][0]] = STACK_REACH if config.slice_thickness == 3 else 0
-    return grown_box(mask, growth)
+    return growth
+
+
+def fine_region(mask: tf.Tensor, plane: str, config: RSTNConfig) -> tuple[tf.Tensor, tf.Tensor]:
+    """int32 start and end (exclusive) [z, y, x] of the part of the volume that one fine round of `plane` reads
+    and writes, from a non-empty boolean `mask` [z, y, x]: the mask's box grown by `fine_growth`, clipped to the
+    volume."""
+    return grown_box(mask, fine_growth(plane, config))
 
 
 def fine_in_box(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,
@@ -163,22 +169,25 @@ def fine_in_box(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str
 
 
 def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, plane: str, model: RSTN,
-                       config: RSTNConfig, slice_batch: tf.Tensor) -> tf.Tensor:
+                       config: RSTNConfig, slice_batch: tf.Tensor,
+                       box: tuple[tf.Tensor, tf.Tensor] | None = None) -> tf.Tensor:
     """One fine round of one plane (`fine_in_box`) on the `fine_region` of `mask` (uint8 [z, y, x], the previous
-    round), 0 elsewhere: the whole volume's probabilities [z, y, x] at the cost of the region. Bit-exact on CPU with
-    TensorFlow's own kernels (`TF_ENABLE_ONEDNN_OPTS=0`; checked on the cases of
-    tests/rstn/test_volume_inference.py); with oneDNN, TensorFlow's default on x86 CPUs, within 1e-6 (tested: the
-    saliency convolution runs on a smaller image, whose summation order oneDNN may choose otherwise; one voxel came
-    out 6e-8 apart). On GPU, convolution algorithms chosen per shape can differ in the last bits (unverified
-    here)."""
-    present = tf.cast(mask, tf.float32) > 0
+    round), 0 elsewhere: the probabilities [z, y, x] of `box` (int32 start and end [z, y, x], holding the region;
+    default the whole volume) at the cost of the region. Bit-exact on CPU with TensorFlow's own kernels
+    (`TF_ENABLE_ONEDNN_OPTS=0`; checked on the cases of tests/rstn/test_volume_inference.py); with oneDNN,
+    TensorFlow's default on x86 CPUs, within 1e-6 (tested: the saliency convolution runs on a smaller image, whose
+    summation order oneDNN may choose otherwise; one voxel came out 6e-8 apart). On GPU, convolution algorithms
+    chosen per shape can differ in the last bits (unverified here)."""
+    mask = tf.convert_to_tensor(mask)
+    present = mask > tf.zeros([], mask.dtype)
+    box_start, box_end = box if box is not None else (tf.zeros([3], tf.int32), tf.shape(present))
 
     def on_region() -> tf.Tensor:
         start, end = fine_region(present, plane, config)
         probabilities = fine_in_box(volume, score, mask, plane, model, config, slice_batch, start, end)
-        return tf.pad(probabilities, tf.stack([start, tf.shape(present) - end], axis=1))
+        return tf.pad(probabilities, tf.stack([start - box_start, box_end - end], axis=1))
 
-    return tf.cond(tf.reduce_any(present), on_region, lambda: tf.zeros(tf.shape(present), tf.float32))
+    return tf.cond(tf.reduce_any(present), on_region, lambda: tf.zeros(box_end - box_start, tf.float32))
 
 
 def oracle_probabilities(volume: tf.Tensor, label: tf.Tensor, plane: str, model: RSTN, config: RSTNConfig,

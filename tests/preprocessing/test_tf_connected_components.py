@@ -79,3 +79,15 @@ def test_keep_large_components_returns_empty_and_half_volume_masks_unchanged():
     expected = below.copy()
     expected[3, 0, 0] = 0
     np.testing.assert_array_equal(keep_large_components(below, 0.5).numpy(), expected)
+
+
+def test_keep_large_components_of_a_box_applies_the_half_rule_to_the_array_it_was_cut_from():
+    """RSTN's rounds post-process the round's box of a larger volume: half of the box is not half of the volume."""
+    half = np.zeros((4, 4, 4), np.uint8)
+    half[:2] = 1
+    half[3, 0, 0] = 1                   # 33 voxels: more than half of the box, a one-voxel component among them
+    np.testing.assert_array_equal(keep_large_components(half, 0.5).numpy(), half)
+    expected = half.copy()
+    expected[3, 0, 0] = 0
+    np.testing.assert_array_equal(keep_large_components(half, 0.5, array_size=68).numpy(), expected)
+    np.testing.assert_array_equal(keep_large_components(half, 0.5, array_size=67).numpy(), half)

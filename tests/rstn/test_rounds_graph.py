@@ -26,13 +26,22 @@ def fake_fine(limit: int | None):
     speck[4, 8, 11] = 0.9
     inside = tf.constant((np.arange(SHAPE[2]) < (limit or 0)).astype(np.float32))
 
-    def fine(score: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    def whole(score: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
         previous = tf.cast(mask, tf.float32)
         shifted = tf.pad(previous[:, :, :-1], [[0, 0], [0, 0], [1, 0]]) * inside
         moved = tf.roll(previous, 1, axis=2) if limit is None else tf.maximum(previous, shifted)
         return tf.maximum(0.8 * moved + 0.1 * score, speck)
 
-    return fine
+    return whole
+
+
+def in_box(whole):
+    """The graph's `FineFn` of a fine stage on the whole volume: its output cut to the round's box."""
+    return lambda score, mask, box: tf.slice(whole(score, mask), box[0], box[1] - box[0])
+
+
+REACH = SHAPE
+"""Boxes grown by the volume's size: every round's box is the volume (the fake stages write anywhere)."""
 
 
 CASES = {"stops at the DSC": (9, 10, 0.99), "capped at 2": (9, 2, 0.99), "no round": (9, 0, 0.99),
@@ -49,7 +58,7 @@ def test_graph_rounds_equal_the_python_rounds(case, traced):
                               max_rounds, stop_dsc)
 
     def rounds(volume: tf.Tensor) -> tuple:
-        result = coarse_to_fine_rounds(volume, fine, 0.5, 0.5, max_rounds, stop_dsc)
+        result = coarse_to_fine_rounds(volume, in_box(fine), REACH, 0.5, 0.5, max_rounds, stop_dsc)
         return result.labels, result.coarse_labels, result.rounds, result.inter_round_dsc
 
     run = tf.function(rounds, input_signature=[tf.TensorSpec([None, None, None], tf.float32)]) if traced else rounds
@@ -65,7 +74,8 @@ def test_graph_rounds_equal_the_python_rounds(case, traced):
 
 
 def test_an_empty_coarse_mask_ends_the_graph_rounds():
-    result = coarse_to_fine_rounds(tf.zeros(SHAPE), lambda s, m: pytest.fail("no fine round"), 0.5, 0.5, 10, 0.99)
+    result = coarse_to_fine_rounds(tf.zeros(SHAPE), lambda s, m, b: pytest.fail("no fine round"), REACH, 0.5, 0.5,
+                                   10, 0.99)
     assert int(result.rounds) == 0 and result.inter_round_dsc.shape == (0,) and not result.labels.numpy().any()
 
 
@@ -73,7 +83,7 @@ def test_round_zero_is_the_coarse_mean_at_the_fine_threshold():
     """As the original's coarse2fine_testing.py (`pred_ >= fine_threshold` for every round, round 0 included)."""
     coarse = np.full(SHAPE, 0.4, np.float32)
     for fine_threshold, expected in ((0.3, 1), (0.5, 0)):
-        result = coarse_to_fine_rounds(coarse, lambda s, m: s, fine_threshold, 0.5, 1, 0.99)
+        result = coarse_to_fine_rounds(coarse, in_box(lambda s, m: s), REACH, fine_threshold, 0.5, 1, 0.99)
         assert (result.coarse_labels.numpy() == expected).all()
         np.testing.assert_array_equal(result.coarse_labels.numpy(), coarse_to_fine(
             coarse, lambda s, m: s, fine_threshold, 0.5, 1, 0.99).masks[0])

@@ -1,5 +1,6 @@
 """The exported set's one member: `segment` (the whole loop in the graph) equals the Python loop
-(`rstn.fusion.coarse_to_fine`) on the member's plane signatures, on a set whose networks have random score and
+(`rstn.fusion.coarse_to_fine`) on the member's plane signatures, and `fine_round` one round of it
+(`rstn.fusion.next_round`, from a mask whose round box is smaller than the volume, and from an empty mask), on a set whose networks have random score and
 saliency weights (the tiny trained set answers 0.5 everywhere: one trivial round), with fine rounds run from a
 partial round-0 mask and a coarse threshold other than the fine one (round 0 is thresholded at the fine one, as the
 original); the member loads and segments in a process that imports only TensorFlow; its metadata carries each plane's
@@ -18,7 +19,8 @@ from scipy import ndimage
 
 from rstn.config import PLANES, RSTNConfig
 from rstn.export import export_rstn_models
-from rstn.fusion import coarse_to_fine, mean_of_planes
+from evaluation.metrics import dice
+from rstn.fusion import coarse_to_fine, mean_of_planes, next_round
 from rstn.training import build_rstn
 from serving import load_member, read_manifest, read_metadata
 from tests.conftest import PROJECT_PACKAGES
@@ -41,6 +43,8 @@ TF_ONLY = textwrap.dedent("""
         mask = tf.cast(coarse >= 0.5, tf.uint8)
         fine = model.signatures["fine_" + plane](volume=volume, score=coarse, mask=mask, slice_batch=tf.constant(1))
         assert coarse.shape == fine["probabilities"].shape == volume.shape and coarse.dtype == tf.float32
+    round_ = model.signatures["fine_round"](volume=volume, score=coarse, mask=mask, slice_batch=tf.constant(1))
+    assert round_["score"].shape == round_["mask"].shape == volume.shape and round_["mask"].dtype == tf.uint8
     print("ran segment", int(result["rounds"]), sorted(meta["plane_configs"]), meta["normalization"]["window_hu"])
     print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in packages))
 """)
@@ -52,7 +56,8 @@ def test_the_set_is_one_member_with_every_planes_config(rstn_exported_set):
         "manifest.json", "rstn"]
     metadata = read_metadata(load_member(os.path.join(rstn_exported_set, "rstn"), "rstn", "segmentation"))
     assert sorted(metadata["plane_configs"]) == list(PLANES) and metadata["config"] == metadata["plane_configs"]["X"]
-    assert set(metadata["signatures"]) == {"segment", *(f"{s}_{p}" for s in ("coarse", "fine") for p in PLANES)}
+    assert set(metadata["signatures"]) == {"segment", "fine_round",
+                                           *(f"{s}_{p}" for s in ("coarse", "fine") for p in PLANES)}
     assert metadata["signatures"]["segment"]["outputs"] == {
         "labels": {"dtype": "uint8", "shape": [None, None, None]},
         "coarse_labels": {"dtype": "uint8", "shape": [None, None, None]},
@@ -113,6 +118,35 @@ def test_segment_equals_the_python_rounds_on_the_plane_signatures(random_set):
     np.testing.assert_array_equal(got["coarse_labels"], expected.masks[0])
     np.testing.assert_array_equal(got["labels"], expected.final)
     np.testing.assert_array_equal(got["inter_round_dsc"], np.float32(expected.inter_dsc))
+
+
+def test_fine_round_equals_one_python_round_on_the_plane_signatures(random_set):
+    member = load_member(os.path.join(random_set, "rstn"), "rstn", "segmentation")
+    meta = read_metadata(member)
+    noise = np.random.default_rng(1).uniform(-100, 240, (12, 40, 36)).astype(np.float32)
+    volume = tf.constant(ndimage.gaussian_filter(noise, 2) * 4 - 200)
+    batch = tf.constant(2)
+
+    def planes(score: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return mean_of_planes([member.signatures[f"fine_{plane}"](
+            volume=volume, score=tf.constant(score), mask=tf.constant(mask), slice_batch=batch)[
+            "probabilities"].numpy() for plane in PLANES])
+
+    score = np.random.default_rng(2).random((12, 40, 36)).astype(np.float32)
+    mask = np.zeros((12, 40, 36), np.uint8)
+    mask[4:7, 10:16, 12:15] = 1
+    mask[5, 20, 14] = 1
+    reach = meta["crop_margin"] + 3
+    assert 20 + 1 + reach < 40 and 15 + reach < 36, "the round's box is smaller than the volume"
+    for previous in (mask, np.zeros_like(mask)):
+        expected_score, expected_mask = next_round(planes, score, previous, meta["fine_threshold"],
+                                                   meta["postprocess_threshold"])
+        got = member.signatures["fine_round"](volume=volume, score=tf.constant(score), mask=tf.constant(previous),
+                                              slice_batch=batch)
+        np.testing.assert_allclose(got["score"].numpy(), expected_score, rtol=0, atol=1e-6)  # oneDNN's bits
+        np.testing.assert_array_equal(got["mask"].numpy(), expected_mask)
+        assert float(got["inter_round_dsc"]) == dice(previous, expected_mask)
+        assert expected_mask.any() == previous.any() and got["score"].numpy().any() == previous.any()
 
 
 def test_the_member_segments_with_tensorflow_only(rstn_exported_set):
