@@ -119,11 +119,33 @@ def largest_file_folder(folder: str) -> str:
     return best
 
 
+def _patient_ids(folder: str) -> dict[str, str]:
+    """{PatientID (0010,0020): the first folder under `folder` holding it}, one DICOM header read per folder that
+    holds files (files that cannot be read are left to the series reader)."""
+    patients: dict[str, str] = {}
+    for directory, _, files in sorted(os.walk(folder)):
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read(132)[128:] != b"DICM":
+                        continue
+                reader = _header(path)
+            except (OSError, ImageReadError):
+                continue
+            if reader.HasMetaDataKey("0010|0020"):
+                patients.setdefault(reader.GetMetaData("0010|0020").strip(), directory)
+            break
+    return patients
+
+
 def dicom_series_files(folder: str) -> list[str]:
     """The slice files of the DICOM series with the most slices in `folder` (or, when the folder holds no files
-    itself, in its subfolder with the most files, as TCIA downloads nest them), sorted by position along the slice
-    normal: slice k of `read_dicom_series(folder)` is file k. A DICOM file that belongs to no readable series, or
-    slice positions with a gap (a missing slice), raise ImageReadError."""
+    itself, in its subfolder with the most files, as TCIA downloads nest them: `PANCREAS_0001/<study>/<series>`, or
+    a CT and an X-ray study of one LIDC patient), sorted by position along the slice normal: slice k of
+    `read_dicom_series(folder)` is file k. A DICOM file that belongs to no readable series, slice positions with a
+    gap (a missing slice), or subfolders holding more than one patient (a dataset's root given as one case) raise
+    ImageReadError."""
     if display_path(folder) != folder:
         raise ImageReadError(display_path(folder), "folder name is not valid UTF-8; rename the folder")
     if not os.path.isdir(folder):
@@ -132,6 +154,13 @@ def dicom_series_files(folder: str) -> list[str]:
     if not entries:
         raise ImageReadError(folder, "empty folder, expected a DICOM series")
     has_files = any(os.path.isfile(os.path.join(folder, name)) and not name.startswith(".") for name in entries)
+    if not has_files:
+        patients = _patient_ids(folder)
+        if len(patients) > 1:
+            shown = ", ".join(os.path.relpath(path, folder).split(os.sep)[0] for path in list(patients.values())[:2])
+            raise ImageReadError(folder, f"holds the DICOM series of {len(patients)} patients ({shown}"
+                                         f"{', ...' if len(patients) > 2 else ''}): give one case's folder, or the "
+                                         "folder that holds the case folders")
     location = folder if has_files else largest_file_folder(folder)
     series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(location)
     if not series_ids:

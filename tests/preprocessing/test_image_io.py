@@ -195,6 +195,31 @@ def test_case_name_strips_double_suffixes():
     assert case_name("/a/series_folder/") == "series_folder"
 
 
+def test_a_folder_of_several_patients_is_refused_and_one_patients_studies_read_the_larger(tmp_path):
+    """A dataset's root given as one case (TCIA's `Pancreas-CT/` with its patients' folders) is one clear line, not
+    one patient's series read silently; one patient's two studies (LIDC: CT and X-ray) still read the larger."""
+    root = tmp_path / "Pancreas-CT"
+    for index, slices in ((1, 4), (2, 3)):
+        case = root / f"PANCREAS_000{index}" / f"11-24-2015-PANCREAS000{index}-Pancreas-1" / "Pancreas-2"
+        write_ct_series(str(case), np.zeros((slices, 3, 5), np.int16), axial_geometry(slices),
+                        f"PANCREAS_000{index}", str(index))
+    with pytest.raises(ImageReadError, match=r"Pancreas-CT: holds the DICOM series of 2 patients \(PANCREAS_0001"
+                                             r".*\): give one case's folder"):
+        read_image(str(root), ndim=3)
+    patient = tmp_path / "LIDC-IDRI-0001"
+    write_ct_series(str(patient / "study-1" / "ct"), np.ones((4, 3, 5), np.int16), axial_geometry(4),
+                    "LIDC-IDRI-0001", "3")
+    write_ct_series(str(patient / "study-2" / "other"), np.zeros((2, 3, 5), np.int16), axial_geometry(2),
+                    "LIDC-IDRI-0001", "4")
+    volume, _ = read_image(str(patient), ndim=3)
+    assert volume.shape[0] == 4 and (volume == 1).all()
+
+
+def axial_geometry(slices: int) -> ImageGeometry:
+    """5 x 3 pixels of 0.8 mm, `slices` axial slices of 1.5 mm."""
+    return ImageGeometry((5, 3, slices), (0.8, 0.8, 1.5), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
+
+
 def test_folder_with_two_series_reads_the_larger(tmp_path):
     folder = str(tmp_path / "mixed")
     write_dicom_series(folder, np.zeros((5, 4, 4), np.int16), (1.0, 1.0, 1.0), (0, 0, 0), shuffle_names=False)
