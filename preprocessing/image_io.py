@@ -121,11 +121,15 @@ def largest_file_folder(folder: str) -> str:
 
 def _patient_ids(folder: str) -> dict[str, str]:
     """{PatientID (0010,0020): the first folder under `folder` holding it}, one DICOM header read per folder that
-    holds files (files that cannot be read are left to the series reader)."""
+    holds files; hidden files and folders are skipped as the series reader skips them, and so are files it will
+    name itself (unreadable, or a name that is not valid UTF-8) and empty IDs (anonymised data)."""
     patients: dict[str, str] = {}
-    for directory, _, files in sorted(os.walk(folder)):
-        for name in sorted(files):
+    for directory, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(name for name in files if not name.startswith(".")):
             path = os.path.join(directory, name)
+            if display_path(path) != path:
+                continue
             try:
                 with open(path, "rb") as handle:
                     if handle.read(132)[128:] != b"DICM":
@@ -133,10 +137,17 @@ def _patient_ids(folder: str) -> dict[str, str]:
                 reader = _header(path)
             except (OSError, ImageReadError):
                 continue
-            if reader.HasMetaDataKey("0010|0020"):
-                patients.setdefault(reader.GetMetaData("0010|0020").strip(), directory)
+            patient = reader.GetMetaData("0010|0020").strip(" \x00") if reader.HasMetaDataKey("0010|0020") else ""
+            if patient:
+                patients.setdefault(patient, directory)
             break
     return patients
+
+
+def _distinct_names(paths: list[str]) -> list[str]:
+    """The first folder of each relative path where those differ, else the paths themselves."""
+    tops = [path.split(os.sep)[0] for path in paths]
+    return tops if len(set(tops)) == len(tops) else paths
 
 
 def dicom_series_files(folder: str) -> list[str]:
@@ -157,7 +168,7 @@ def dicom_series_files(folder: str) -> list[str]:
     if not has_files:
         patients = _patient_ids(folder)
         if len(patients) > 1:
-            shown = ", ".join(os.path.relpath(path, folder).split(os.sep)[0] for path in list(patients.values())[:2])
+            shown = ", ".join(_distinct_names([os.path.relpath(path, folder) for path in patients.values()][:2]))
             raise ImageReadError(folder, f"holds the DICOM series of {len(patients)} patients ({shown}"
                                          f"{', ...' if len(patients) > 2 else ''}): give one case's folder, or the "
                                          "folder that holds the case folders")

@@ -98,3 +98,5 @@ class RSTNConfig:
             raise ValueError(f"prior_probability must be in [0, 1), not {self.prior_probability}")
         if self.window_hu[1] <= self.window_hu[0]:
             raise ValueError(f"window_hu must be (low, high) with low < high, not {self.window_hu}")
+        if not 0.0 < self.fine_threshold <= 1.0:
+            raise ValueError(f"fine_threshold must be in (0, 1], not {self.fine_threshold}")

@@ -29,7 +29,8 @@ Box = tuple[tf.Tensor, tf.Tensor]
 """int32 start and end (exclusive) [z, y, x] of a box of the volume."""
 FineFn = Callable[[tf.Tensor, tf.Tensor, Box], tf.Tensor]
 """(previous round's fused probabilities float32 [z, y, x], its mask uint8 [z, y, x], the round's box) -> the mean
-of the planes' fine probabilities float32 on the box, [z, y, x] of the box's size (0 outside it)."""
+of the planes' fine probabilities float32 on the box, [z, y, x] of the box's size (0 outside the planes' fine
+regions, which the box holds)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +72,8 @@ def fine_round(score: tf.Tensor, mask: tf.Tensor, fine: FineFn, reach: Sequence[
     def in_box() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         start, end = grown_box(present, list(reach))
         score_box = tf.ensure_shape(fine(score, mask, (start, end)), [None] * 3)
-        refined = keep_large_components(fused_mask(score_box, fine_threshold), postprocess_threshold, tf.size(mask))
+        refined = keep_large_components(fused_mask(score_box, fine_threshold), postprocess_threshold,
+                                         tf.size(mask, out_type=tf.int64))
         value = dice(tf.slice(mask, start, end - start), refined)
         paddings = tf.stack([start, tf.shape(mask) - end], axis=1)
         return tf.pad(score_box, paddings), tf.pad(refined, paddings), value

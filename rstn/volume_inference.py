@@ -178,8 +178,7 @@ def fine_probabilities(volume: tf.Tensor, score: tf.Tensor, mask: tf.Tensor, pla
     TensorFlow's default on x86 CPUs, within 1e-6 (tested: the saliency convolution runs on a smaller image, whose
     summation order oneDNN may choose otherwise; one voxel came out 6e-8 apart). On GPU, convolution algorithms
     chosen per shape can differ in the last bits (unverified here)."""
-    mask = tf.convert_to_tensor(mask)
-    present = mask > tf.zeros([], mask.dtype)
+    present = tf.cast(mask, tf.bool)
     box_start, box_end = box if box is not None else (tf.zeros([3], tf.int32), tf.shape(present))
 
     def on_region() -> tf.Tensor:

@@ -197,7 +197,8 @@ def test_case_name_strips_double_suffixes():
 
 def test_a_folder_of_several_patients_is_refused_and_one_patients_studies_read_the_larger(tmp_path):
     """A dataset's root given as one case (TCIA's `Pancreas-CT/` with its patients' folders) is one clear line, not
-    one patient's series read silently; one patient's two studies (LIDC: CT and X-ray) still read the larger."""
+    one patient's series read silently; one patient's two studies (LIDC: CT and X-ray) still read the larger, and
+    another patient's series in a hidden folder does not count."""
     root = tmp_path / "Pancreas-CT"
     for index, slices in ((1, 4), (2, 3)):
         case = root / f"PANCREAS_000{index}" / f"11-24-2015-PANCREAS000{index}-Pancreas-1" / "Pancreas-2"
@@ -211,8 +212,10 @@ def test_a_folder_of_several_patients_is_refused_and_one_patients_studies_read_t
                     "LIDC-IDRI-0001", "3")
     write_ct_series(str(patient / "study-2" / "other"), np.zeros((2, 3, 5), np.int16), axial_geometry(2),
                     "LIDC-IDRI-0001", "4")
+    write_ct_series(str(patient / ".cache" / "other"), np.zeros((2, 3, 5), np.int16), axial_geometry(2), "SOMEONE",
+                    "5")
     volume, _ = read_image(str(patient), ndim=3)
-    assert volume.shape[0] == 4 and (volume == 1).all()
+    assert volume.shape[0] == 4 and (volume == 1).all(), "a hidden folder is skipped, as by the series reader"
 
 
 def axial_geometry(slices: int) -> ImageGeometry:

@@ -131,3 +131,10 @@ def test_dsc_loss_is_one_minus_the_soft_dsc_per_sample_on_hand_values():
     first = (2 * 1.4 + 1e-6) / (2.0 + 2.0 + 1e-6)
     second = (0 + 1e-6) / (0 + 1e-6)
     assert float(dsc_loss(probabilities, labels, 1e-6)) == pytest.approx(1 - (first + second) / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.5, 1.5])
+def test_a_fine_threshold_outside_0_1_is_refused(threshold):
+    """At 0 or below every voxel, the volume's outside included, would be in every round's mask."""
+    with pytest.raises(ValueError, match="fine_threshold must be in"):
+        dataclasses.replace(TINY, fine_threshold=threshold)
