@@ -90,6 +90,12 @@ def check_slice_spacing(files: list[str], positions: np.ndarray) -> None:
                              "elsewhere): a slice is missing, duplicated or unreadable")
 
 
+def _has_dicom_preamble(path: str) -> bool:
+    """Whether the file `path` carries DICOM's "DICM" marker after its 128-byte preamble. Raises OSError."""
+    with open(path, "rb") as handle:
+        return handle.read(132)[128:] == b"DICM"
+
+
 def _unreadable_slices(folder: str, series: dict[str, tuple[str, ...]]) -> list[str]:
     """Files of `folder` that are DICOM by suffix or preamble but belong to no readable series (truncated or
     damaged)."""
@@ -99,12 +105,8 @@ def _unreadable_slices(folder: str, series: dict[str, tuple[str, ...]]) -> list[
         path = os.path.join(folder, name)
         if name in listed or name.startswith(".") or not os.path.isfile(path):
             continue
-        if name.lower().endswith(".dcm"):
+        if name.lower().endswith(".dcm") or _has_dicom_preamble(path):
             unreadable.append(name)
-            continue
-        with open(path, "rb") as handle:
-            if handle.read(132)[128:] == b"DICM":
-                unreadable.append(name)
     return unreadable
 
 
@@ -131,9 +133,8 @@ def _patient_ids(folder: str) -> dict[str, str]:
             if display_path(path) != path:
                 continue
             try:
-                with open(path, "rb") as handle:
-                    if handle.read(132)[128:] != b"DICM":
-                        continue
+                if not _has_dicom_preamble(path):
+                    continue
                 reader = _header(path)
             except (OSError, ImageReadError):
                 continue
