@@ -1,10 +1,10 @@
 """The exported set's one member: `segment` (the whole loop in the graph) equals the Python loop
 (`rstn.fusion.coarse_to_fine`) on the member's plane signatures, and `fine_round` one round of it
-(`rstn.fusion.next_round`, from a mask whose round box is smaller than the volume, and from an empty mask), on a set whose networks have random score and
-saliency weights (the tiny trained set answers 0.5 everywhere: one trivial round), with fine rounds run from a
-partial round-0 mask and a coarse threshold other than the fine one (round 0 is thresholded at the fine one, as the
-original); the member loads and segments in a process that imports only TensorFlow; its metadata carries each plane's
-config."""
+(`rstn.fusion.next_round`, from a mask whose round box is smaller than the volume, and from an empty mask), on a set
+whose networks have random score and saliency weights (the tiny trained set answers 0.5 everywhere: one trivial
+round), with fine rounds run from a partial round-0 mask and a coarse threshold other than the fine one (round 0 is
+thresholded at the fine one, as the original); the member loads and segments in a process that imports only
+TensorFlow; its metadata carries each plane's config."""
 import dataclasses
 import os
 import subprocess
