@@ -189,8 +189,18 @@ def _series_without_frame_of_reference(path: str) -> None:
         dataset.save_as(file)
 
 
-# the CT pipelines with --dicom_seg: the bad volumes, and a DICOM series a SEG cannot be placed in
+def _two_patients(path: str) -> None:
+    """A dataset's root given as one case: two patients' nested series (TCIA's Pancreas-CT/PANCREAS_000N/...)."""
+    geometry = ImageGeometry((64, 64, 8), (0.8, 0.8, 2.5), (0.0, 0.0, 0.0), (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0))
+    for index in (1, 2):
+        write_ct_series(os.path.join(path, f"PANCREAS_000{index}", "study", "series"),
+                        np.full((8, 64, 64), -100, np.int16), geometry, f"PANCREAS_000{index}", str(90 + index))
+
+
+# the CT pipelines with --dicom_seg: the bad volumes, a folder of two patients, and a DICOM series a SEG cannot be
+# placed in
 CT_ROWS = {**{name: ROWS[name] for name in ("truncated.nii.gz", "zero_spacing.nii.gz", "nan.nii.gz", "long.nii.gz")},
+           "two_patients": (_two_patients, "holds the DICOM series of 2 patients (PANCREAS_0001, PANCREAS_0002)"),
            "no_frame_of_reference": (_series_without_frame_of_reference,
                                      "no DICOM SEG: the series has no Frame of Reference UID")}
 
