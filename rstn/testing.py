@@ -133,6 +133,9 @@ def coarse_to_fine_stage(cache_folder: str, case_ids: list[str], load_model_base
     config = restored["X"][0]
     spacings = {case_id: tuple(entry["spacing_mm"]) for case_id, entry in read_index(cache_folder)["cases"].items()}
     batch = tf.constant(slice_batch)
+    plane_fine = {plane: tf.function(lambda volume, score, mask, plane=plane, model=model: fine_probabilities(
+        volume, score, mask, plane, model, config, batch), reduce_retracing=True)
+        for plane, (_, model) in restored.items()}
     rows = []
     for case_id in tqdm(case_ids, desc="coarse-to-fine"):
         volume, target = load_case(cache_folder, case_id, config.organ_ids)
@@ -141,9 +144,8 @@ def coarse_to_fine_stage(cache_folder: str, case_ids: list[str], load_model_base
                                  for p in PLANES])
 
         def fine(score: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            return mean_of_planes([fine_probabilities(image, tf.constant(score), tf.constant(mask), plane, model,
-                                                      config, batch).numpy()
-                                   for plane, (_, model) in restored.items()])
+            return mean_of_planes([function(image, tf.constant(score), tf.constant(mask)).numpy()
+                                   for function in plane_fine.values()])
 
         rounds = coarse_to_fine(coarse, fine, config.fine_threshold, config.postprocess_threshold, config.max_rounds,
                                 config.stop_dsc, run_all_rounds=True)
