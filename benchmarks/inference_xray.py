@@ -7,8 +7,8 @@ Usage: python benchmarks/inference_xray.py [--saved_models_folder saved_models] 
 Inputs (phantoms written in a child process): a 4020 x 4892 16-bit PNG (12-bit values, Montgomery's film size)
 and a 3000 x 3000 DICOM DX (MONOCHROME1, 12 bits stored, VOI LUT Sequence). Each image goes through the pipeline's
 own `load` (read + grey-value conversion), `compute` (the SavedModel's `segment`: resize, network, resize back; then
-the quality estimate from the probabilities) and `save` (PNG mask + findings JSON), after one warm-up; the peak RSS is the
-process's own, restarted before each input. The folder throughput runs the batch (read / compute / write
+the quality estimate from the probabilities) and `save` (PNG mask + findings JSON), after one warm-up; the peak RSS is
+the process's own, restarted before each input. The folder throughput runs the batch (read / compute / write
 overlapped, the entrypoint's default) over `--folder_images` hard links of the PNG.
 """
 from __future__ import annotations

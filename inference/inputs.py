@@ -96,8 +96,9 @@ def group_cases(paths: list[str], folders: frozenset[str] = frozenset()) -> list
         for path in paths:
             others = ", ".join(os.path.basename(other) if os.path.dirname(other) == os.path.dirname(path) else other
                                for other in paths if other != path)
-            cases.append(CaseInput(name, (path,), problem=f"{path}: gives the output name '{name}' as {others} "
-                                                          "does; rename one so that neither output overwrites the other"))
+            problem = (f"{path}: gives the output name '{name}' as {others} does; rename one so that neither output "
+                       "overwrites the other")
+            cases.append(CaseInput(name, (path,), problem=problem))
     return cases
 
 

@@ -89,8 +89,9 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
             writer.writerow([name] + [f"{v:.4f}" for v in curve])
         if curves:
             writer.writerow(["mean"] + [f"{v:.4f}" for v in mean])
-    summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which, "click_rule": config.click_rule,
-               "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics, "lesion_free": lesion_free}
+    summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
+               "click_rule": config.click_rule, "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics,
+               "lesion_free": lesion_free}
     with atomic_path(os.path.join(output_folder, "dice_vs_clicks.json")) as temp, open(temp, "w") as handle:
         json.dump(summary, handle, indent=1)
     if curves:
@@ -109,8 +110,8 @@ def main(argv: list[str]) -> None:
     if summary["mean"]:
         print(f"{'mean':<24}" + "".join(f"{v:7.3f}" for v in summary["mean"]))
     for case in summary["lesion_free"]:
-        print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without clicks, "
-              f"{case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
+        print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
+              f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
     print(f"wrote {output}/dice_vs_clicks.csv, .json, .png")
 
 

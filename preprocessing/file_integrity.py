@@ -3,9 +3,10 @@ voxel data shorter than the header says, or a truncated JPEG with zeros or grey;
 spacing of 0 as 1 mm and NaN voxels as 0. Each function returns the problem as a phrase, or None.
 
 Costs: a .nii.gz is decompressed once, by `gunzip_problem` (ISA-L's igzip, CRC and length verified), into a raw
-file that the reader then reads: together about as fast as SimpleITK's own .nii.gz reader, which checks nothing; the NIfTI check compares the raw voxel data's length with the header and, for float voxels
-only, streams them once more in 1 MiB pieces (`preprocessing.image_io` runs it beside the reader); the others read
-the header or the last bytes only.
+file that the reader then reads: together about as fast as SimpleITK's own .nii.gz reader, which checks nothing;
+the NIfTI check compares the raw voxel data's length with the header and, for float voxels only, streams them once
+more in 1 MiB pieces (`preprocessing.image_io` runs it beside the reader); the others read the header or the last
+bytes only.
 """
 from __future__ import annotations
 

@@ -93,8 +93,10 @@ class ImageGeometry:
 
         The rule of `preprocessing.network_grid.lattice_size` / `lattice_offset`, so NumPy and TF paths agree.
         """
-        size = tuple(max(1, int(np.ceil(n * old / new - 1e-3))) for n, old, new in zip(self.size, self.spacing, spacing))
-        first = [((n - 1) * old - (m - 1) * new) / 2.0 / old for n, m, old, new in zip(self.size, size, self.spacing, spacing)]
+        size = tuple(max(1, int(np.ceil(n * old / new - 1e-3)))
+                     for n, old, new in zip(self.size, self.spacing, spacing))
+        first = [((n - 1) * old - (m - 1) * new) / 2.0 / old
+                 for n, m, old, new in zip(self.size, size, self.spacing, spacing)]
         origin = tuple(float(v) for v in self.index_to_physical(np.asarray(first)))
         return dataclasses.replace(self, size=size, spacing=tuple(float(s) for s in spacing), origin=origin)
 

@@ -58,7 +58,8 @@ def main(argv: list[str]) -> None:
             failures.append(case.case_id)
     cv_folder = FLAGS.cv_folder or os.path.join(FLAGS.dataset_folder, "setup", "cv")
     write_index(FLAGS.cache_folder, statistics, entries, organ_ids, window, cv_folder)
-    write_folds([case.case_id for case in cases], cv_folder, FLAGS.num_folds, FLAGS.seed, contiguous=FLAGS.layout == "nih")
+    write_folds([case.case_id for case in cases], cv_folder, FLAGS.num_folds, FLAGS.seed,
+                contiguous=FLAGS.layout == "nih")
     print(f"cached {len(statistics)} case(s) in {FLAGS.cache_folder}; folds in {cv_folder}")
     if failures:
         sys.exit(f"{len(failures)} case(s) failed: {', '.join(failures)}")

@@ -116,7 +116,8 @@ def train_plane(config: RSTNConfig, stream: SliceStream, run: RSTNTraining,
 
     with precision(run.mixed_precision):
         trainer = Trainer(lambda: build_rstn(config, run.init_weights), rstn_loss(config), settings,
-                          run.mixed_precision, strategy, lambda model: make_optimizer(model, config, run.optimizer, spe))
+                          run.mixed_precision, strategy,
+                          lambda model: make_optimizer(model, config, run.optimizer, spe))
         start = trainer.restore()
         if start < stream.total_steps:
             print(f"plane {stream.plane}: {len(stream.slices)} training slices, {spe} steps per epoch, modes "

@@ -61,8 +61,10 @@ def test_dependencies_point_one_way():
             visit(package, [package])
 
 
-CONSOLE_SCRIPTS = {"medseg-predict": "inference.__main__:console", "medseg-models": "inference.__main__:models_console",
-                   "medseg-evaluate": "inference.evaluate:console", "medseg-server": "inference.server.__main__:console"}
+CONSOLE_SCRIPTS = {"medseg-predict": "inference.__main__:console",
+                   "medseg-models": "inference.__main__:models_console",
+                   "medseg-evaluate": "inference.evaluate:console",
+                   "medseg-server": "inference.server.__main__:console"}
 
 
 def test_console_scripts_are_declared_and_installed():

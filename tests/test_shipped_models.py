@@ -63,7 +63,8 @@ def test_installed_set_metadata_validates_and_matches_the_manifest(name):
     assert set(members) == set(manifest["members"])
     for role, member in members.items():
         metadata = read_metadata(member)
-        assert metadata["format_version"] == 2 and (metadata["system"], metadata["role"]) == (manifest["pipeline"], role)
+        assert metadata["format_version"] == 2
+        assert (metadata["system"], metadata["role"]) == (manifest["pipeline"], role)
         if "labels" in metadata:
             assert metadata["labels"] == manifest["labels"] or role == "localization"
     pipeline = pipeline_class(manifest["pipeline"])(SETS[name], RunOptions())

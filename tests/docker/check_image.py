@@ -99,7 +99,8 @@ def _check_set(name: str, pipeline: str, work: str, user: tuple[int, int]) -> li
                     "--seed", "2026"], check=True, cwd=REPO, capture_output=True)
     os.makedirs(outputs)
     os.chown(outputs, *user)
-    command = ["docker", "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none", "--user", f"{user[0]}:{user[1]}",
+    command = ["docker", "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none",
+               "--user", f"{user[0]}:{user[1]}",
                "-v", f"{os.path.join(data, input_folder)}:/workspace/inputs:ro", "-v", f"{outputs}:/workspace/outputs",
                FLAGS.image, "--model", name]
     start = time.monotonic()

@@ -152,8 +152,8 @@ def test_kill_9_then_a_rerun_completes_and_leaves_no_temporary_file(montgomery_f
                         "--saved_models_folder", os.path.join(REPO, "saved_models"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "temporary file(s) an interrupted run left" in result.stderr
-    assert sorted(os.listdir(outputs)) == sorted([f"xr_{i:03d}{suffix}" for i in range(30) for suffix in (".png", ".json")]
-                                                 + ["summary.csv"]), "every film's mask and findings, nothing else"
+    expected = [f"xr_{i:03d}{suffix}" for i in range(30) for suffix in (".png", ".json")] + ["summary.csv"]
+    assert sorted(os.listdir(outputs)) == sorted(expected), "every film's mask and findings, nothing else"
     modes = {stat.S_IMODE(os.stat(outputs / name).st_mode) for name in os.listdir(outputs)}
     assert modes == {0o666 & ~_umask()}, "outputs get the process umask's permissions"
 
@@ -225,7 +225,8 @@ def test_every_ct_pipeline_refuses_the_bad_volumes_in_one_line_each(model, tmp_p
 def _break_saved_model(member: str, how: str) -> None:
     variables = os.path.join(member, "variables")
     if how == "truncated saved_model.pb":
-        os.truncate(os.path.join(member, "saved_model.pb"), os.path.getsize(os.path.join(member, "saved_model.pb")) // 2)
+        graph = os.path.join(member, "saved_model.pb")
+        os.truncate(graph, os.path.getsize(graph) // 2)
     elif how == "truncated variables":
         data = next(os.path.join(variables, n) for n in os.listdir(variables) if ".data-" in n)
         os.truncate(data, os.path.getsize(data) // 2)

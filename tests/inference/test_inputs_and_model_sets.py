@@ -57,7 +57,8 @@ def test_model_set_is_chosen_when_exactly_one_accepts_or_one_of_several_is_the_d
     assert choose_model_set(sets, 3, "CT").name == "flare21"
     assert choose_model_set(sets, 2, "CR").name == "montgomery_cfcm"
     sets["pancreas_rstn"] = model_set("pancreas_rstn", "CT", 3, default=True)
-    with pytest.raises(ModelChoiceError, match="flare21, pancreas_rstn \\(2 marked default\\); choose one with --model"):
+    with pytest.raises(ModelChoiceError,
+                       match="flare21, pancreas_rstn \\(2 marked default\\); choose one with --model"):
         choose_model_set(sets, 3, None)
 
 
@@ -65,5 +66,6 @@ def test_a_manifest_naming_an_unregistered_pipeline_is_a_manifest_error():
     from inference.registry import pipeline_class
     from serving.manifest import ManifestError
 
-    with pytest.raises(ManifestError, match="unknown pipeline 'nope' \\(registered: cfcm, efficient_scn, interactive, nodules, rstn\\)"):
+    registered = "cfcm, efficient_scn, interactive, nodules, rstn"
+    with pytest.raises(ManifestError, match=f"unknown pipeline 'nope' \\(registered: {registered}\\)"):
         pipeline_class("nope")

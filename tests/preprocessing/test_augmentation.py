@@ -88,8 +88,8 @@ def test_bspline_weights_partition_unity_and_traced_transform_has_dynamic_shapes
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
     assert np.count_nonzero(weights[8]) <= order + 1
     traced = tf.function(lambda x, y, s: random_spatial_transform(x, y, s),
-                         input_signature=[tf.TensorSpec([None, None, None, 1]), tf.TensorSpec([None, None, None], tf.uint8),
-                                          tf.TensorSpec([2], tf.int32)])
+                         input_signature=[tf.TensorSpec([None, None, None, 1]),
+                                          tf.TensorSpec([None, None, None], tf.uint8), tf.TensorSpec([2], tf.int32)])
     for shape in [(10, 12, 14), (7, 9, 5)]:
         out, out_label = traced(tf.zeros(shape + (1,)), tf.zeros(shape, tf.uint8), tf.constant([1, 1]))
         assert out.shape == shape + (1,) and out_label.shape == shape

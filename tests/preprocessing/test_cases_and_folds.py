@@ -16,7 +16,8 @@ def test_flare21_generator_writes_exact_layout(flare21_folder):
     assert sorted(os.listdir(flare21_folder)) == ["TrainingImg", "TrainingMask", "ValidationImg", "ValidationMask"]
     assert sorted(os.listdir(os.path.join(flare21_folder, "TrainingImg"))) == [
         f"train_{i:03d}_0000.nii.gz" for i in range(5)]
-    assert sorted(os.listdir(os.path.join(flare21_folder, "TrainingMask"))) == [f"train_{i:03d}.nii.gz" for i in range(5)]
+    masks = sorted(os.listdir(os.path.join(flare21_folder, "TrainingMask")))
+    assert masks == [f"train_{i:03d}.nii.gz" for i in range(5)]
     assert os.listdir(os.path.join(flare21_folder, "ValidationImg")) == ["validation_000_0000.nii.gz"]
 
 

@@ -23,8 +23,8 @@ def test_entrypoint_segments_dicom_and_reoriented_nifti_onto_their_grids(rstn_ex
     inputs.mkdir()
     os.symlink(case.image_path, inputs / "PANCREAS_0001")
     image, geometry = read_image(case.image_path, ndim=3)
-    flipped = type(geometry)(geometry.size, geometry.spacing,
-                             tuple(geometry.index_to_physical(np.array([geometry.size[0] - 1, geometry.size[1] - 1, 0]))),
+    corner = np.array([geometry.size[0] - 1, geometry.size[1] - 1, 0])
+    flipped = type(geometry)(geometry.size, geometry.spacing, tuple(geometry.index_to_physical(corner)),
                              (-1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0))
     write_image(image[:, ::-1, ::-1].copy(), flipped, str(inputs / "ras_0000.nii.gz"))
     outputs = tmp_path / "outputs"

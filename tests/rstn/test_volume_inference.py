@@ -133,8 +133,8 @@ def masks_inside_and_at_the_faces(shape: tuple[int, int, int]) -> dict[str, np.n
 def test_fine_round_on_its_region_equals_the_fine_round_on_the_whole_volume(plane, slice_thickness, monkeypatch):
     """Random saliency weights (both convolutions) make the saliency depend on its 3-pixel neighbourhood. On a mask
     inside the volume and on masks touching the first or the last face of every axis, the region's answer is the
-    whole volume's (to float32 rounding); a region without the saliency's reach, or (slice thickness 3) grown by 1 slice instead of
-    `STACK_REACH` along the plane's slice axis, is not (the test sees it)."""
+    whole volume's (to float32 rounding); a region without the saliency's reach, or (slice thickness 3) grown by 1
+    slice instead of `STACK_REACH` along the plane's slice axis, is not (the test sees it)."""
     config, model = tiny_rstn(seed=5, slice_thickness=slice_thickness)
     for layer in model.saliency.layers:
         layer.kernel.assign(tf.random.normal(layer.kernel.shape, stddev=0.5, seed=6))

@@ -8,7 +8,8 @@ from localization.model import build_localization_model
 from scn.config import SCNConfig
 from scn.model import SaltPepperNoise, SpatialConfiguration, SpatialUncertaintyMerge, build_scn_model
 
-TINY = SCNConfig(local_filters=4, local_levels=3, spatial_filters=4, spatial_levels=2, valid_sizes=((16,), (16,), (16,)))
+TINY = SCNConfig(local_filters=4, local_levels=3, spatial_filters=4, spatial_levels=2,
+                 valid_sizes=((16,), (16,), (16,)))
 
 
 def test_scn_outputs_probabilities_and_logits_for_all_labels():

@@ -48,8 +48,10 @@ def test_export_with_named_inputs_and_outputs_round_trips(tmp_path):
     loaded = load_member(str(tmp_path / "member"), "demo", "segmentation")
     metadata = read_metadata(loaded)
     assert metadata["signatures"]["serving_default"] == {
-        "inputs": {"image": {"dtype": "float32", "shape": [None, 2]}, "clicks": {"dtype": "float32", "shape": [None, 3]}},
-        "outputs": {"probabilities": {"dtype": "float32", "shape": [None, 2]}, "count": {"dtype": "int32", "shape": []}}}
+        "inputs": {"image": {"dtype": "float32", "shape": [None, 2]},
+                   "clicks": {"dtype": "float32", "shape": [None, 3]}},
+        "outputs": {"probabilities": {"dtype": "float32", "shape": [None, 2]},
+                    "count": {"dtype": "int32", "shape": []}}}
     out = loaded.signatures["serving_default"](image=tf.constant([[1.0, 0.0]]), clicks=tf.zeros([4, 3]))
     np.testing.assert_allclose(out["probabilities"].numpy(), tf.nn.softmax([[1.0, -1.0]]).numpy(), rtol=1e-6)
     assert int(out["count"]) == 4
