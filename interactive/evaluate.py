@@ -5,10 +5,13 @@ over the whole volume.
 
 Usage: python -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder AUTOPET
        --output_folder OUT [--cases validation|all] [--clicks 10] [--click_rule uniform] [--seed 0]
-       [--batch_size 1] [--overlap 0.25]
+       [--batch_size 1] [--overlap 0.25] [--click_effects]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
 the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs_clicks.png (the curves). Cases
-without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--cases validation` takes the cases
+without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--click_effects` adds, per case and
+click round, what the round changed (`interactive.click_effects`: voxels added and removed, false lesion flooded
+around the lesion click, true lesion erased around the background click) to the JSON and prints each case's
+largest flood and erasure. `--cases validation` takes the cases
 the training split held out (the config's split seed and fraction).
 Docs: docs/interactive.md
 """
@@ -44,6 +47,7 @@ flags.DEFINE_string("output_folder", None, "Output folder for the CSV, JSON and 
 flags.DEFINE_integer("seed", 0, "Seed of the simulated clicks.")
 flags.DEFINE_integer("batch_size", 1, "Windows per network call.")
 flags.DEFINE_float("overlap", None, "Sliding-window overlap (default: the set's, the original's 0.25).")
+flags.DEFINE_boolean("click_effects", False, "Also record what each click round changed (interactive.click_effects).")
 flags.mark_flags_as_required(["dataset_folder", "output_folder"])
 FLAGS = flags.FLAGS
 
@@ -57,7 +61,7 @@ def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) ->
 
 
 def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,
-             batch: int, overlap: float | None, output_folder: str) -> dict:
+             batch: int, overlap: float | None, output_folder: str, click_effects: bool = False) -> dict:
     """Runs the evaluation and writes its files; returns the JSON summary."""
     member = load_model_set(model_set)["segmentation"]
     config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
@@ -68,10 +72,12 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
         cases = split_cases(cases, config)[1]
     predict = window_logits(member.signatures["serving_default"])
 
-    curves, lesion_free, metrics = {}, [], {}
+    curves, lesion_free, metrics, effects = {}, [], {}, {}
     for case in tqdm(cases, desc="cases"):
         loaded = load_case(case, config)
-        scores, first, last = click_curve(predict, loaded, config, clicks, seed, batch)
+        scores, first, last, rounds = click_curve(predict, loaded, config, clicks, seed, batch, click_effects)
+        if click_effects:
+            effects[case.case_id] = [dataclasses.asdict(effect) for effect in rounds]
         if not loaded.label.any():
             lesion_free.append({"case": case.case_id, "false_lesion_voxels_0_clicks": int(first.sum()),
                                 f"false_lesion_voxels_{clicks}_clicks": int(last.sum())})
@@ -92,6 +98,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
                "click_rule": config.click_rule, "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics,
                "lesion_free": lesion_free}
+    if click_effects:
+        summary["click_effects"] = effects
     with atomic_path(os.path.join(output_folder, "dice_vs_clicks.json")) as temp, open(temp, "w") as handle:
         json.dump(summary, handle, indent=1)
     if curves:
@@ -99,11 +107,25 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     return summary
 
 
+def effect_lines(effects: dict[str, list[dict]]) -> list[str]:
+    """Per case with click rounds, its largest flood and largest erasure (`ClickEffect`) and the click round."""
+    lines = []
+    for name, rounds in effects.items():
+        if not rounds:
+            continue
+        flood = max(range(len(rounds)), key=lambda r: rounds[r]["false_added_at_lesion_click"])
+        erase = max(range(len(rounds)), key=lambda r: rounds[r]["lesion_removed_at_background_click"])
+        lines.append(f"{name:<24} largest flood {rounds[flood]['false_added_at_lesion_click']} false lesion voxels "
+                     f"(click {flood + 1}), largest erasure {rounds[erase]['lesion_removed_at_background_click']} "
+                     f"lesion voxels (click {erase + 1})")
+    return lines
+
+
 def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
     summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
-                       FLAGS.batch_size, FLAGS.overlap, output)
+                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects)
     print(f"{'case':<24}" + "".join(f"{i:>7}" for i in range(FLAGS.clicks + 1)) + "  (Dice after N clicks)")
     for name, curve in summary["per_case"].items():
         print(f"{name:<24}" + "".join(f"{v:7.3f}" for v in curve))
@@ -112,6 +134,8 @@ def main(argv: list[str]) -> None:
     for case in summary["lesion_free"]:
         print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
               f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
+    for line in effect_lines(summary.get("click_effects", {})):
+        print(line)
     print(f"wrote {output}/dice_vs_clicks.csv, .json, .png")
 
 

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from evaluation.metrics import dice
 from inference.sliding_window import sliding_window_inference
+from interactive.click_effects import ClickEffect, click_effect
 from interactive.clicks import corrective_clicks
 from interactive.config import InteractiveConfig
 from interactive.interaction import click_rounds, simulate_clicks, with_guidance
@@ -100,17 +101,20 @@ def full_volume_logits(predict, volume: np.ndarray, config: InteractiveConfig, b
     return sliding_window_inference(volume, config.roi_size, predict, 2, overlap=config.overlap, batch_size=batch)
 
 
-def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: int, seed: int, batch: int = 1
-                ) -> tuple[list[float], np.ndarray, np.ndarray]:
+def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: int, seed: int, batch: int = 1,
+                trace_effects: bool = False) -> tuple[list[float], np.ndarray, np.ndarray, list[ClickEffect]]:
     """(lesion Dice of the full-volume prediction after 0, 1, ..., `clicks` rounds of simulated clicks, the
-    prediction without clicks, the last prediction); Dice is nan for a case without lesion (MONAI's DiceMetric
-    ignores empty references). `predict` maps window batches to per-class scores (logits or probabilities)."""
+    prediction without clicks, the last prediction, with `trace_effects` what each round changed (else [])); Dice
+    is nan for a case without lesion (MONAI's DiceMetric ignores empty references). `predict` maps window batches
+    to per-class scores (logits or probabilities)."""
     image = case.image[None]
     lesion, background = np.zeros((0, 3), np.int32), np.zeros((0, 3), np.int32)
-    scores, predictions = [], []
+    scores, predictions, effects, new_clicks = [], [], [], (None, None)
     for round_ in range(clicks + 1):
         volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
         prediction = np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
+        if trace_effects and predictions:
+            effects.append(click_effect(predictions[-1], prediction, case.label > 0, *new_clicks))
         predictions = predictions[:1] + [prediction]
         scores.append(dice(prediction, case.label > 0) if case.label.any() else float("nan"))
         if round_ == clicks:
@@ -120,7 +124,8 @@ def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: i
                                                  [seed, round_]))
         lesion = np.concatenate([lesion, new_lesion[None]]) if lesion_found else lesion
         background = np.concatenate([background, new_background[None]]) if background_found else background
-    return scores, predictions[0], predictions[-1]
+        new_clicks = (new_lesion if lesion_found else None, new_background if background_found else None)
+    return scores, predictions[0], predictions[-1], effects
 
 
 def _crops(cases: list[NetworkCase], config: InteractiveConfig, seed: int, shard: StreamShard) -> tf.data.Dataset:

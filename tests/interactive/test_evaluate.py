@@ -1,5 +1,6 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
-with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot."""
+with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot; with --click_effects what
+each click round changed, per case."""
 import csv
 import json
 
@@ -11,7 +12,7 @@ from tests.conftest import run_module
 def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     result = run_module("interactive.evaluate", "--model_set", f"{interactive_model_set}/autopet_interactive",
                         "--dataset_folder", autopet_folder, "--cases", "all", "--clicks", "2", "--output_folder",
-                        str(tmp_path), "--click_rule", "edt_max")
+                        str(tmp_path), "--click_rule", "edt_max", "--click_effects")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "dice_vs_clicks.csv")))
     summary = json.load(open(tmp_path / "dice_vs_clicks.json"))
@@ -23,3 +24,10 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     assert set(first) == {"0_clicks", "2_clicks"} and set(first["2_clicks"]) == {"dice", "nsd", "hd95"}
     assert cv2.imread(str(tmp_path / "dice_vs_clicks.png")).shape == (420, 640, 3)
     assert "mean" in result.stdout
+    effects = summary["click_effects"]
+    assert set(effects) == set(summary["per_case"]) | {c["case"] for c in summary["lesion_free"]}
+    assert all(len(rounds) == 2 and set(rounds[0]) == {"added_voxels", "removed_voxels", "false_added_at_lesion_click",
+                                                       "lesion_removed_at_background_click"}
+               for rounds in effects.values())
+    assert all(r["false_added_at_lesion_click"] <= r["added_voxels"] for rounds in effects.values() for r in rounds)
+    assert result.stdout.count("largest flood") == 4
