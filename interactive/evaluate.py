@@ -10,8 +10,8 @@ Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/di
 the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs_clicks.png (the curves). Cases
 without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--click_effects` adds, per case and
 click round, what the round changed (`interactive.click_effects`: voxels added and removed, false lesion flooded
-around the lesion click, true lesion erased around the background click) to the JSON and prints each case's
-largest flood and erasure. `--cases validation` takes the cases
+around the lesion click, true lesion erased around the background click) to the JSON and prints, per case with
+lesions, the largest flood and erasure. `--cases validation` takes the cases
 the training split held out (the config's split seed and fraction).
 Docs: docs/interactive.md
 """
@@ -134,7 +134,8 @@ def main(argv: list[str]) -> None:
     for case in summary["lesion_free"]:
         print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
               f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
-    for line in effect_lines(summary.get("click_effects", {})):
+    for line in effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items()
+                              if name in summary["per_case"]}):
         print(line)
     print(f"wrote {output}/dice_vs_clicks.csv, .json, .png")
 
