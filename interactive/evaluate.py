@@ -11,8 +11,8 @@ the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs
 without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--click_effects` adds, per case and
 click round, what the round changed (`interactive.click_effects`: voxels added and removed, false lesion flooded
 around the lesion click, true lesion erased around the background click) to the JSON and prints, per case with
-lesions, the largest flood and erasure. `--cases validation` takes the cases
-the training split held out (the config's split seed and fraction).
+lesions, the largest flood and erasure. `--cases validation` takes the cases the training split held out (the
+config's split seed and fraction).
 Docs: docs/interactive.md
 """
 from __future__ import annotations

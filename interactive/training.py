@@ -107,20 +107,20 @@ def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: i
     prediction without clicks, the last prediction, with `trace_effects` what each round changed (else [])); Dice
     is nan for a case without lesion (MONAI's DiceMetric ignores empty references). `predict` maps window batches
     to per-class scores (logits or probabilities)."""
-    image = case.image[None]
+    image, target = case.image[None], case.label > 0
     lesion, background = np.zeros((0, 3), np.int32), np.zeros((0, 3), np.int32)
     scores, predictions, effects, new_clicks = [], [], [], (None, None)
     for round_ in range(clicks + 1):
         volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
         prediction = np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
         if trace_effects and predictions:
-            effects.append(click_effect(predictions[-1], prediction, case.label > 0, *new_clicks))
+            effects.append(click_effect(predictions[-1], prediction, target, *new_clicks))
         predictions = predictions[:1] + [prediction]
-        scores.append(dice(prediction, case.label > 0) if case.label.any() else float("nan"))
+        scores.append(dice(prediction, target) if target.any() else float("nan"))
         if round_ == clicks:
             break
         new_lesion, lesion_found, new_background, background_found = (
-            t.numpy() for t in corrective_clicks(case.label > 0, prediction, config.click_rule, config.spacing_mm,
+            t.numpy() for t in corrective_clicks(target, prediction, config.click_rule, config.spacing_mm,
                                                  [seed, round_]))
         lesion = np.concatenate([lesion, new_lesion[None]]) if lesion_found else lesion
         background = np.concatenate([background, new_background[None]]) if background_found else background
