@@ -43,9 +43,9 @@ def line_chart(lines: list[Line], x_ticks: list[float], y_ticks: list[float], ti
         cv2.putText(canvas, f"{tick:.1f}", (8, point(x_ticks[0], tick)[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
                     (0, 0, 0), 1)
     for line in lines:
-        keep = np.isfinite(line.y) & np.isfinite(line.x) & (~log_x | (np.asarray(line.x) > 0))
-        x = np.clip(np.asarray(line.x, np.float64)[keep], x_ticks[0], x_ticks[-1])
-        points = [point(a, b) for a, b in zip(x, np.asarray(line.y)[keep])]
+        x, y = np.asarray(line.x, np.float64), np.asarray(line.y, np.float64)
+        keep = np.isfinite(x) & np.isfinite(y) & ((x > 0) if log_x else True)
+        points = [point(a, b) for a, b in zip(np.clip(x[keep], x_ticks[0], x_ticks[-1]), y[keep])]
         for start, end in zip(points, points[1:]):
             cv2.line(canvas, start, end, line.color, line.thickness, cv2.LINE_AA)
     cv2.putText(canvas, title, (MARGIN, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
