@@ -5,14 +5,16 @@ over the whole volume.
 
 Usage: python -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder AUTOPET
        --output_folder OUT [--cases validation|all] [--clicks 10] [--click_rule uniform] [--seed 0]
-       [--batch_size 1] [--overlap 0.25] [--click_effects]
+       [--batch_size 1] [--overlap 0.25] [--click_effects] [--lesion_fit]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
 the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs_clicks.png (the curves). Cases
 without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--click_effects` adds, per case and
 click round, what the round changed (`interactive.click_effects`: voxels added and removed, false lesion flooded
 around the lesion click, true lesion erased around the background click) to the JSON and prints, per case with
-lesions, the largest flood and erasure. `--cases validation` takes the cases the training split held out (the
-config's split seed and fraction).
+lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions, how the prediction at 0 and N
+clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object / lesion size, false objects) and
+the Dice an intensity threshold per lesion could reach on the image (the threshold ceiling). `--cases validation`
+takes the cases the training split held out (the config's split seed and fraction).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tqdm import tqdm
 from evaluation.metrics import label_metrics
 from evaluation.plots import Line, line_chart
 from interactive.config import CLICK_RULES, InteractiveConfig
+from interactive.lesion_fit import case_fit, threshold_ceiling
 from interactive.window_logits import window_logits
 from interactive.training import click_curve, load_case, split_cases
 from networks.config_io import config_from_dict
@@ -48,6 +51,8 @@ flags.DEFINE_integer("seed", 0, "Seed of the simulated clicks.")
 flags.DEFINE_integer("batch_size", 1, "Windows per network call.")
 flags.DEFINE_float("overlap", None, "Sliding-window overlap (default: the set's, the original's 0.25).")
 flags.DEFINE_boolean("click_effects", False, "Also record what each click round changed (interactive.click_effects).")
+flags.DEFINE_boolean("lesion_fit", False, "Also record how the predictions fit each lesion and the threshold ceiling "
+                     "(interactive.lesion_fit).")
 flags.mark_flags_as_required(["dataset_folder", "output_folder"])
 FLAGS = flags.FLAGS
 
@@ -61,7 +66,8 @@ def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) ->
 
 
 def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,
-             batch: int, overlap: float | None, output_folder: str, click_effects: bool = False) -> dict:
+             batch: int, overlap: float | None, output_folder: str, click_effects: bool = False,
+             lesion_fit: bool = False) -> dict:
     """Runs the evaluation and writes its files; returns the JSON summary."""
     member = load_model_set(model_set)["segmentation"]
     config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
@@ -71,8 +77,9 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     if which == "validation":
         cases = split_cases(cases, config)[1]
     predict = window_logits(member.signatures["serving_default"])
+    pet_channel = config.input_channels.index("PT") if "PT" in config.input_channels else 0
 
-    curves, lesion_free, metrics, effects = {}, [], {}, {}
+    curves, lesion_free, metrics, effects, fits = {}, [], {}, {}, {}
     for case in tqdm(cases, desc="cases"):
         loaded = load_case(case, config)
         scores, first, last, rounds = click_curve(predict, loaded, config, clicks, seed, batch, click_effects)
@@ -86,6 +93,10 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
         metrics[case.case_id] = {f"{n}_clicks": label_metrics(p.astype(np.uint8), loaded.label, [1],
                                                                config.spacing_mm)[1]
                                  for n, p in ((0, first), (clicks, last))}
+        if lesion_fit:
+            target = loaded.label > 0
+            fits[case.case_id] = {f"{n}_clicks": case_fit(p, target).summary() for n, p in ((0, first), (clicks, last))}
+            fits[case.case_id]["threshold_ceiling"] = threshold_ceiling(loaded.image[..., pet_channel], target)
     mean = [float(np.mean([c[i] for c in curves.values()])) for i in range(clicks + 1)] if curves else []
     os.makedirs(output_folder, exist_ok=True)
     with atomic_path(os.path.join(output_folder, "dice_vs_clicks.csv")) as temp, open(temp, "w", newline="") as handle:
@@ -100,6 +111,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
                "lesion_free": lesion_free}
     if click_effects:
         summary["click_effects"] = effects
+    if lesion_fit:
+        summary["lesion_fit"] = fits
     with atomic_path(os.path.join(output_folder, "dice_vs_clicks.json")) as temp, open(temp, "w") as handle:
         json.dump(summary, handle, indent=1)
     if curves:
@@ -121,11 +134,28 @@ def effect_lines(effects: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def fit_lines(fits: dict[str, dict], clicks: int) -> list[str]:
+    """Per case with lesions, how its predictions at 0 and `clicks` clicks fit the lesions
+    (`interactive.lesion_fit.CaseFit.summary`) and its threshold ceiling; then the ceiling's mean."""
+    def fit(summary: dict) -> str:
+        return (f"found {summary['lesions_found']}/{summary['lesions']}, objects "
+                f"{summary['median_object_to_lesion']:.1f}x the lesion, {summary['false_objects']} false objects "
+                f"({summary['false_object_voxels']} voxels)")
+
+    lines = [f"{name:<24} 0 clicks: {fit(case['0_clicks'])}; "
+             + (f"{clicks}: {fit(case[f'{clicks}_clicks'])}; " if clicks else "")
+             + f"threshold ceiling {case['threshold_ceiling']:.3f}" for name, case in fits.items()]
+    if fits:
+        ceiling = np.mean([case["threshold_ceiling"] for case in fits.values()])
+        lines.append(f"{'mean':<24} threshold ceiling {ceiling:.3f} (Dice of each lesion's best intensity threshold)")
+    return lines
+
+
 def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
     summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
-                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects)
+                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit)
     print(f"{'case':<24}" + "".join(f"{i:>7}" for i in range(FLAGS.clicks + 1)) + "  (Dice after N clicks)")
     for name, curve in summary["per_case"].items():
         print(f"{name:<24}" + "".join(f"{v:7.3f}" for v in curve))
@@ -136,6 +166,8 @@ def main(argv: list[str]) -> None:
               f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
     for line in effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items()
                               if name in summary["per_case"]}):
+        print(line)
+    for line in fit_lines(summary.get("lesion_fit", {}), FLAGS.clicks):
         print(line)
     print(f"wrote {output}/dice_vs_clicks.csv, .json, .png")
 

@@ -16,11 +16,11 @@ import dataclasses
 import json
 
 import numpy as np
-import SimpleITK as sitk
 from absl import app, flags
 from tqdm import tqdm
 
 from interactive.config import InteractiveConfig
+from interactive.lesion_fit import lesion_components
 from preprocessing.atomic import atomic_path
 from preprocessing.cases import Case, autopet_cases
 from preprocessing.image_io import read_image
@@ -53,8 +53,7 @@ class StudyLesions:
 def study_lesions(case_id: str, pet: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, ...]) -> StudyLesions:
     """The 26-connected lesions of `label` (> 0) with the PET `pet` (SUV), both [z, y, x] with voxel size
     `spacing_mm` (z, y, x)."""
-    components = sitk.GetArrayFromImage(sitk.ConnectedComponent(sitk.GetImageFromArray((label > 0).astype(np.uint8)),
-                                                                True))
+    components = lesion_components(label > 0)
     count = int(components.max())
     inside = components > 0
     sizes = np.bincount(components[inside], minlength=count + 1)[1:]

@@ -1,6 +1,6 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot; with --click_effects what
-each click round changed, per case."""
+each click round changed, per case; with --lesion_fit how the predictions fit each lesion."""
 import csv
 import json
 
@@ -12,7 +12,7 @@ from tests.conftest import run_module
 def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     result = run_module("interactive.evaluate", "--model_set", f"{interactive_model_set}/autopet_interactive",
                         "--dataset_folder", autopet_folder, "--cases", "all", "--clicks", "2", "--output_folder",
-                        str(tmp_path), "--click_rule", "edt_max", "--click_effects")
+                        str(tmp_path), "--click_rule", "edt_max", "--click_effects", "--lesion_fit")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "dice_vs_clicks.csv")))
     summary = json.load(open(tmp_path / "dice_vs_clicks.json"))
@@ -31,3 +31,8 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
                for rounds in effects.values())
     assert all(r["false_added_at_lesion_click"] <= r["added_voxels"] for rounds in effects.values() for r in rounds)
     assert result.stdout.count("largest flood") == len(summary["per_case"])
+    fits = summary["lesion_fit"]
+    assert set(fits) == set(summary["per_case"])
+    assert all(set(fit) == {"0_clicks", "2_clicks", "threshold_ceiling"} and 0.0 <= fit["threshold_ceiling"] <= 1.0
+               and 0 <= fit["2_clicks"]["lesions_found"] <= fit["2_clicks"]["lesions"] for fit in fits.values())
+    assert result.stdout.count("threshold ceiling") == len(fits) + 1

@@ -1,0 +1,107 @@
+"""How a lesion prediction fits each lesion of the reference, and the Dice a threshold on the image could reach:
+the figures that tell a network's misplaced boundary apart from an image that does not show the lesion.
+
+Per reference lesion (a 26-connected component of the label, as AutoPET counts lesions): its voxels, the voxels the
+prediction found in it, and the voxels of the predicted objects (26-connected components of the prediction) that
+touch it. Objects several times a lesion's size are the halo around it that a background click on the halo erases
+with the lesion; objects touching no lesion are false objects. The threshold ceiling is the Dice of the image cut,
+around each lesion, at that lesion's best threshold: what an intensity rule that knows where the lesions are could
+reach on this image.
+
+Arrays are [z, y, x] on one grid; distances in voxels.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import SimpleITK as sitk
+
+
+@dataclasses.dataclass(frozen=True)
+class LesionFit:
+    """One reference lesion against a prediction.
+
+    Attributes:
+        voxels: voxels of the lesion.
+        found_voxels: voxels of the lesion the prediction marks.
+        object_voxels: voxels of the predicted objects touching the lesion (0 when it is missed).
+    """
+
+    voxels: int
+    found_voxels: int
+    object_voxels: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseFit:
+    """A prediction against every lesion of a case: `lesions` (`LesionFit`, in component order) and the voxels of
+    each predicted object that touches no lesion (`false_objects`, largest first)."""
+
+    lesions: tuple[LesionFit, ...]
+    false_objects: tuple[int, ...]
+
+    def summary(self) -> dict:
+        """Lesions, lesions found (any voxel), the median object / lesion size ratio of the found lesions (nan if
+        none), the false objects and their voxels."""
+        ratios = [fit.object_voxels / fit.voxels for fit in self.lesions if fit.found_voxels]
+        return {"lesions": len(self.lesions), "lesions_found": len(ratios),
+                "median_object_to_lesion": float(np.median(ratios)) if ratios else float("nan"),
+                "false_objects": len(self.false_objects), "false_object_voxels": int(sum(self.false_objects))}
+
+
+def lesion_components(mask: np.ndarray) -> np.ndarray:
+    """int32 [z, y, x]: the 26-connected components of the boolean `mask`, numbered 1..n (0 outside)."""
+    image = sitk.GetImageFromArray(np.asarray(mask, np.uint8))
+    return sitk.GetArrayFromImage(sitk.ConnectedComponent(image, True)).astype(np.int32)
+
+
+def case_fit(prediction: np.ndarray, label: np.ndarray) -> CaseFit:
+    """How the boolean `prediction` fits each lesion of the boolean `label` (same shape)."""
+    prediction, label = np.asarray(prediction, bool), np.asarray(label, bool)
+    lesions, objects = lesion_components(label), lesion_components(prediction)
+    object_sizes = np.bincount(objects.ravel())
+    fits, touched = [], set()
+    for index in range(1, int(lesions.max()) + 1):
+        lesion = lesions == index
+        hit = np.unique(objects[lesion])
+        hit = hit[hit > 0]
+        touched.update(hit.tolist())
+        fits.append(LesionFit(int(lesion.sum()), int((lesion & prediction).sum()), int(object_sizes[hit].sum())))
+    false_objects = sorted((int(object_sizes[i]) for i in range(1, object_sizes.size) if i not in touched),
+                           reverse=True)
+    return CaseFit(tuple(fits), tuple(false_objects))
+
+
+def nearest_lesion(lesions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 distance in voxels to the nearest lesion, int32 number of that lesion), both [z, y, x], of the
+    numbered `lesions` [z, y, x] (0 outside; at least one lesion): SimpleITK's Danielsson map and its Voronoi
+    partition."""
+    distances = sitk.DanielssonDistanceMapImageFilter()
+    distances.SetInputIsBinary(False)
+    distances.SetUseImageSpacing(False)
+    distances.SetSquaredDistance(False)
+    distance = sitk.GetArrayFromImage(distances.Execute(sitk.GetImageFromArray(lesions.astype(np.int32))))
+    return distance, sitk.GetArrayFromImage(distances.GetVoronoiMap()).astype(np.int32)
+
+
+def threshold_ceiling(image: np.ndarray, label: np.ndarray, radius: float = 3.0, levels: int = 99) -> float:
+    """Dice of `image` (one channel [z, y, x], e.g. SUV) thresholded, within `radius` voxels of the boolean
+    `label`, per lesion at the threshold that maximises that lesion's Dice (each voxel belongs to its nearest
+    lesion; `levels` candidate thresholds, quantiles of the lesion's zone); nan without lesions."""
+    label = np.asarray(label, bool)
+    if not label.any():
+        return float("nan")
+    image = np.asarray(image, np.float64)
+    lesions = lesion_components(label)
+    distance, nearest = nearest_lesion(lesions)
+    zone = distance <= radius
+    prediction = np.zeros_like(label)
+    for index in range(1, int(lesions.max()) + 1):
+        region = zone & (nearest == index)
+        values, truth = image[region], label[region]
+        thresholds = np.quantile(values, np.linspace(0.0, 1.0, levels))
+        marked = values[None] >= thresholds[:, None]
+        dice = 2.0 * (marked & truth[None]).sum(1) / (marked.sum(1) + truth.sum())
+        prediction[region] = values >= thresholds[int(np.argmax(dice))]
+    return float(2.0 * (prediction & label).sum() / (prediction.sum() + label.sum()))
