@@ -60,15 +60,14 @@ def case_fit(prediction: np.ndarray, label: np.ndarray) -> CaseFit:
     """How the boolean `prediction` fits each lesion of the boolean `label` (same shape)."""
     prediction, label = np.asarray(prediction, bool), np.asarray(label, bool)
     lesions, objects = lesion_components(label), lesion_components(prediction)
-    object_sizes = np.bincount(objects.ravel())
-    fits, touched = [], set()
-    for index in range(1, int(lesions.max()) + 1):
-        lesion = lesions == index
-        hit = np.unique(objects[lesion])
-        hit = hit[hit > 0]
-        touched.update(hit.tolist())
-        fits.append(LesionFit(int(lesion.sum()), int((lesion & prediction).sum()), int(object_sizes[hit].sum())))
-    false_objects = sorted((int(object_sizes[i]) for i in range(1, object_sizes.size) if i not in touched),
+    count = int(lesions.max())
+    lesion_sizes, object_sizes = np.bincount(lesions.ravel(), minlength=count + 1), np.bincount(objects.ravel())
+    found = np.bincount(lesions[prediction], minlength=count + 1)
+    both = (lesions > 0) & (objects > 0)
+    touching = np.unique(np.stack([lesions[both], objects[both]], 1), axis=0)  # (lesion, object) pairs
+    object_voxels = np.bincount(touching[:, 0], object_sizes[touching[:, 1]], minlength=count + 1)
+    fits = [LesionFit(int(lesion_sizes[i]), int(found[i]), int(object_voxels[i])) for i in range(1, count + 1)]
+    false_objects = sorted(object_sizes[np.setdiff1d(np.arange(1, object_sizes.size), touching[:, 1])].tolist(),
                            reverse=True)
     return CaseFit(tuple(fits), tuple(false_objects))
 
@@ -96,12 +95,12 @@ def threshold_ceiling(image: np.ndarray, label: np.ndarray, radius: float = 3.0,
     lesions = lesion_components(label)
     distance, nearest = nearest_lesion(lesions)
     zone = distance <= radius
-    prediction = np.zeros_like(label)
+    values, truth, owner = image[zone], label[zone], nearest[zone]
+    marked = np.zeros_like(truth)
     for index in range(1, int(lesions.max()) + 1):
-        region = zone & (nearest == index)
-        values, truth = image[region], label[region]
-        thresholds = np.quantile(values, np.linspace(0.0, 1.0, levels))
-        marked = values[None] >= thresholds[:, None]
-        dice = 2.0 * (marked & truth[None]).sum(1) / (marked.sum(1) + truth.sum())
-        prediction[region] = values >= thresholds[int(np.argmax(dice))]
-    return float(2.0 * (prediction & label).sum() / (prediction.sum() + label.sum()))
+        mine = owner == index
+        candidates = np.quantile(values[mine], np.linspace(0.0, 1.0, levels))
+        cut = values[mine][None] >= candidates[:, None]
+        dice = 2.0 * (cut & truth[mine][None]).sum(1) / (cut.sum(1) + truth[mine].sum())
+        marked[mine] = cut[int(np.argmax(dice))]
+    return float(2.0 * (marked & truth).sum() / (marked.sum() + label.sum()))

@@ -3,12 +3,7 @@ removed with the region under the background click (an erasure); regions away fr
 import numpy as np
 
 from interactive.click_effects import ClickEffect, click_effect
-
-
-def cube(shape, start, stop) -> np.ndarray:
-    mask = np.zeros(shape, bool)
-    mask[tuple(slice(a, b) for a, b in zip(start, stop))] = True
-    return mask
+from tests.interactive.masks import cube
 
 
 def test_a_flood_at_the_lesion_click_and_an_erasure_at_the_background_click_are_counted_far_regions_are_not():

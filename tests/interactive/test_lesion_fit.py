@@ -5,12 +5,7 @@ import math
 import numpy as np
 
 from interactive.lesion_fit import CaseFit, LesionFit, case_fit, lesion_components, threshold_ceiling
-
-
-def cube(shape, start, stop) -> np.ndarray:
-    mask = np.zeros(shape, bool)
-    mask[tuple(slice(a, b) for a, b in zip(start, stop))] = True
-    return mask
+from tests.interactive.masks import cube
 
 
 def test_a_halo_a_partial_find_a_miss_and_false_objects_are_measured_per_lesion():
