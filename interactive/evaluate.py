@@ -5,16 +5,16 @@ over the whole volume.
 
 Usage: python -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder AUTOPET
        --output_folder OUT [--cases validation|all] [--clicks 10] [--click_rule uniform] [--seed 0]
-       [--batch_size 1] [--overlap 0.25] [--click_effects] [--lesion_fit]
+       [--batch_size 1] [--overlap 0.25] [--bootstrap 1000] [--click_effects] [--lesion_fit]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
-the mean curve and, at 0 and N clicks, Dice, NSD and HD95 per case), OUT/dice_vs_clicks.png (the curves). Cases
-without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart. `--click_effects` adds, per case and
-click round, what the round changed (`interactive.click_effects`: voxels added and removed, false lesion flooded
-around the lesion click, true lesion erased around the background click) to the JSON and prints, per case with
-lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions, how the prediction at 0 and N
-clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object / lesion size, false objects) and
-the Dice an intensity threshold per lesion could reach on the image (the threshold ceiling). `--cases validation`
-takes the cases the training split held out (the config's split seed and fraction).
+the mean curve, its 95 % bootstrap interval over cases and, at 0 and N clicks, Dice, NSD and HD95 per case),
+OUT/dice_vs_clicks.png (the curves). Cases without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart.
+`--click_effects` adds, per case and click round, what the round changed (`interactive.click_effects`: voxels added
+and removed, false lesion flooded around the lesion click, true lesion erased around the background click) to the
+JSON and prints, per case with lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions,
+how the prediction at 0 and N clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object /
+lesion size, false objects) and the Dice an intensity threshold per lesion could reach on the image (the threshold
+ceiling). `--cases validation` takes the cases the training split held out (the config's split seed and fraction).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 from absl import app, flags
 from tqdm import tqdm
 
+from evaluation.bootstrap import mean_intervals
 from evaluation.metrics import label_metrics
 from evaluation.plots import Line, line_chart
 from interactive.config import CLICK_RULES, InteractiveConfig
@@ -47,7 +48,8 @@ flags.DEFINE_enum("cases", "validation", ["validation", "all"], "The training sp
 flags.DEFINE_integer("clicks", 10, "Rounds of simulated clicks.")
 flags.DEFINE_enum("click_rule", None, list(CLICK_RULES), "Where clicks land (default: the set's training rule).")
 flags.DEFINE_string("output_folder", None, "Output folder for the CSV, JSON and PNG.")
-flags.DEFINE_integer("seed", 0, "Seed of the simulated clicks.")
+flags.DEFINE_integer("seed", 0, "Seed of the simulated clicks and of the bootstrap.")
+flags.DEFINE_integer("bootstrap", 1000, "Bootstrap samples of the mean curve's 95 % interval over cases (0: none).")
 flags.DEFINE_integer("batch_size", 1, "Windows per network call.")
 flags.DEFINE_float("overlap", None, "Sliding-window overlap (default: the set's, the original's 0.25).")
 flags.DEFINE_boolean("click_effects", False, "Also record what each click round changed (interactive.click_effects).")
@@ -67,8 +69,9 @@ def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) ->
 
 def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,
              batch: int, overlap: float | None, output_folder: str, click_effects: bool = False,
-             lesion_fit: bool = False) -> dict:
-    """Runs the evaluation and writes its files; returns the JSON summary."""
+             lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
+    """Runs the evaluation and writes its files; returns the JSON summary ("mean_interval": per click count the
+    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0)."""
     member = load_model_set(model_set)["segmentation"]
     config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
     config = dataclasses.replace(config, click_rule=click_rule or config.click_rule,
@@ -109,6 +112,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
                "click_rule": config.click_rule, "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics,
                "lesion_free": lesion_free}
+    if curves and bootstrap:
+        summary["mean_interval"] = mean_intervals(np.asarray(list(curves.values())), bootstrap, seed=seed)
     if click_effects:
         summary["click_effects"] = effects
     if lesion_fit:
@@ -155,12 +160,16 @@ def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
     summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
-                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit)
+                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
+                       FLAGS.bootstrap)
     print(f"{'case':<24}" + "".join(f"{i:>7}" for i in range(FLAGS.clicks + 1)) + "  (Dice after N clicks)")
     for name, curve in summary["per_case"].items():
         print(f"{name:<24}" + "".join(f"{v:7.3f}" for v in curve))
     if summary["mean"]:
         print(f"{'mean':<24}" + "".join(f"{v:7.3f}" for v in summary["mean"]))
+    for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
+        if "mean_interval" in summary:
+            print(f"{name:<24}" + "".join(f"{v[bound]:7.3f}" for v in summary["mean_interval"]))
     for case in summary["lesion_free"]:
         print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
               f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")

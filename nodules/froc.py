@@ -19,6 +19,8 @@ import dataclasses
 
 import numpy as np
 
+from evaluation.bootstrap import percentile_interval
+
 MAX_MARKS = 100
 UNKNOWN_DIAMETER_MM = 10.0
 CPM_RATES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -121,13 +123,6 @@ def bootstrap_cpm(outcomes: list[ScanOutcome], samples: int = 1000, confidence: 
         curves.append(sensitivities)
     if not cpms:
         raise ValueError("no bootstrap sample holds a reference nodule")
-    tail = (1.0 - confidence) / 2.0
-
-    def interval(values: np.ndarray) -> tuple[float, float, float]:
-        ordered = np.sort(values)
-        return (float(ordered.mean()), float(ordered[int(np.floor(tail * len(ordered)))]),
-                float(ordered[min(int(np.floor((1.0 - tail) * len(ordered))), len(ordered) - 1)]))
-
     curves = np.asarray(curves)
-    return {"cpm": interval(np.asarray(cpms)),
-            "sensitivity": [interval(curves[:, i]) for i in range(curves.shape[1])]}
+    return {"cpm": percentile_interval(np.asarray(cpms), confidence),
+            "sensitivity": [percentile_interval(curves[:, i], confidence) for i in range(curves.shape[1])]}

@@ -1,6 +1,7 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot; with --click_effects what
-each click round changed, per case; with --lesion_fit how the predictions fit each lesion."""
+each click round changed, per case; with --lesion_fit how the predictions fit each lesion; the mean curve's
+bootstrap interval."""
 import csv
 import json
 
@@ -19,7 +20,12 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     assert len(summary["per_case"]) + len(summary["lesion_free"]) == 4 and summary["click_rule"] == "edt_max"
     assert [r["case"] for r in rows] == list(summary["per_case"]) + ["mean"]
     assert all(0 <= float(r[f"dice_{i}_clicks"]) <= 1 for r in rows for i in range(3))
-    assert len(summary["mean"]) == 3
+    assert len(summary["mean"]) == 3 and len(summary["mean_interval"]) == 3
+    assert all(low <= high for _, low, high in summary["mean_interval"])
+    curves = list(summary["per_case"].values())
+    assert all(min(c[i] for c in curves) <= low and high <= max(c[i] for c in curves)
+               for i, (_, low, high) in enumerate(summary["mean_interval"]))
+    assert "95% interval, lower" in result.stdout and "95% interval, upper" in result.stdout
     first = next(iter(summary["metrics"].values()))
     assert set(first) == {"0_clicks", "2_clicks"} and set(first["2_clicks"]) == {"dice", "nsd", "hd95"}
     assert cv2.imread(str(tmp_path / "dice_vs_clicks.png")).shape == (420, 640, 3)
