@@ -167,8 +167,8 @@ def main(argv: list[str]) -> None:
         print(f"{name:<24}" + "".join(f"{v:7.3f}" for v in curve))
     if summary["mean"]:
         print(f"{'mean':<24}" + "".join(f"{v:7.3f}" for v in summary["mean"]))
-    for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
-        if "mean_interval" in summary:
+    if "mean_interval" in summary:
+        for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
             print(f"{name:<24}" + "".join(f"{v[bound]:7.3f}" for v in summary["mean_interval"]))
     for case in summary["lesion_free"]:
         print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
