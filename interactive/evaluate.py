@@ -49,7 +49,8 @@ flags.DEFINE_integer("clicks", 10, "Rounds of simulated clicks.")
 flags.DEFINE_enum("click_rule", None, list(CLICK_RULES), "Where clicks land (default: the set's training rule).")
 flags.DEFINE_string("output_folder", None, "Output folder for the CSV, JSON and PNG.")
 flags.DEFINE_integer("seed", 0, "Seed of the simulated clicks and of the bootstrap.")
-flags.DEFINE_integer("bootstrap", 1000, "Bootstrap samples of the mean curve's 95 % interval over cases (0: none).")
+flags.DEFINE_integer("bootstrap", 1000, "Bootstrap samples of the mean curve's 95 % interval over cases (0: none; "
+                     "none with fewer than two cases with lesions).")
 flags.DEFINE_integer("batch_size", 1, "Windows per network call.")
 flags.DEFINE_float("overlap", None, "Sliding-window overlap (default: the set's, the original's 0.25).")
 flags.DEFINE_boolean("click_effects", False, "Also record what each click round changed (interactive.click_effects).")
@@ -71,7 +72,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
              batch: int, overlap: float | None, output_folder: str, click_effects: bool = False,
              lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
     """Runs the evaluation and writes its files; returns the JSON summary ("mean_interval": per click count the
-    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0)."""
+    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0 or with fewer
+    than two cases with lesions)."""
     member = load_model_set(model_set)["segmentation"]
     config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
     config = dataclasses.replace(config, click_rule=click_rule or config.click_rule,
@@ -112,7 +114,7 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
                "click_rule": config.click_rule, "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics,
                "lesion_free": lesion_free}
-    if curves and bootstrap:
+    if len(curves) > 1 and bootstrap:
         summary["mean_interval"] = mean_intervals(np.asarray(list(curves.values())), bootstrap, seed=seed)
     if click_effects:
         summary["click_effects"] = effects
