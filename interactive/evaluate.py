@@ -13,7 +13,7 @@ OUT/dice_vs_clicks.png (the curves). Cases without a lesion have no Dice (as MON
 and removed, false lesion flooded around the lesion click, true lesion erased around the background click) to the
 JSON and prints, per case with lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions,
 how the prediction at 0 and N clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object /
-lesion size, false objects) and the Dice an intensity threshold per lesion could reach on the image (the threshold
+lesion size, false objects, the Dice without them) and the Dice an intensity threshold per lesion could reach on the image (the threshold
 ceiling). `--cases validation` takes the cases the training split held out (the config's split seed and fraction).
 Docs: docs/interactive.md
 """
@@ -143,18 +143,24 @@ def effect_lines(effects: dict[str, list[dict]]) -> list[str]:
 
 def fit_lines(fits: dict[str, dict], clicks: int) -> list[str]:
     """Per case with lesions, how its predictions at 0 and `clicks` clicks fit the lesions
-    (`interactive.lesion_fit.CaseFit.summary`) and its threshold ceiling; then the ceiling's mean."""
+    (`interactive.lesion_fit.CaseFit.summary`) and its threshold ceiling; then the means of the ceiling and of the
+    Dice without false objects."""
     def fit(summary: dict) -> str:
         return (f"found {summary['lesions_found']}/{summary['lesions']}, objects "
                 f"{summary['median_object_to_lesion']:.1f}x the lesion, {summary['false_objects']} false objects "
-                f"({summary['false_object_voxels']} voxels)")
+                f"({summary['false_object_voxels']} voxels; Dice without them "
+                f"{summary['dice_without_false_objects']:.3f})")
 
     lines = [f"{name:<24} 0 clicks: {fit(case['0_clicks'])}; "
              + (f"{clicks}: {fit(case[f'{clicks}_clicks'])}; " if clicks else "")
              + f"threshold ceiling {case['threshold_ceiling']:.3f}" for name, case in fits.items()]
     if fits:
         ceiling = np.mean([case["threshold_ceiling"] for case in fits.values()])
-        lines.append(f"{'mean':<24} threshold ceiling {ceiling:.3f} (Dice of each lesion's best intensity threshold)")
+        without = [np.mean([case[f"{n}_clicks"]["dice_without_false_objects"] for case in fits.values()])
+                   for n in sorted({0, clicks})]
+        lines.append(f"{'mean':<24} threshold ceiling {ceiling:.3f} (Dice of each lesion's best intensity threshold); "
+                     f"Dice without false objects {' / '.join(f'{v:.3f}' for v in without)} "
+                     f"({' / '.join(str(n) for n in sorted({0, clicks}))} clicks)")
     return lines
 
 

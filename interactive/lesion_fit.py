@@ -35,19 +35,30 @@ class LesionFit:
 
 @dataclasses.dataclass(frozen=True)
 class CaseFit:
-    """A prediction against every lesion of a case: `lesions` (`LesionFit`, in component order) and the voxels of
-    each predicted object that touches no lesion (`false_objects`, largest first)."""
+    """A prediction against every lesion of a case: `lesions` (`LesionFit`, in component order), the voxels of
+    each predicted object that touches no lesion (`false_objects`, largest first) and the voxels of the predicted
+    objects that touch a lesion (`touching_object_voxels`, each object once)."""
 
     lesions: tuple[LesionFit, ...]
     false_objects: tuple[int, ...]
+    touching_object_voxels: int
+
+    def dice_without_false_objects(self) -> float:
+        """The Dice the prediction would have without its false objects (nan without lesions): how much of the
+        Dice the false objects cost, against what the objects at the lesions (their halo or shortfall) cost."""
+        lesion_voxels = sum(fit.voxels for fit in self.lesions)
+        if not lesion_voxels:
+            return float("nan")
+        return 2.0 * sum(fit.found_voxels for fit in self.lesions) / (self.touching_object_voxels + lesion_voxels)
 
     def summary(self) -> dict:
         """Lesions, lesions found (any voxel), the median object / lesion size ratio of the found lesions (nan if
-        none), the false objects and their voxels."""
+        none), the false objects, their voxels and the Dice without them."""
         ratios = [fit.object_voxels / fit.voxels for fit in self.lesions if fit.found_voxels]
         return {"lesions": len(self.lesions), "lesions_found": len(ratios),
                 "median_object_to_lesion": float(np.median(ratios)) if ratios else float("nan"),
-                "false_objects": len(self.false_objects), "false_object_voxels": int(sum(self.false_objects))}
+                "false_objects": len(self.false_objects), "false_object_voxels": int(sum(self.false_objects)),
+                "dice_without_false_objects": self.dice_without_false_objects()}
 
 
 def lesion_components(mask: np.ndarray) -> np.ndarray:
@@ -69,7 +80,7 @@ def case_fit(prediction: np.ndarray, label: np.ndarray) -> CaseFit:
     fits = [LesionFit(int(lesion_sizes[i]), int(found[i]), int(object_voxels[i])) for i in range(1, count + 1)]
     false_objects = sorted(object_sizes[np.setdiff1d(np.arange(1, object_sizes.size), touching[:, 1])].tolist(),
                            reverse=True)
-    return CaseFit(tuple(fits), tuple(false_objects))
+    return CaseFit(tuple(fits), tuple(false_objects), int(object_sizes[np.unique(touching[:, 1])].sum()))
 
 
 def nearest_lesion(lesions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -42,3 +42,6 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     assert all(set(fit) == {"0_clicks", "2_clicks", "threshold_ceiling"} and 0.0 <= fit["threshold_ceiling"] <= 1.0
                and 0 <= fit["2_clicks"]["lesions_found"] <= fit["2_clicks"]["lesions"] for fit in fits.values())
     assert result.stdout.count("threshold ceiling") == len(fits) + 1
+    assert all(fits[name][f"{n}_clicks"]["dice_without_false_objects"] >= summary["per_case"][name][n] - 1e-6
+               for name in fits for n in (0, 2))
+    assert result.stdout.count("Dice without false objects") == 1

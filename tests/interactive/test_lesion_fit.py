@@ -3,6 +3,7 @@ the threshold ceiling (each lesion cut at its best intensity threshold), on buil
 import math
 
 import numpy as np
+import pytest
 
 from interactive.lesion_fit import CaseFit, LesionFit, case_fit, lesion_components, threshold_ceiling
 from tests.interactive.masks import cube
@@ -16,9 +17,21 @@ def test_a_halo_a_partial_find_a_miss_and_false_objects_are_measured_per_lesion(
     half = cube(shape, (10, 10, 10), (13, 16, 16))
     false_near, false_far = cube(shape, (0, 20, 0), (1, 22, 1)), cube(shape, (20, 0, 0), (23, 3, 3))
     fit = case_fit(halo | half | false_near | false_far, small | large | missed)
-    assert fit == CaseFit((LesionFit(8, 8, 64), LesionFit(216, 108, 108), LesionFit(8, 0, 0)), (27, 2))
+    assert fit == CaseFit((LesionFit(8, 8, 64), LesionFit(216, 108, 108), LesionFit(8, 0, 0)), (27, 2), 64 + 108)
     assert fit.summary() == {"lesions": 3, "lesions_found": 2, "median_object_to_lesion": 4.25, "false_objects": 2,
-                             "false_object_voxels": 29}
+                             "false_object_voxels": 29,
+                             "dice_without_false_objects": pytest.approx(2 * (8 + 108) / (64 + 108 + 232))}
+    with_false = 2 * (8 + 108) / (64 + 108 + 29 + 232)
+    assert fit.dice_without_false_objects() > with_false
+
+
+def test_an_object_touching_two_lesions_counts_once():
+    shape = (12, 12, 12)
+    lesions = cube(shape, (2, 2, 2), (4, 4, 4)) | cube(shape, (6, 2, 2), (8, 4, 4))
+    bridge = cube(shape, (2, 2, 2), (8, 4, 4))
+    fit = case_fit(bridge, lesions)
+    assert fit.touching_object_voxels == 24 and [lesion.object_voxels for lesion in fit.lesions] == [24, 24]
+    assert fit.dice_without_false_objects() == pytest.approx(2 * 16 / (24 + 16))
 
 
 def test_lesions_and_objects_are_26_connected():
@@ -26,7 +39,8 @@ def test_lesions_and_objects_are_26_connected():
     corners = cube(shape, (1, 1, 1), (2, 2, 2)) | cube(shape, (2, 2, 2), (3, 3, 3))
     assert lesion_components(corners).max() == 1
     empty = case_fit(np.zeros(shape, bool), np.zeros(shape, bool))
-    assert empty == CaseFit((), ()) and math.isnan(empty.summary()["median_object_to_lesion"])
+    assert empty == CaseFit((), (), 0) and math.isnan(empty.summary()["median_object_to_lesion"])
+    assert math.isnan(empty.dice_without_false_objects())
 
 
 def test_the_threshold_ceiling_cuts_each_lesion_at_its_own_threshold_and_falls_with_blur():
