@@ -13,8 +13,9 @@ OUT/dice_vs_clicks.png (the curves). Cases without a lesion have no Dice (as MON
 and removed, false lesion flooded around the lesion click, true lesion erased around the background click) to the
 JSON and prints, per case with lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions,
 how the prediction at 0 and N clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object /
-lesion size, false objects, the Dice without them) and the Dice an intensity threshold per lesion could reach on the image (the threshold
-ceiling). `--cases validation` takes the cases the training split held out (the config's split seed and fraction).
+lesion size, false objects, the Dice without them) and the Dice an intensity threshold per lesion could reach on the
+image (the threshold ceiling). `--cases validation` takes the cases the training split held out (the config's split
+seed and fraction).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -156,11 +157,12 @@ def fit_lines(fits: dict[str, dict], clicks: int) -> list[str]:
              + f"threshold ceiling {case['threshold_ceiling']:.3f}" for name, case in fits.items()]
     if fits:
         ceiling = np.mean([case["threshold_ceiling"] for case in fits.values()])
+        counts = sorted({0, clicks})
         without = [np.mean([case[f"{n}_clicks"]["dice_without_false_objects"] for case in fits.values()])
-                   for n in sorted({0, clicks})]
+                   for n in counts]
         lines.append(f"{'mean':<24} threshold ceiling {ceiling:.3f} (Dice of each lesion's best intensity threshold); "
                      f"Dice without false objects {' / '.join(f'{v:.3f}' for v in without)} "
-                     f"({' / '.join(str(n) for n in sorted({0, clicks}))} clicks)")
+                     f"({' / '.join(map(str, counts))} clicks)")
     return lines
 
 
