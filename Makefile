@@ -18,7 +18,7 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=20 tests
+	$(PY) -m pytest -q --durations=20 -n auto --maxprocesses 4 --dist loadfile tests
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)

@@ -33,7 +33,7 @@ setup(
         "highdicom>=0.25,<1",
     ],
     extras_require={
-        "dev": ["pytest>=8,<10", "nibabel>=5.2,<6", "scipy>=1.11,<2", "apache-beam>=2.77,<3"],
+        "dev": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "nibabel>=5.2,<6", "scipy>=1.11,<2", "apache-beam>=2.77,<3"],
         "beam": ["apache-beam>=2.77,<3"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         "bench": ["torch>=2.4", "monai>=1.4"],
