@@ -8,7 +8,8 @@ Usage: python -m interactive.evaluate --model_set saved_models/autopet_interacti
        [--batch_size 1] [--overlap 0.25] [--bootstrap 1000] [--click_effects] [--lesion_fit]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
 the mean curve, its 95 % bootstrap interval over cases and, at 0 and N clicks, Dice, NSD and HD95 per case),
-OUT/dice_vs_clicks.png (the curves). Cases without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart.
+OUT/dice_vs_clicks.png (the curves). Cases without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart
+with their false lesion voxels after 0..N clicks (every click a background click) and the median over them.
 `--click_effects` adds, per case and click round, what the round changed (`interactive.click_effects`: voxels added
 and removed, false lesion flooded around the lesion click, true lesion erased around the background click) to the
 JSON and prints, per case with lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions,
@@ -88,20 +89,19 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     curves, lesion_free, metrics, effects, fits = {}, [], {}, {}, {}
     for case in tqdm(cases, desc="cases"):
         loaded = load_case(case, config)
-        scores, first, last, rounds = click_curve(predict, loaded, config, clicks, seed, batch, click_effects)
+        curve = click_curve(predict, loaded, config, clicks, seed, batch, click_effects)
         if click_effects:
-            effects[case.case_id] = [dataclasses.asdict(effect) for effect in rounds]
+            effects[case.case_id] = [dataclasses.asdict(effect) for effect in curve.effects]
         if not loaded.label.any():
-            lesion_free.append({"case": case.case_id, "false_lesion_voxels_0_clicks": int(first.sum()),
-                                f"false_lesion_voxels_{clicks}_clicks": int(last.sum())})
+            lesion_free.append({"case": case.case_id, "false_lesion_voxels": curve.predicted_voxels})
             continue
-        curves[case.case_id] = scores
+        curves[case.case_id] = curve.dice
+        ends = ((0, curve.first), (clicks, curve.last))
         metrics[case.case_id] = {f"{n}_clicks": label_metrics(p.astype(np.uint8), loaded.label, [1],
-                                                               config.spacing_mm)[1]
-                                 for n, p in ((0, first), (clicks, last))}
+                                                               config.spacing_mm)[1] for n, p in ends}
         if lesion_fit:
             target = loaded.label > 0
-            fits[case.case_id] = {f"{n}_clicks": case_fit(p, target).summary() for n, p in ((0, first), (clicks, last))}
+            fits[case.case_id] = {f"{n}_clicks": case_fit(p, target).summary() for n, p in ends}
             fits[case.case_id]["threshold_ceiling"] = threshold_ceiling(loaded.image[..., pet_channel], target)
     mean = [float(np.mean([c[i] for c in curves.values()])) for i in range(clicks + 1)] if curves else []
     os.makedirs(output_folder, exist_ok=True)
@@ -126,6 +126,18 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     if curves:
         plot_curves(curves, mean, os.path.join(output_folder, "dice_vs_clicks.png"))
     return summary
+
+
+def lesion_free_lines(lesion_free: list[dict]) -> list[str]:
+    """Per lesion-free case its false lesion voxels (network grid) after 0, 1, ..., N clicks (all background clicks),
+    then their median over those cases."""
+    lines = [f"{case['case']:<24}" + "".join(f"{v:7d}" for v in case["false_lesion_voxels"])
+             + "  (no lesion: false lesion voxels after N clicks)" for case in lesion_free]
+    if lesion_free:
+        median = np.median([case["false_lesion_voxels"] for case in lesion_free], axis=0)
+        lines.append(f"{'median, no lesion':<24}" + "".join(f"{v:7.0f}" for v in median)
+                     + f"  (false lesion voxels, {len(lesion_free)} lesion-free cases)")
+    return lines
 
 
 def effect_lines(effects: dict[str, list[dict]]) -> list[str]:
@@ -180,9 +192,8 @@ def main(argv: list[str]) -> None:
     if "mean_interval" in summary:
         for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
             print(f"{name:<24}" + "".join(f"{v[bound]:7.3f}" for v in summary["mean_interval"]))
-    for case in summary["lesion_free"]:
-        print(f"{case['case']:<24} no lesion: {case['false_lesion_voxels_0_clicks']} false lesion voxels without "
-              f"clicks, {case[f'false_lesion_voxels_{FLAGS.clicks}_clicks']} after {FLAGS.clicks}")
+    for line in lesion_free_lines(summary["lesion_free"]):
+        print(line)
     for line in effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items()
                               if name in summary["per_case"]}):
         print(line)

@@ -101,15 +101,32 @@ def full_volume_logits(predict, volume: np.ndarray, config: InteractiveConfig, b
     return sliding_window_inference(volume, config.roi_size, predict, 2, overlap=config.overlap, batch_size=batch)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClickCurve:
+    """One case clicked by the simulation, the full-volume prediction after 0, 1, ..., N rounds of clicks.
+
+    Attributes:
+        dice: lesion Dice per round; nan for a case without lesion (MONAI's DiceMetric ignores empty references).
+        predicted_voxels: lesion voxels predicted per round, on the network grid (on a lesion-free case all false).
+        first: the prediction without clicks [z, y, x] bool.
+        last: the prediction after the last round [z, y, x] bool.
+        effects: what each round changed (`ClickEffect`), when traced; else [].
+    """
+
+    dice: list[float]
+    predicted_voxels: list[int]
+    first: np.ndarray
+    last: np.ndarray
+    effects: list[ClickEffect]
+
+
 def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: int, seed: int, batch: int = 1,
-                trace_effects: bool = False) -> tuple[list[float], np.ndarray, np.ndarray, list[ClickEffect]]:
-    """(lesion Dice of the full-volume prediction after 0, 1, ..., `clicks` rounds of simulated clicks, the
-    prediction without clicks, the last prediction, with `trace_effects` what each round changed (else [])); Dice
-    is nan for a case without lesion (MONAI's DiceMetric ignores empty references). `predict` maps window batches
-    to per-class scores (logits or probabilities)."""
+                trace_effects: bool = False) -> ClickCurve:
+    """`clicks` rounds of simulated corrective clicks on `case` (`ClickCurve`); `predict` maps window batches to
+    per-class scores (logits or probabilities)."""
     image, target = case.image[None], case.label > 0
     lesion, background = np.zeros((0, 3), np.int32), np.zeros((0, 3), np.int32)
-    scores, predictions, effects, new_clicks = [], [], [], (None, None)
+    scores, voxels, predictions, effects, new_clicks = [], [], [], [], (None, None)
     for round_ in range(clicks + 1):
         volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
         prediction = np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
@@ -117,6 +134,7 @@ def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: i
             effects.append(click_effect(predictions[-1], prediction, target, *new_clicks))
         predictions = predictions[:1] + [prediction]
         scores.append(dice(prediction, target) if target.any() else float("nan"))
+        voxels.append(int(prediction.sum()))
         if round_ == clicks:
             break
         new_lesion, lesion_found, new_background, background_found = (
@@ -125,7 +143,7 @@ def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: i
         lesion = np.concatenate([lesion, new_lesion[None]]) if lesion_found else lesion
         background = np.concatenate([background, new_background[None]]) if background_found else background
         new_clicks = (new_lesion if lesion_found else None, new_background if background_found else None)
-    return scores, predictions[0], predictions[-1], effects
+    return ClickCurve(scores, voxels, predictions[0], predictions[-1], effects)
 
 
 def _crops(cases: list[NetworkCase], config: InteractiveConfig, seed: int, shard: StreamShard) -> tf.data.Dataset:
@@ -189,7 +207,7 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
 
         def validate() -> dict:
             curves = np.array([click_curve(predict, case, config, config.validation_clicks, run.seed,
-                                           run.validation_batch)[0] for case in validation])
+                                           run.validation_batch).dice for case in validation])
             metrics = {"epoch": float(int(trainer.step.numpy()) // steps_per_epoch)}
             if np.isfinite(curves).any():
                 metrics["dice_0_clicks"] = float(np.nanmean(curves[:, 0]))

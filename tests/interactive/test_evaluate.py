@@ -1,7 +1,7 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
-with the shared metrics at 0 and N clicks, lesion-free cases listed apart, the PNG plot; with --click_effects what
-each click round changed, per case; with --lesion_fit how the predictions fit each lesion; the mean curve's
-bootstrap interval."""
+with the shared metrics at 0 and N clicks, lesion-free cases listed apart with their false voxels per click round, the
+PNG plot; with --click_effects what each click round changed, per case; with --lesion_fit how the predictions fit
+each lesion; the mean curve's bootstrap interval."""
 import csv
 import json
 
@@ -18,6 +18,9 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "dice_vs_clicks.csv")))
     summary = json.load(open(tmp_path / "dice_vs_clicks.json"))
     assert len(summary["per_case"]) + len(summary["lesion_free"]) == 4 and summary["click_rule"] == "edt_max"
+    (free,) = summary["lesion_free"]
+    assert len(free["false_lesion_voxels"]) == 3 and min(free["false_lesion_voxels"]) >= 0
+    assert "median, no lesion" in result.stdout and result.stdout.count("no lesion: false lesion voxels") == 1
     assert [r["case"] for r in rows] == list(summary["per_case"]) + ["mean"]
     assert all(0 <= float(r[f"dice_{i}_clicks"]) <= 1 for r in rows for i in range(3))
     assert len(summary["mean"]) == 3 and len(summary["mean_interval"]) == 3
