@@ -108,8 +108,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     with atomic_path(os.path.join(output_folder, "dice_vs_clicks.csv")) as temp, open(temp, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["case"] + [f"dice_{i}_clicks" for i in range(clicks + 1)])
-        for name, curve in curves.items():
-            writer.writerow([name] + [f"{v:.4f}" for v in curve])
+        for name, scores in curves.items():
+            writer.writerow([name] + [f"{v:.4f}" for v in scores])
         if curves:
             writer.writerow(["mean"] + [f"{v:.4f}" for v in mean])
     summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
@@ -136,7 +136,7 @@ def lesion_free_lines(lesion_free: list[dict]) -> list[str]:
     if lesion_free:
         median = np.median([case["false_lesion_voxels"] for case in lesion_free], axis=0)
         lines.append(f"{'median, no lesion':<24}" + "".join(f"{v:7.0f}" for v in median)
-                     + f"  (false lesion voxels, {len(lesion_free)} lesion-free cases)")
+                     + f"  (false lesion voxels; lesion-free cases: {len(lesion_free)})")
     return lines
 
 

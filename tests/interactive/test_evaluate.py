@@ -19,8 +19,10 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     summary = json.load(open(tmp_path / "dice_vs_clicks.json"))
     assert len(summary["per_case"]) + len(summary["lesion_free"]) == 4 and summary["click_rule"] == "edt_max"
     (free,) = summary["lesion_free"]
-    assert len(free["false_lesion_voxels"]) == 3 and min(free["false_lesion_voxels"]) >= 0
-    assert "median, no lesion" in result.stdout and result.stdout.count("no lesion: false lesion voxels") == 1
+    voxels = "".join(f"{v:7d}" for v in free["false_lesion_voxels"])
+    assert len(free["false_lesion_voxels"]) == 3 and result.stdout.count("no lesion: false lesion voxels") == 1
+    assert f"{free['case']:<24}{voxels}  (no lesion" in result.stdout
+    assert f"{'median, no lesion':<24}{voxels}  (false lesion voxels; lesion-free cases: 1)" in result.stdout
     assert [r["case"] for r in rows] == list(summary["per_case"]) + ["mean"]
     assert all(0 <= float(r[f"dice_{i}_clicks"]) <= 1 for r in rows for i in range(3))
     assert len(summary["mean"]) == 3 and len(summary["mean_interval"]) == 3
