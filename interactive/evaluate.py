@@ -27,6 +27,7 @@ import csv
 import dataclasses
 import json
 import os
+from collections.abc import Iterable
 
 import numpy as np
 from absl import app, flags
@@ -128,14 +129,19 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     return summary
 
 
+def click_row(label: str, values: Iterable, spec: str) -> str:
+    """One printed row of the per-click tables: `label` in 24 characters, then each value formatted by `spec`."""
+    return f"{label:<24}" + "".join(format(value, spec) for value in values)
+
+
 def lesion_free_lines(lesion_free: list[dict]) -> list[str]:
     """Per lesion-free case its false lesion voxels (network grid) after 0, 1, ..., N clicks (all background clicks),
     then their median over those cases."""
-    lines = [f"{case['case']:<24}" + "".join(f"{v:7d}" for v in case["false_lesion_voxels"])
+    lines = [click_row(case["case"], case["false_lesion_voxels"], "7d")
              + "  (no lesion: false lesion voxels after N clicks)" for case in lesion_free]
     if lesion_free:
         median = np.median([case["false_lesion_voxels"] for case in lesion_free], axis=0)
-        lines.append(f"{'median, no lesion':<24}" + "".join(f"{v:7.0f}" for v in median)
+        lines.append(click_row("median, no lesion", median, "7.0f")
                      + f"  (false lesion voxels; lesion-free cases: {len(lesion_free)})")
     return lines
 
@@ -184,14 +190,14 @@ def main(argv: list[str]) -> None:
     summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
                        FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
                        FLAGS.bootstrap)
-    print(f"{'case':<24}" + "".join(f"{i:>7}" for i in range(FLAGS.clicks + 1)) + "  (Dice after N clicks)")
+    print(click_row("case", range(FLAGS.clicks + 1), ">7") + "  (Dice after N clicks)")
     for name, curve in summary["per_case"].items():
-        print(f"{name:<24}" + "".join(f"{v:7.3f}" for v in curve))
+        print(click_row(name, curve, "7.3f"))
     if summary["mean"]:
-        print(f"{'mean':<24}" + "".join(f"{v:7.3f}" for v in summary["mean"]))
+        print(click_row("mean", summary["mean"], "7.3f"))
     if "mean_interval" in summary:
         for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
-            print(f"{name:<24}" + "".join(f"{v[bound]:7.3f}" for v in summary["mean_interval"]))
+            print(click_row(name, [v[bound] for v in summary["mean_interval"]], "7.3f"))
     for line in lesion_free_lines(summary["lesion_free"]):
         print(line)
     for line in effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items()
