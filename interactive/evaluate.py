@@ -184,28 +184,32 @@ def fit_lines(fits: dict[str, dict], clicks: int) -> list[str]:
     return lines
 
 
+def report_lines(summary: dict, clicks: int) -> list[str]:
+    """The printed report of `evaluate`'s summary: the click counts, each case's Dice and the mean (with its
+    interval), the lesion-free cases' false voxels, the click effects and the lesion fits; the Dice rows and their
+    label only where a case has lesions."""
+    dice = summary["per_case"]
+    lines = [click_row("case", range(clicks + 1), ">7") + ("  (Dice after N clicks)" if dice else "")]
+    lines += [click_row(name, curve, "7.3f") for name, curve in dice.items()]
+    if summary["mean"]:
+        lines.append(click_row("mean", summary["mean"], "7.3f"))
+    if "mean_interval" in summary:
+        lines += [click_row(name, [v[bound] for v in summary["mean_interval"]], "7.3f")
+                  for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2))]
+    lines += lesion_free_lines(summary["lesion_free"])
+    lines += effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items() if name in dice})
+    return lines + fit_lines(summary.get("lesion_fit", {}), clicks)
+
+
 def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
     summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
                        FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
                        FLAGS.bootstrap)
-    print(click_row("case", range(FLAGS.clicks + 1), ">7") + "  (Dice after N clicks)")
-    for name, curve in summary["per_case"].items():
-        print(click_row(name, curve, "7.3f"))
-    if summary["mean"]:
-        print(click_row("mean", summary["mean"], "7.3f"))
-    if "mean_interval" in summary:
-        for name, bound in (("95% interval, lower", 1), ("95% interval, upper", 2)):
-            print(click_row(name, [v[bound] for v in summary["mean_interval"]], "7.3f"))
-    for line in lesion_free_lines(summary["lesion_free"]):
+    for line in report_lines(summary, FLAGS.clicks):
         print(line)
-    for line in effect_lines({name: rounds for name, rounds in summary.get("click_effects", {}).items()
-                              if name in summary["per_case"]}):
-        print(line)
-    for line in fit_lines(summary.get("lesion_fit", {}), FLAGS.clicks):
-        print(line)
-    print(f"wrote {output}/dice_vs_clicks.csv, .json, .png")
+    print(f"wrote {output}/dice_vs_clicks.csv, .json" + (", .png" if summary["per_case"] else ""))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart with their false voxels per click round, the
 PNG plot; with --click_effects what each click round changed, per case; with --lesion_fit how the predictions fit
-each lesion; the mean curve's bootstrap interval."""
+each lesion; the mean curve's bootstrap interval; a folder of lesion-free cases only prints no Dice rows."""
 import csv
 import json
 
 import cv2
 
+from interactive.evaluate import report_lines
 from tests.conftest import run_module
 
 
@@ -50,3 +51,16 @@ def test_dice_vs_clicks_files(autopet_folder, interactive_model_set, tmp_path):
     assert all(fits[name][f"{n}_clicks"]["dice_without_false_objects"] >= summary["per_case"][name][n] - 1e-6
                for name in fits for n in (0, 2))
     assert result.stdout.count("Dice without false objects") == 1
+
+
+def test_report_of_lesion_free_cases_only():
+    summary = {"per_case": {}, "mean": [], "lesion_free": [{"case": "PETCT_a", "false_lesion_voxels": [30, 10, 0]},
+                                                           {"case": "PETCT_b", "false_lesion_voxels": [50, 20, 4]}]}
+    lines = report_lines(summary, 2)
+    assert lines == [f"{'case':<24}      0      1      2",
+                     f"{'PETCT_a':<24}     30     10      0  (no lesion: false lesion voxels after N clicks)",
+                     f"{'PETCT_b':<24}     50     20      4  (no lesion: false lesion voxels after N clicks)",
+                     f"{'median, no lesion':<24}     40     15      2  (false lesion voxels; lesion-free cases: 2)"]
+    with_lesion = report_lines({**summary, "per_case": {"PETCT_c": [0.5, 0.75, 0.9]}, "mean": [0.5, 0.75, 0.9]}, 2)
+    assert with_lesion[:3] == [f"{'case':<24}      0      1      2  (Dice after N clicks)",
+                               f"{'PETCT_c':<24}  0.500  0.750  0.900", f"{'mean':<24}  0.500  0.750  0.900"]
