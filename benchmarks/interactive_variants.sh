@@ -6,8 +6,8 @@
 # on 40 phantoms it never saw (seed 600; 21 with lesions, 19 lesion-free); then the shipped set, the same recipe with
 # PET only (the original), on the same phantoms. One seed on phantoms: the table says what the CT adds here, not how
 # the two compare on AutoPET.
-# Usage: bash benchmarks/interactive_variants.sh [WORK]  (about 2 hours 30 minutes on 2 idle CPU cores: 90 minutes
-# of training, 20 minutes per evaluation)
+# Usage: bash benchmarks/interactive_variants.sh [WORK]  (an empty WORK: training resumes from the checkpoints there;
+# about 2 hours 30 minutes on 2 idle CPU cores: 90 minutes of training, 20 minutes per evaluation)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_variants}

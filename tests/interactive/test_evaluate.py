@@ -7,7 +7,7 @@ import json
 
 import cv2
 
-from interactive.evaluate import report_lines
+from interactive.evaluation_report import report_lines
 from tests.conftest import run_module
 
 
