@@ -8,8 +8,9 @@ Usage: python -m interactive.evaluate --model_set saved_models/autopet_interacti
        [--batch_size 1] [--overlap 0.25] [--bootstrap 1000] [--click_effects] [--lesion_fit]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
 the mean curve, its 95 % bootstrap interval over cases and, at 0 and N clicks, Dice, NSD and HD95 per case),
-OUT/dice_vs_clicks.png (the curves, when a case has lesions). Cases without a lesion have no Dice (as MONAI's DiceMetric) and are listed apart
-with their false lesion voxels after 0..N clicks (every click a background click) and the median over them.
+OUT/dice_vs_clicks.png (the curves, when a case has lesions). Cases without a lesion have no Dice (as MONAI's
+DiceMetric) and are listed apart with their false lesion voxels after 0..N clicks (every click a background click) and
+the median over them.
 `--click_effects` adds, per case and click round, what the round changed (`interactive.click_effects`: voxels added
 and removed, false lesion flooded around the lesion click, true lesion erased around the background click) to the
 JSON and prints, per case with lesions, the largest flood and erasure. `--lesion_fit` adds, per case with lesions,
