@@ -4,7 +4,7 @@ click in the missed lesion, one background click in the false lesion, by `--clic
 over the whole volume.
 
 Usage: python -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder AUTOPET
-       --output_folder OUT [--cases validation|all] [--clicks 10] [--click_rule uniform] [--seed 0]
+       --output_folder OUT [--cases validation|training|all] [--clicks 10] [--click_rule uniform] [--seed 0]
        [--batch_size 1] [--overlap 0.25] [--bootstrap 1000] [--click_effects] [--lesion_fit]
 Writes OUT/dice_vs_clicks.csv (one row per case, Dice after 0..N clicks), OUT/dice_vs_clicks.json (the same with
 the mean curve, its 95 % bootstrap interval over cases and, at 0 and N clicks, Dice, NSD and HD95 per case),
@@ -17,7 +17,7 @@ JSON and prints, per case with lesions, the largest flood and erasure. `--lesion
 how the prediction at 0 and N clicks fits each lesion (`interactive.lesion_fit`: lesions found, predicted object /
 lesion size, false objects, the Dice without them) and the Dice an intensity threshold per lesion could reach on the
 image (the threshold ceiling). `--cases validation` takes the cases the training split held out (the config's split
-seed and fraction).
+seed and fraction), `--cases training` the cases the set trained on (how well it fits what it saw).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -48,7 +48,8 @@ from serving.loading import load_model_set, read_metadata
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set folder.")
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
-flags.DEFINE_enum("cases", "validation", ["validation", "all"], "The training split's held-out cases, or all.")
+flags.DEFINE_enum("cases", "validation", ["validation", "training", "all"],
+                  "The training split's held-out cases, the cases it trained on, or all.")
 flags.DEFINE_integer("clicks", 10, "Rounds of simulated clicks.")
 flags.DEFINE_enum("click_rule", None, list(CLICK_RULES), "Where clicks land (default: the set's training rule).")
 flags.DEFINE_string("output_folder", None, "Output folder for the CSV, JSON and PNG.")
@@ -83,8 +84,8 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     config = dataclasses.replace(config, click_rule=click_rule or config.click_rule,
                                  overlap=config.overlap if overlap is None else overlap)
     cases = autopet_cases(dataset_folder, len(config.input_channels))
-    if which == "validation":
-        cases = split_cases(cases, config)[1]
+    training, validation = split_cases(cases, config)
+    cases = {"all": cases, "training": training, "validation": validation}[which]
     predict = window_logits(member.signatures["serving_default"])
     pet_channel = config.input_channels.index("PT") if "PT" in config.input_channels else 0
 

@@ -1,13 +1,19 @@
 """Dice versus clicks of an exported set: a CSV row per case with a value per click round and the mean, the JSON
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart with their false voxels per click round, the
 PNG plot; with --click_effects what each click round changed, per case; with --lesion_fit how the predictions fit
-each lesion; the mean curve's bootstrap interval; a folder of lesion-free cases only prints no Dice rows."""
+each lesion; the mean curve's bootstrap interval; a folder of lesion-free cases only prints no Dice rows; the
+training split's cases and its held-out ones."""
 import csv
 import json
 
 import cv2
 
+from interactive.config import InteractiveConfig
 from interactive.evaluation_report import report_lines
+from interactive.training import split_cases
+from networks.config_io import config_from_dict
+from preprocessing.cases import autopet_cases
+from serving.loading import load_model_set, read_metadata
 from tests.conftest import run_module
 
 
@@ -64,3 +70,20 @@ def test_report_of_lesion_free_cases_only():
     with_lesion = report_lines({**summary, "per_case": {"PETCT_c": [0.5, 0.75, 0.9]}, "mean": [0.5, 0.75, 0.9]}, 2)
     assert with_lesion[:3] == [f"{'case':<24}      0      1      2  (Dice after N clicks)",
                                f"{'PETCT_c':<24}  0.500  0.750  0.900", f"{'mean':<24}  0.500  0.750  0.900"]
+
+
+def test_training_and_validation_cases_are_the_sets_split(autopet_folder, interactive_model_set, tmp_path):
+    model_set = f"{interactive_model_set}/autopet_interactive"
+    config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(model_set)["segmentation"])["config"])
+    expected = [[c.case_id for c in part] for part in split_cases(autopet_cases(autopet_folder, 1), config)]
+    evaluated = []
+    for which in ("training", "validation"):
+        result = run_module("interactive.evaluate", "--model_set", model_set, "--dataset_folder", autopet_folder,
+                            "--cases", which, "--clicks", "1", "--bootstrap", "0", "--output_folder",
+                            str(tmp_path / which))
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary = json.load(open(tmp_path / which / "dice_vs_clicks.json"))
+        assert summary["cases"] == which
+        evaluated.append(sorted(list(summary["per_case"]) + [c["case"] for c in summary["lesion_free"]]))
+    assert evaluated == [sorted(part) for part in expected]
+    assert len(evaluated[0]) == 3 and len(evaluated[1]) == 1
