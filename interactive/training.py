@@ -24,12 +24,14 @@ from interactive.preprocess import network_input, network_label
 from interactive.sampling import training_crop
 from interactive.window_forward import windowed_logits
 from networks.dynunet import dynunet
+from networks.initial_weights import assign_weights, check_weights, member_weights
 from networks.losses import dice_ce_loss
 from networks.optimizers import CosineAnnealingPerEpoch
 from networks.train_loop import ForwardFn, Trainer, TrainingSettings, precision
 from preprocessing.cases import Case, autopet_cases, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import StreamShard
+from serving.loading import load_model_set, read_metadata
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,9 @@ class InteractiveTraining:
         seed: seed of the split-independent randomness (crops, augmentation, clicks, weights).
         ema_decay: decay of an exported weight average (0: the trained weights, as the original; an addition).
         validation_batch: windows per network call in validation.
+        init_model_set: an addition: the model set whose segmentation weights the network starts from (fine-tuning
+            it, e.g. the shipped set on one's own data); None: random weights, as the original. A checkpoint in
+            `output_folder` (a resumed run) takes precedence.
     """
 
     output_folder: str
@@ -49,6 +54,7 @@ class InteractiveTraining:
     seed: int = 0
     ema_decay: float = 0.0
     validation_batch: int = 1
+    init_model_set: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +87,25 @@ def build_model(config: InteractiveConfig) -> keras.Model:
     """The DynUNet of `config`: image channels + lesion and background guidance in, background / lesion logits
     out."""
     return dynunet(len(config.input_channels) + 2, 2, config.kernel_sizes, config.strides, config.filters)
+
+
+def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None, source: str | None) -> keras.Model:
+    """The network of `config` with `weights` (from `source`), or with random weights when None."""
+    model = build_model(config)
+    return assign_weights(model, weights, source) if weights is not None else model
+
+
+def initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
+    """The segmentation weights of `model_set`, checked against the network of `config` (ModelError or ValueError
+    naming the set when they do not fit)."""
+    member = load_model_set(model_set)["segmentation"]
+    channels = list(read_metadata(member)["config"]["input_channels"])
+    if channels != list(config.input_channels):
+        raise ValueError(f"{model_set}: trained on input channels {','.join(channels)}, these flags give "
+                         f"{','.join(config.input_channels)}")
+    weights = member_weights(member)
+    check_weights(build_model(config), weights, model_set)
+    return weights
 
 
 def window_predictor(model: keras.Model):
@@ -170,6 +195,7 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
                       strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) for `config.epochs` epochs on an AutoPET folder; returns the trainer and the last
     validation metrics."""
+    initial = initial_weights(run.init_model_set, config) if run.init_model_set else None
     keras.utils.set_random_seed(run.seed)
     train_cases, validation_cases = split_cases(autopet_cases(dataset_folder, len(config.input_channels)), config)
     os.makedirs(run.output_folder, exist_ok=True)
@@ -200,7 +226,7 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
                                                              config.epochs, steps_per_epoch))
 
     with precision(run.mixed_precision):
-        trainer = Trainer(lambda: build_model(config), loss, settings, run.mixed_precision, strategy, optimizer,
+        trainer = Trainer(lambda: started_model(config, initial, run.init_model_set), loss, settings, run.mixed_precision, strategy, optimizer,
                           prepare, training_forward(config))
 
         predict = window_predictor(trainer.model)

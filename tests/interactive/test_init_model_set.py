@@ -1,0 +1,66 @@
+"""`interactive.train --init_model_set` (an addition): the network starts from an exported set's weights, which
+must fit the network of the flags; checked before any case loads."""
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from interactive.config import InteractiveConfig
+from interactive.training import build_model, initial_weights, started_model
+from networks.config_io import config_from_dict
+from serving.loading import load_model_set, read_metadata
+from tests.conftest import INTERACTIVE_TINY_FLAGS, run_module
+
+
+def _set_config(model_set: str) -> InteractiveConfig:
+    return config_from_dict(InteractiveConfig, read_metadata(load_model_set(model_set)["segmentation"])["config"])
+
+
+def _logits(model_set: str, image: np.ndarray) -> np.ndarray:
+    member = load_model_set(model_set)["segmentation"]
+    return member.signatures["serving_default"](image=tf.constant(image))["logits"].numpy()
+
+
+def test_started_model_computes_the_sets_logits(interactive_model_set):
+    model_set = f"{interactive_model_set}/autopet_interactive"
+    config = _set_config(model_set)
+    image = np.random.default_rng(0).random((1, *config.roi_size, 3), dtype=np.float32)
+    model = started_model(config, initial_weights(model_set, config), model_set)
+    expected = _logits(model_set, image)
+    np.testing.assert_allclose(model(image, training=False).numpy(), expected, atol=1e-4)
+    assert np.abs(build_model(config)(image, training=False).numpy() - expected).max() > 0.1
+
+
+def test_weights_that_do_not_fit_are_refused(interactive_model_set):
+    model_set = f"{interactive_model_set}/autopet_interactive"
+    config = _set_config(model_set)
+    with pytest.raises(ValueError, match="autopet_interactive: weight .* has shape"):
+        initial_weights(model_set, dataclasses.replace(config, filters=tuple(2 * f for f in config.filters)))
+    with pytest.raises(ValueError, match="trained on input channels PT, these flags give PT,CT"):
+        initial_weights(model_set, dataclasses.replace(config, input_channels=("PT", "CT")))
+
+
+def test_fine_tuning_at_rate_zero_exports_the_same_network(autopet_folder, interactive_model_set, tmp_path):
+    model_set = f"{interactive_model_set}/autopet_interactive"
+    for module, *args in (("interactive.train", "--base_dataset_folder", autopet_folder, "--base_output_folder",
+                           str(tmp_path / "train"), "--epochs", "1", "--learning_rate", "0", "--min_learning_rate",
+                           "0", "--init_model_set", model_set, *INTERACTIVE_TINY_FLAGS),
+                          ("interactive.export", "--load_model_base", str(tmp_path / "train"), "--model_set_folder",
+                           str(tmp_path / "autopet_interactive"), "--trained_on", "test phantoms")):
+        result = run_module(module, *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+    image = np.random.default_rng(1).random((2, *_set_config(model_set).roi_size, 3), dtype=np.float32)
+    np.testing.assert_allclose(_logits(str(tmp_path / "autopet_interactive"), image), _logits(model_set, image),
+                               atol=1e-4)
+
+
+def test_a_set_of_another_network_fails_before_training(autopet_folder, interactive_model_set, tmp_path):
+    flags = list(INTERACTIVE_TINY_FLAGS)
+    flags[flags.index("--filters") + 1] = "4,8,16"
+    result = run_module("interactive.train", "--base_dataset_folder", autopet_folder, "--base_output_folder",
+                        str(tmp_path / "train"), "--epochs", "1", "--init_model_set",
+                        f"{interactive_model_set}/autopet_interactive", *flags)
+    assert result.returncode != 0
+    assert "has shape" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "train" / "checkpoints").exists() and not (tmp_path / "train" / "split.json").exists()
