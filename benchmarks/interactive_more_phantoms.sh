@@ -4,8 +4,8 @@
 # the per-epoch cosine, no validation; the shipped recipe's flags otherwise) on the 43 phantoms it trained on
 # (15 epochs) or on those and 86 new ones (seed 700; 5 epochs), each evaluated with 0..10 simulated clicks and
 # --lesion_fit on the 40 unseen phantoms of the tables (seed 600; 21 with lesions, 19 lesion-free).
-# Usage: bash benchmarks/interactive_more_phantoms.sh [WORK]  (an empty WORK: training resumes from the checkpoints
-# there; about 70 minutes on 2 idle CPU cores: 13 minutes of training and 20 of evaluation per arm)
+# Usage: bash benchmarks/interactive_more_phantoms.sh [WORK]  (a WORK of an earlier run keeps its phantoms and resumes
+# from its checkpoints; about 70 minutes on 2 idle CPU cores: 13 minutes of training and 20 of evaluation per arm)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_more_phantoms}

@@ -49,7 +49,8 @@ from serving.loading import load_model_set, read_metadata
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set folder.")
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
 flags.DEFINE_enum("cases", "validation", ["validation", "training", "all"],
-                  "The training split's held-out cases, the cases it trained on, or all.")
+                  "The training split's held-out cases, the cases it trained on (both on the folder the set "
+                  "trained on), or all.")
 flags.DEFINE_integer("clicks", 10, "Rounds of simulated clicks.")
 flags.DEFINE_enum("click_rule", None, list(CLICK_RULES), "Where clicks land (default: the set's training rule).")
 flags.DEFINE_string("output_folder", None, "Output folder for the CSV, JSON and PNG.")

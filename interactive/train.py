@@ -7,8 +7,8 @@ Usage: python -m interactive.train --base_dataset_folder AUTOPET --base_output_f
        [--init_model_set saved_models/autopet_interactive]
 Every field of `interactive.config.InteractiveConfig` is a flag with the original's default; the config is
 written to OUT/config.json. Interrupted runs resume from the latest checkpoint. `--init_model_set` (an addition)
-starts from an exported set's weights instead of random ones: fine-tuning it on one's own data, with the set's own
-network flags (checked before any case loads).
+starts from an exported set's weights instead of random ones, with a fresh Adam and cosine schedule from
+--learning_rate: fine-tuning it on one's own data, with the set's own network flags (checked before any case loads).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -41,14 +41,13 @@ def main(argv: list[str]) -> None:
     del argv
     config = config_from_flags(InteractiveConfig, FLAGS, skip=("strides",), strides=parsed_strides())
     run = InteractiveTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay,
-                              FLAGS.validation_batch, FLAGS.init_model_set)
-    if run.init_model_set:
-        try:
-            initial_weights(run.init_model_set, config)
-        except (ModelError, ValueError) as error:
-            raise app.UsageError(str(error)) from error
+                              FLAGS.validation_batch)
     distribution = start_run(config, FLAGS.base_output_folder)
-    print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution)[1])
+    try:
+        initial = initial_weights(FLAGS.init_model_set, config) if FLAGS.init_model_set else None
+    except (ModelError, ValueError) as error:
+        raise app.UsageError(str(error)) from error
+    print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution, initial)[1])
 
 
 if __name__ == "__main__":

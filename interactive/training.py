@@ -32,6 +32,7 @@ from preprocessing.cases import Case, autopet_cases, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import StreamShard
 from serving.loading import load_model_set, read_metadata
+from serving.manifest import read_manifest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,9 +45,6 @@ class InteractiveTraining:
         seed: seed of the split-independent randomness (crops, augmentation, clicks, weights).
         ema_decay: decay of an exported weight average (0: the trained weights, as the original; an addition).
         validation_batch: windows per network call in validation.
-        init_model_set: an addition: the model set whose segmentation weights the network starts from (fine-tuning
-            it, e.g. the shipped set on one's own data); None: random weights, as the original. A checkpoint in
-            `output_folder` (a resumed run) takes precedence.
     """
 
     output_folder: str
@@ -54,7 +52,6 @@ class InteractiveTraining:
     seed: int = 0
     ema_decay: float = 0.0
     validation_batch: int = 1
-    init_model_set: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,15 +86,18 @@ def build_model(config: InteractiveConfig) -> keras.Model:
     return dynunet(len(config.input_channels) + 2, 2, config.kernel_sizes, config.strides, config.filters)
 
 
-def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None, source: str | None) -> keras.Model:
-    """The network of `config` with `weights` (from `source`), or with random weights when None."""
+def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None) -> keras.Model:
+    """The network of `config` with `weights` (`initial_weights`), or with random weights when None."""
     model = build_model(config)
-    return assign_weights(model, weights, source) if weights is not None else model
+    return assign_weights(model, weights, "the initial weights") if weights is not None else model
 
 
 def initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
-    """The segmentation weights of `model_set`, checked against the network of `config` (ModelError or ValueError
-    naming the set when they do not fit)."""
+    """The segmentation weights of the click-guided `model_set`, checked against the network of `config`
+    (ModelError or ValueError naming the set when it is another system's or its network does not fit)."""
+    pipeline = read_manifest(model_set)["pipeline"]
+    if pipeline != "interactive":
+        raise ValueError(f"{model_set}: a '{pipeline}' model set, not a click-guided one")
     member = load_model_set(model_set)["segmentation"]
     channels = list(read_metadata(member)["config"]["input_channels"])
     if channels != list(config.input_channels):
@@ -192,10 +192,12 @@ def _crops(cases: list[NetworkCase], config: InteractiveConfig, seed: int, shard
 
 
 def train_interactive(config: InteractiveConfig, dataset_folder: str, run: InteractiveTraining,
-                      strategy: tf.distribute.Strategy | None = None) -> tuple[Trainer, dict]:
+                      strategy: tf.distribute.Strategy | None = None,
+                      initial: list[np.ndarray] | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) for `config.epochs` epochs on an AutoPET folder; returns the trainer and the last
-    validation metrics."""
-    initial = initial_weights(run.init_model_set, config) if run.init_model_set else None
+    validation metrics. `initial` (an addition, `initial_weights`): the weights the network starts from instead of
+    random ones (fine-tuning a set; a fresh optimizer and schedule); a checkpoint in the output folder (a resumed run)
+    takes precedence."""
     keras.utils.set_random_seed(run.seed)
     train_cases, validation_cases = split_cases(autopet_cases(dataset_folder, len(config.input_channels)), config)
     os.makedirs(run.output_folder, exist_ok=True)
@@ -226,8 +228,8 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
                                                              config.epochs, steps_per_epoch))
 
     with precision(run.mixed_precision):
-        trainer = Trainer(lambda: started_model(config, initial, run.init_model_set), loss, settings, run.mixed_precision, strategy, optimizer,
-                          prepare, training_forward(config))
+        trainer = Trainer(lambda: started_model(config, initial), loss, settings, run.mixed_precision, strategy,
+                          optimizer, prepare, training_forward(config))
 
         predict = window_predictor(trainer.model)
 

@@ -1,13 +1,15 @@
 """Starting a network from the weights of an exported model set member: fine-tuning a shipped set on one's own data."""
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
 
-def member_weights(member) -> list[np.ndarray]:
-    """The weights a loaded member SavedModel tracks (`model_variables`, in its Keras model's variable order), as
-    float32 arrays."""
+def member_weights(member: Any) -> list[np.ndarray]:
+    """The weights a loaded member SavedModel tracks (`serving.exporter.ExportModule.model_variables`: its Keras
+    model's `model.variables`, in order), as float32 arrays."""
     return [np.asarray(variable.numpy(), np.float32) for variable in member.model_variables]
 
 
@@ -21,7 +23,8 @@ def check_weights(model: keras.Model, weights: list[np.ndarray], source: str) ->
     for variable, value in zip(variables, weights):
         if tuple(variable.shape) != value.shape:
             raise ValueError(f"{source}: weight {variable.path} has shape {value.shape} there, "
-                             f"{tuple(variable.shape)} in the network of these flags (pass the set's own network flags)")
+                             f"{tuple(variable.shape)} in the network of these flags "
+                             "(pass the set's own network flags)")
 
 
 def assign_weights(model: keras.Model, weights: list[np.ndarray], source: str) -> keras.Model:

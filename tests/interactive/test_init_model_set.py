@@ -1,6 +1,7 @@
-"""`interactive.train --init_model_set` (an addition): the network starts from an exported set's weights, which
-must fit the network of the flags; checked before any case loads."""
+"""`interactive.train --init_model_set` (an addition): the network starts from an exported click-guided set's
+weights, which must fit the network of the flags; checked before any case loads."""
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from interactive.config import InteractiveConfig
 from interactive.training import build_model, initial_weights, started_model
 from networks.config_io import config_from_dict
 from serving.loading import load_model_set, read_metadata
-from tests.conftest import INTERACTIVE_TINY_FLAGS, run_module
+from tests.conftest import INTERACTIVE_TINY_FLAGS, REPO, run_module
 
 
 def _set_config(model_set: str) -> InteractiveConfig:
@@ -26,7 +27,7 @@ def test_started_model_computes_the_sets_logits(interactive_model_set):
     model_set = f"{interactive_model_set}/autopet_interactive"
     config = _set_config(model_set)
     image = np.random.default_rng(0).random((1, *config.roi_size, 3), dtype=np.float32)
-    model = started_model(config, initial_weights(model_set, config), model_set)
+    model = started_model(config, initial_weights(model_set, config))
     expected = _logits(model_set, image)
     np.testing.assert_allclose(model(image, training=False).numpy(), expected, atol=1e-4)
     assert np.abs(build_model(config)(image, training=False).numpy() - expected).max() > 0.1
@@ -39,6 +40,8 @@ def test_weights_that_do_not_fit_are_refused(interactive_model_set):
         initial_weights(model_set, dataclasses.replace(config, filters=tuple(2 * f for f in config.filters)))
     with pytest.raises(ValueError, match="trained on input channels PT, these flags give PT,CT"):
         initial_weights(model_set, dataclasses.replace(config, input_channels=("PT", "CT")))
+    with pytest.raises(ValueError, match="cxr_lungs: a 'cfcm' model set, not a click-guided one"):
+        initial_weights(os.path.join(REPO, "saved_models", "cxr_lungs"), config)
 
 
 def test_fine_tuning_at_rate_zero_exports_the_same_network(autopet_folder, interactive_model_set, tmp_path):
@@ -62,5 +65,5 @@ def test_a_set_of_another_network_fails_before_training(autopet_folder, interact
                         str(tmp_path / "train"), "--epochs", "1", "--init_model_set",
                         f"{interactive_model_set}/autopet_interactive", *flags)
     assert result.returncode != 0
-    assert "has shape" in result.stderr.strip().splitlines()[-1]
+    assert "has shape" in result.stderr.strip().splitlines()[-1] and "Traceback" not in result.stderr
     assert not (tmp_path / "train" / "checkpoints").exists() and not (tmp_path / "train" / "split.json").exists()
