@@ -11,16 +11,11 @@ PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_more_phantoms}
 TRAIN=${TRAIN:-build/demo_models/AutoPET_lesions}
 SHIPPED=saved_models/autopet_interactive
+source saved_models/autopet_recipe.sh
 mkdir -p "$WORK"
-[ -d "$TRAIN/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$TRAIN" --num_cases 48 --in_plane_size 96 \
-    --body_scale 0.5 --seed 400
-[ -d "$WORK/new/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/new" --num_cases 86 --in_plane_size 96 \
-    --body_scale 0.5 --seed 700
-[ -d "$WORK/test/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/test" --num_cases 40 --in_plane_size 96 \
-    --body_scale 0.5 --seed 600
+autopet_phantoms "$TRAIN" 48 400
+autopet_phantoms "$WORK/new" 86 700
+autopet_phantoms "$WORK/test" 40 600
 # Links the shipped set's training split of TRAIN into seen43/, and it with the new phantoms into more129/.
 $PY - "$TRAIN" "$WORK" "$SHIPPED" <<'EOF'
 import glob
@@ -51,11 +46,8 @@ for ARM in seen43:15 more129:5; do
   NAME=${ARM%%:*}
   $PY -m interactive.train --base_dataset_folder "$WORK/$NAME" --base_output_folder "$WORK/train_$NAME" \
     --init_model_set "$SHIPPED" --epochs "${ARM##*:}" --learning_rate 3.8e-5 --train_fraction 1.0 \
-    --train_crop_size 64,64,64 --roi_size 64,64,64 --kernel_sizes 3,3,3,3,3 \
-    --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 --filters 16,32,64,128,128 --train_clicks 10 \
-    --click_probability 0.5 --validation_clicks 3 --validation_batch 4
+    "${AUTOPET_RECIPE_FLAGS[@]}"
   $PY -m interactive.export --load_model_base "$WORK/train_$NAME" --model_set_folder "$WORK/sets/$NAME" \
     --trained_on "the shipped set continued 645 steps on $NAME (synthetic AutoPET phantoms)"
-  $PY -m interactive.evaluate --model_set "$WORK/sets/$NAME" --dataset_folder "$WORK/test" --cases all \
-    --clicks 10 --batch_size 4 --lesion_fit --output_folder "$WORK/eval/$NAME"
+  evaluate_unseen "$WORK/sets/$NAME" "$WORK/test" "$WORK/eval/$NAME"
 done

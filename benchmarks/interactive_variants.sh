@@ -12,23 +12,15 @@ set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_variants}
 TRAIN=${TRAIN:-build/demo_models/AutoPET_lesions}
+source saved_models/autopet_recipe.sh
 mkdir -p "$WORK"
-[ -d "$TRAIN/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$TRAIN" --num_cases 48 --in_plane_size 96 \
-    --body_scale 0.5 --seed 400
-[ -d "$WORK/test/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/test" --num_cases 40 --in_plane_size 96 \
-    --body_scale 0.5 --seed 600
+autopet_phantoms "$TRAIN" 48 400
+autopet_phantoms "$WORK/test" 40 600
 for EPOCHS in 30 50; do
   $PY -m interactive.train --base_dataset_folder "$TRAIN" --base_output_folder "$WORK/PT_CT" \
-    --input_channels PT,CT --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 0.9 \
-    --train_crop_size 64,64,64 --roi_size 64,64,64 --kernel_sizes 3,3,3,3,3 \
-    --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 --filters 16,32,64,128,128 --train_clicks 10 \
-    --click_probability 0.5 --validation_clicks 3 --validation_batch 4
+    --input_channels PT,CT --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 0.9 "${AUTOPET_RECIPE_FLAGS[@]}"
   $PY -m interactive.export --load_model_base "$WORK/PT_CT" --model_set_folder "$WORK/sets/PT_CT_$EPOCHS" \
     --trained_on "synthetic AutoPET phantoms (seed 400), PET + CT, $EPOCHS epochs"
-  $PY -m interactive.evaluate --model_set "$WORK/sets/PT_CT_$EPOCHS" --dataset_folder "$WORK/test" --cases all \
-    --clicks 10 --batch_size 4 --lesion_fit --output_folder "$WORK/eval/PT_CT_$EPOCHS"
+  evaluate_unseen "$WORK/sets/PT_CT_$EPOCHS" "$WORK/test" "$WORK/eval/PT_CT_$EPOCHS"
 done
-$PY -m interactive.evaluate --model_set saved_models/autopet_interactive --dataset_folder "$WORK/test" \
-  --cases all --clicks 10 --batch_size 4 --lesion_fit --output_folder "$WORK/eval/shipped"
+evaluate_unseen saved_models/autopet_interactive "$WORK/test" "$WORK/eval/shipped"

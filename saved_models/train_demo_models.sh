@@ -40,9 +40,8 @@ $PY -m rstn.train "${RSTN_FLAGS[@]}" --plane Y --learning_rate 3e-5 --prior_prob
 NIH_DATA="synthetic phantoms (preprocessing.synthetic nih_pancreas, portal-venous: 24 CT volumes of 192x192 pixels, seed 300, fold 1 held out); demo only, never seen a real scan"
 $PY -m rstn.export --load_model_base "$WORK/rstn_portal_venous" --model_set_folder "$OUT/pancreas_rstn" --trained_on "$NIH_DATA"
 # AutoPET phantoms with AutoPET-sized lesions (about half of them lesion-free).
-[ -d "$WORK/AutoPET_lesions/imagesTr" ] || \
-  $PY -m preprocessing.synthetic autopet --output_folder "$WORK/AutoPET_lesions" --num_cases 48 --in_plane_size 96 \
-    --body_scale 0.5 --seed 400
+source saved_models/autopet_recipe.sh
+autopet_phantoms "$WORK/AutoPET_lesions" 48 400
 # Click-guided DynUNet: 5 levels of 16-128 filters, 64^3 crops and windows, 10 click rounds in the DeepGrow mode
 # (a sample is clicked with probability 0.5, each round adds clicks with 0.5) (the original: 6 levels of 32-320,
 # 224^3 crops, 128^3 windows, 10 rounds on every sample), 30 epochs at 3e-4, then resumed to 50 epochs (the cosine
@@ -50,8 +49,7 @@ $PY -m rstn.export --load_model_base "$WORK/rstn_portal_venous" --model_set_fold
 for EPOCHS in 30 50; do
   $PY -m interactive.train --base_dataset_folder "$WORK/AutoPET_lesions" \
     --base_output_folder "$WORK/interactive_lesions" --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 0.9 \
-    --train_crop_size 64,64,64 --roi_size 64,64,64 --kernel_sizes 3,3,3,3,3 --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 \
-    --filters 16,32,64,128,128 --train_clicks 10 --click_probability 0.5 --validation_clicks 3 --validation_batch 4
+    "${AUTOPET_RECIPE_FLAGS[@]}"
 done
 PET_DATA="synthetic phantoms with AutoPET-sized lesions (preprocessing.synthetic autopet: 48 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 43 trained on); demo only, never seen a real scan"
 $PY -m interactive.export --load_model_base "$WORK/interactive_lesions" --model_set_folder "$OUT/autopet_interactive" \
