@@ -5,9 +5,16 @@ matt3o/AutoPET2-Submission HEAD 2ab08a4 trains it (`src/sw_fastedit/utils/argpar
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 CLICK_RULES = ("uniform", "edt_max", "edt_weighted")
 INTENSITY_MODES = ("percentile", "range")
+# What a fine-tune (`interactive.train --init_model_set`, an addition) takes from the set it starts from, unless
+# given as flags: the network, its windows and training crops, and what its input is (grid, intensity, guidance).
+# The schedule, the click simulation, the augmentation and the split stay the flags' (the original's defaults).
+MODEL_SET_FIELDS = ("input_channels", "spacing_mm", "intensity", "percentiles", "suv_range", "ct_range_hu",
+                    "train_crop_size", "roi_size", "overlap", "kernel_sizes", "strides", "filters", "guidance_sigma",
+                    "guidance_disks")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,3 +101,9 @@ class InteractiveConfig:
             raise ValueError(f"click_probability must lie in [0, 1] (got {self.click_probability})")
         if not len(self.kernel_sizes) == len(self.strides) == len(self.filters):
             raise ValueError("kernel_sizes, strides and filters need one entry per level")
+
+
+def model_set_fields(set_config: InteractiveConfig, given: Collection[str]) -> dict[str, object]:
+    """The `MODEL_SET_FIELDS` values of `set_config` (the config a set was trained with), except the fields named in
+    `given` (flags set on the command line, which win)."""
+    return {name: getattr(set_config, name) for name in MODEL_SET_FIELDS if name not in given}

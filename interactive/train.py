@@ -8,20 +8,22 @@ Usage: python -m interactive.train --base_dataset_folder AUTOPET --base_output_f
 Every field of `interactive.config.InteractiveConfig` is a flag with the original's default; the config is
 written to OUT/config.json. Interrupted runs resume from the latest checkpoint. `--init_model_set` (an addition)
 starts from an exported set's weights instead of random ones, with a fresh Adam and cosine schedule from
---learning_rate: fine-tuning it on one's own data, with the set's own network flags (checked before any case loads).
+--learning_rate: fine-tuning it on one's own data. The set's network, windows, crops and input (grid, intensity,
+guidance: `interactive.config.MODEL_SET_FIELDS`) are its own unless given as flags (checked before any case loads).
 Docs: docs/interactive.md
 """
 from __future__ import annotations
 
 import preprocessing.quiet_startup  # noqa: F401 - first: hides TensorFlow's C++ start-up lines
 
+import numpy as np
 from absl import app, flags
 
-from interactive.config import InteractiveConfig
-from interactive.training import InteractiveTraining, initial_weights, train_interactive
+from interactive.config import MODEL_SET_FIELDS, InteractiveConfig, model_set_fields
+from interactive.training import InteractiveTraining, check_start, model_set_start, train_interactive
 from networks.config_flags import config_from_flags, define_config_flags
 from networks.training_flags import (define_distribution_flags, define_run_flags, define_strides_flag, parsed_strides,
-                                     print_final, start_run)
+                                     print_final, strategy, write_run_config)
 from serving.loading import ModelError
 
 flags.DEFINE_string("base_dataset_folder", None, "AutoPET folder: imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/.")
@@ -30,23 +32,38 @@ define_config_flags(InteractiveConfig, skip=("strides",))
 define_strides_flag(InteractiveConfig().strides)
 define_run_flags()
 flags.DEFINE_integer("validation_batch", 1, "Windows per network call in validation.")
-flags.DEFINE_string("init_model_set", None, "Addition: start from this model set's weights (fine-tuning; its own "
-                    "network flags). A checkpoint in --base_output_folder (resume) takes precedence.")
+flags.DEFINE_string("init_model_set", None, "Addition: start from this model set's weights (fine-tuning), with its "
+                    "network, windows, crops and input settings unless given as flags. A checkpoint in "
+                    "--base_output_folder (resume) takes precedence.")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
 define_distribution_flags()
 FLAGS = flags.FLAGS
 
 
+def run_config() -> tuple[InteractiveConfig, list[np.ndarray] | None]:
+    """The run's config from the flags and its initial weights (None: random). With --init_model_set, the set's
+    weights, and its `MODEL_SET_FIELDS` for those not given as flags; checked against the network (ValueError or
+    ModelError naming the set). Loads the set: TensorFlow starts, so the strategy must exist before."""
+    fields, set_config, initial = {"strides": parsed_strides()}, None, None
+    if FLAGS.init_model_set:
+        set_config, initial = model_set_start(FLAGS.init_model_set)
+        fields.update(model_set_fields(set_config, {name for name in MODEL_SET_FIELDS if FLAGS[name].present}))
+    config = config_from_flags(InteractiveConfig, FLAGS, skip=tuple(fields), **fields)
+    if set_config is not None:
+        check_start(FLAGS.init_model_set, set_config, initial, config)
+    return config, initial
+
+
 def main(argv: list[str]) -> None:
     del argv
-    config = config_from_flags(InteractiveConfig, FLAGS, skip=("strides",), strides=parsed_strides())
     run = InteractiveTraining(FLAGS.base_output_folder, FLAGS.mixed_precision, FLAGS.seed, FLAGS.ema_decay,
                               FLAGS.validation_batch)
-    distribution = start_run(config, FLAGS.base_output_folder)
+    distribution = strategy()
     try:
-        initial = initial_weights(FLAGS.init_model_set, config) if FLAGS.init_model_set else None
+        config, initial = run_config()
     except (ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
+    write_run_config(config, FLAGS.base_output_folder, distribution)
     print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution, initial)[1])
 
 

@@ -23,6 +23,7 @@ from interactive.interaction import click_rounds, simulate_clicks, with_guidance
 from interactive.preprocess import network_input, network_label
 from interactive.sampling import training_crop
 from interactive.window_forward import windowed_logits
+from networks.config_io import config_from_dict
 from networks.dynunet import dynunet
 from networks.initial_weights import assign_weights, check_weights, member_weights
 from networks.losses import dice_ce_loss
@@ -92,19 +93,30 @@ def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None) -
     return assign_weights(model, weights, "the initial weights") if weights is not None else model
 
 
-def initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
-    """The segmentation weights of the click-guided `model_set`, checked against the network of `config`
-    (ModelError or ValueError naming the set when it is another system's or its network does not fit)."""
+def model_set_start(model_set: str) -> tuple[InteractiveConfig, list[np.ndarray]]:
+    """The config the click-guided `model_set` was trained with and its segmentation weights (ModelError or
+    ValueError naming the set when it is damaged or another system's)."""
     pipeline = read_manifest(model_set)["pipeline"]
     if pipeline != "interactive":
         raise ValueError(f"{model_set}: a '{pipeline}' model set, not a click-guided one")
     member = load_model_set(model_set)["segmentation"]
-    channels = list(read_metadata(member)["config"]["input_channels"])
-    if channels != list(config.input_channels):
-        raise ValueError(f"{model_set}: trained on input channels {','.join(channels)}, these flags give "
-                         f"{','.join(config.input_channels)}")
-    weights = member_weights(member)
+    return config_from_dict(InteractiveConfig, read_metadata(member)["config"]), member_weights(member)
+
+
+def check_start(model_set: str, set_config: InteractiveConfig, weights: list[np.ndarray],
+                config: InteractiveConfig) -> None:
+    """ValueError naming `model_set` when its weights (`model_set_start`) do not fit the network of `config`."""
+    if set_config.input_channels != config.input_channels:
+        raise ValueError(f"{model_set}: trained on input channels {','.join(set_config.input_channels)}, these "
+                         f"flags give {','.join(config.input_channels)}")
     check_weights(build_model(config), weights, model_set)
+
+
+def initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
+    """The segmentation weights of the click-guided `model_set`, checked against the network of `config`
+    (ModelError or ValueError naming the set when it is another system's or its network does not fit)."""
+    set_config, weights = model_set_start(model_set)
+    check_start(model_set, set_config, weights, config)
     return weights
 
 

@@ -71,14 +71,20 @@ def parsed_strides() -> tuple[tuple[int, ...], ...]:
 
 def start_run(config, output_folder: str):
     """The tf.distribute strategy of the flags; its chief writes `config` to <output_folder>/config.json."""
+    distribution = strategy()
+    write_run_config(config, output_folder, distribution)
+    return distribution
+
+
+def write_run_config(config, output_folder: str, distribution) -> None:
+    """The chief of `distribution` writes `config` to <output_folder>/config.json (for a run whose config is final
+    only once its strategy exists, e.g. one that takes fields from a model set: loading it starts TensorFlow)."""
     from networks.config_io import write_config
     from networks.distribution import is_chief
 
-    distribution = strategy()
     if is_chief(distribution):
         os.makedirs(output_folder, exist_ok=True)
         write_config(config, os.path.join(output_folder, "config.json"))
-    return distribution
 
 
 def print_final(metrics: dict) -> None:

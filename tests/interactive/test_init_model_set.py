@@ -1,5 +1,6 @@
 """`interactive.train --init_model_set` (an addition): the network starts from an exported click-guided set's
-weights, which must fit the network of the flags; checked before any case loads."""
+weights, with the set's network, windows, crops and input settings unless flags give others, which must fit;
+checked before any case loads."""
 import dataclasses
 import os
 
@@ -7,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from interactive.config import InteractiveConfig
+from interactive.config import MODEL_SET_FIELDS, InteractiveConfig, model_set_fields
 from interactive.training import build_model, initial_weights, started_model
-from networks.config_io import config_from_dict
+from networks.config_io import config_from_dict, read_config
 from serving.loading import load_model_set, read_metadata
 from tests.conftest import INTERACTIVE_TINY_FLAGS, REPO, run_module
 
@@ -44,16 +45,30 @@ def test_weights_that_do_not_fit_are_refused(interactive_model_set):
         initial_weights(os.path.join(REPO, "saved_models", "cxr_lungs"), config)
 
 
+def test_flags_given_win_over_the_sets_fields():
+    trained = InteractiveConfig(filters=(8, 16, 16), kernel_sizes=(3, 3, 3), strides=((1, 1, 1), (2, 2, 2), (1, 2, 2)),
+                                roi_size=(16, 32, 32), input_channels=("PT", "CT"), learning_rate=0.5)
+    fields = model_set_fields(trained, {"roi_size", "filters"})
+    assert set(fields) == set(MODEL_SET_FIELDS) - {"roi_size", "filters"}
+    assert fields["input_channels"] == ("PT", "CT") and fields["strides"] == trained.strides
+    assert "learning_rate" not in fields and "train_clicks" not in fields
+
+
 def test_fine_tuning_at_rate_zero_exports_the_same_network(autopet_folder, interactive_model_set, tmp_path):
+    """No network flags: the run takes the set's network, windows and crops (the tiny test network, not the
+    original's defaults) and, at learning rate 0, exports the set's logits."""
     model_set = f"{interactive_model_set}/autopet_interactive"
     for module, *args in (("interactive.train", "--base_dataset_folder", autopet_folder, "--base_output_folder",
                            str(tmp_path / "train"), "--epochs", "1", "--learning_rate", "0", "--min_learning_rate",
-                           "0", "--init_model_set", model_set, *INTERACTIVE_TINY_FLAGS),
+                           "0", "--init_model_set", model_set, "--train_clicks", "2", "--validation_clicks", "2"),
                           ("interactive.export", "--load_model_base", str(tmp_path / "train"), "--model_set_folder",
                            str(tmp_path / "autopet_interactive"), "--trained_on", "test phantoms")):
         result = run_module(module, *args)
         assert result.returncode == 0, result.stderr[-3000:]
-    image = np.random.default_rng(1).random((2, *_set_config(model_set).roi_size, 3), dtype=np.float32)
+    trained, run = _set_config(model_set), read_config(InteractiveConfig, str(tmp_path / "train" / "config.json"))
+    assert all(getattr(run, name) == getattr(trained, name) for name in MODEL_SET_FIELDS)
+    assert run.learning_rate == 0 and run.filters != InteractiveConfig().filters
+    image = np.random.default_rng(1).random((2, *trained.roi_size, 3), dtype=np.float32)
     np.testing.assert_allclose(_logits(str(tmp_path / "autopet_interactive"), image), _logits(model_set, image),
                                atol=1e-4)
 
