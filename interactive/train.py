@@ -9,7 +9,8 @@ Every field of `interactive.config.InteractiveConfig` is a flag with the origina
 written to OUT/config.json. Interrupted runs resume from the latest checkpoint. `--init_model_set` (an addition)
 starts from an exported set's weights instead of random ones, with a fresh Adam and cosine schedule from
 --learning_rate: fine-tuning it on one's own data. The set's network, windows, crops and input (grid, intensity,
-guidance: `interactive.config.MODEL_SET_FIELDS`) are its own unless given as flags (checked before any case loads).
+guidance: `interactive.config.MODEL_SET_FIELDS`) are its own unless given as flags (checked before any case loads);
+resume such a run with the same command, --init_model_set included.
 Docs: docs/interactive.md
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from interactive.training import InteractiveTraining, check_start, model_set_sta
 from networks.config_flags import config_from_flags, define_config_flags
 from networks.training_flags import (define_distribution_flags, define_run_flags, define_strides_flag, parsed_strides,
                                      print_final, strategy, write_run_config)
+from preprocessing.cases import autopet_cases
 from serving.loading import ModelError
 
 flags.DEFINE_string("base_dataset_folder", None, "AutoPET folder: imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/.")
@@ -34,7 +36,7 @@ define_run_flags()
 flags.DEFINE_integer("validation_batch", 1, "Windows per network call in validation.")
 flags.DEFINE_string("init_model_set", None, "Addition: start from this model set's weights (fine-tuning), with its "
                     "network, windows, crops and input settings unless given as flags. A checkpoint in "
-                    "--base_output_folder (resume) takes precedence.")
+                    "--base_output_folder takes precedence (resume with the same command, this flag included).")
 flags.mark_flags_as_required(["base_dataset_folder", "base_output_folder"])
 define_distribution_flags()
 FLAGS = flags.FLAGS
@@ -48,7 +50,12 @@ def run_config() -> tuple[InteractiveConfig, list[np.ndarray] | None]:
     if FLAGS.init_model_set:
         set_config, initial = model_set_start(FLAGS.init_model_set)
         fields.update(model_set_fields(set_config, {name for name in MODEL_SET_FIELDS if FLAGS[name].present}))
-    config = config_from_flags(InteractiveConfig, FLAGS, skip=tuple(fields), **fields)
+    try:
+        config = config_from_flags(InteractiveConfig, FLAGS, skip=tuple(fields), **fields)
+    except ValueError as error:
+        if set_config is None:
+            raise
+        raise ValueError(f"{error} (network fields not given as flags come from {FLAGS.init_model_set})") from error
     if set_config is not None:
         check_start(FLAGS.init_model_set, set_config, initial, config)
     return config, initial
@@ -61,7 +68,8 @@ def main(argv: list[str]) -> None:
     distribution = strategy()
     try:
         config, initial = run_config()
-    except (ModelError, ValueError) as error:
+        autopet_cases(FLAGS.base_dataset_folder, len(config.input_channels))  # the data's layout, before any compute
+    except (FileNotFoundError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     write_run_config(config, FLAGS.base_output_folder, distribution)
     print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution, initial)[1])

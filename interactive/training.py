@@ -88,7 +88,7 @@ def build_model(config: InteractiveConfig) -> keras.Model:
 
 
 def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None) -> keras.Model:
-    """The network of `config` with `weights` (`initial_weights`), or with random weights when None."""
+    """The network of `config` with `weights` (`model_set_start`), or with random weights when None."""
     model = build_model(config)
     return assign_weights(model, weights, "the initial weights") if weights is not None else model
 
@@ -100,7 +100,14 @@ def model_set_start(model_set: str) -> tuple[InteractiveConfig, list[np.ndarray]
     if pipeline != "interactive":
         raise ValueError(f"{model_set}: a '{pipeline}' model set, not a click-guided one")
     member = load_model_set(model_set)["segmentation"]
-    return config_from_dict(InteractiveConfig, read_metadata(member)["config"]), member_weights(member)
+    trained = read_metadata(member).get("config")
+    if not isinstance(trained, dict):
+        raise ValueError(f"{model_set}: no training config in its metadata")
+    try:
+        set_config = config_from_dict(InteractiveConfig, trained)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{model_set}: its training config does not fit this version ({error})") from error
+    return set_config, member_weights(member)
 
 
 def check_start(model_set: str, set_config: InteractiveConfig, weights: list[np.ndarray],
@@ -110,14 +117,6 @@ def check_start(model_set: str, set_config: InteractiveConfig, weights: list[np.
         raise ValueError(f"{model_set}: trained on input channels {','.join(set_config.input_channels)}, these "
                          f"flags give {','.join(config.input_channels)}")
     check_weights(build_model(config), weights, model_set)
-
-
-def initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
-    """The segmentation weights of the click-guided `model_set`, checked against the network of `config`
-    (ModelError or ValueError naming the set when it is another system's or its network does not fit)."""
-    set_config, weights = model_set_start(model_set)
-    check_start(model_set, set_config, weights, config)
-    return weights
 
 
 def window_predictor(model: keras.Model):
@@ -207,7 +206,7 @@ def train_interactive(config: InteractiveConfig, dataset_folder: str, run: Inter
                       strategy: tf.distribute.Strategy | None = None,
                       initial: list[np.ndarray] | None = None) -> tuple[Trainer, dict]:
     """Trains (or resumes) for `config.epochs` epochs on an AutoPET folder; returns the trainer and the last
-    validation metrics. `initial` (an addition, `initial_weights`): the weights the network starts from instead of
+    validation metrics. `initial` (an addition, `model_set_start`): the weights the network starts from instead of
     random ones (fine-tuning a set; a fresh optimizer and schedule); a checkpoint in the output folder (a resumed run)
     takes precedence."""
     keras.utils.set_random_seed(run.seed)

@@ -19,12 +19,12 @@ def check_weights(model: keras.Model, weights: list[np.ndarray], source: str) ->
     variables = model.variables
     if len(variables) != len(weights):
         raise ValueError(f"{source}: {len(weights)} weights, the network of these flags has {len(variables)} "
-                         "(another architecture: pass the set's own network flags)")
+                         "(another architecture: leave the network flags out to take the set's)")
     for variable, value in zip(variables, weights):
         if tuple(variable.shape) != value.shape:
             raise ValueError(f"{source}: weight {variable.path} has shape {value.shape} there, "
                              f"{tuple(variable.shape)} in the network of these flags "
-                             "(pass the set's own network flags)")
+                             "(leave the network flags out to take the set's)")
 
 
 def assign_weights(model: keras.Model, weights: list[np.ndarray], source: str) -> keras.Model:
