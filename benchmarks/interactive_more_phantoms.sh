@@ -5,10 +5,11 @@
 # (15 epochs) or on those and 86 new ones (seed 700; 5 epochs), each evaluated with 0..10 simulated clicks and
 # --lesion_fit on the 40 unseen phantoms of the tables (seed 600; 21 with lesions, 19 lesion-free); then a network
 # trained from scratch on the 129 bodies at the shipped recipe's compute and schedule (10 epochs at 3e-4, resumed to
-# 17: 2193 samples against the shipped 2150, the cosine restarting at about 1.1e-4 as the shipped one's at 1.0e-4).
+# 17: 2193 samples against the shipped 2150, the cosine restarting at about 1.1e-4 as the shipped one's at 1.0e-4);
+# last, the shipped recipe on its 43 bodies without that restart (50 epochs in one cosine from 3e-4).
 # Usage: bash benchmarks/interactive_more_phantoms.sh [WORK]  (a WORK of an earlier run keeps its phantoms and resumes
-# from its checkpoints; about 2 hours 20 minutes on 2 idle CPU cores: 13 minutes of training per continuation, 45 from
-# scratch, 20 of evaluation per arm)
+# from its checkpoints; about 3 hours 25 minutes on 2 idle CPU cores: 13 minutes of training per continuation, 45 per
+# run from scratch, 20 of evaluation per arm)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_more_phantoms}
@@ -61,3 +62,8 @@ done
 $PY -m interactive.export --load_model_base "$WORK/train_scratch129" --model_set_folder "$WORK/sets/scratch129" \
   --trained_on "from scratch on 129 synthetic AutoPET phantoms, the shipped recipe's compute"
 evaluate_unseen "$WORK/sets/scratch129" "$WORK/test" "$WORK/eval/scratch129"
+$PY -m interactive.train --base_dataset_folder "$WORK/seen43" --base_output_folder "$WORK/train_one_cosine" \
+  --epochs 50 --learning_rate 3e-4 --train_fraction 1.0 "${AUTOPET_RECIPE_FLAGS[@]}"
+$PY -m interactive.export --load_model_base "$WORK/train_one_cosine" --model_set_folder "$WORK/sets/one_cosine" \
+  --trained_on "the shipped recipe in one cosine (50 epochs on its 43 synthetic AutoPET phantoms)"
+evaluate_unseen "$WORK/sets/one_cosine" "$WORK/test" "$WORK/eval/one_cosine"
