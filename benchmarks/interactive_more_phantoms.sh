@@ -51,19 +51,16 @@ for ARM in seen43:15 more129:5; do
   $PY -m interactive.train --base_dataset_folder "$WORK/$NAME" --base_output_folder "$WORK/train_$NAME" \
     --init_model_set "$SHIPPED" --epochs "${ARM##*:}" --learning_rate 3.8e-5 --train_fraction 1.0 \
     "${AUTOPET_RECIPE_FLAGS[@]}"
-  $PY -m interactive.export --load_model_base "$WORK/train_$NAME" --model_set_folder "$WORK/sets/$NAME" \
-    --trained_on "the shipped set continued 645 steps on $NAME (synthetic AutoPET phantoms)"
-  evaluate_unseen "$WORK/sets/$NAME" "$WORK/test" "$WORK/eval/$NAME"
+  export_and_evaluate "$WORK/train_$NAME" "$WORK" "$NAME" \
+    "the shipped set continued 645 steps on $NAME (synthetic AutoPET phantoms)"
 done
 for EPOCHS in 10 17; do
   $PY -m interactive.train --base_dataset_folder "$WORK/more129" --base_output_folder "$WORK/train_scratch129" \
     --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 1.0 "${AUTOPET_RECIPE_FLAGS[@]}"
 done
-$PY -m interactive.export --load_model_base "$WORK/train_scratch129" --model_set_folder "$WORK/sets/scratch129" \
-  --trained_on "from scratch on 129 synthetic AutoPET phantoms, the shipped recipe's compute"
-evaluate_unseen "$WORK/sets/scratch129" "$WORK/test" "$WORK/eval/scratch129"
+export_and_evaluate "$WORK/train_scratch129" "$WORK" scratch129 \
+  "from scratch on 129 synthetic AutoPET phantoms, the shipped recipe's compute"
 $PY -m interactive.train --base_dataset_folder "$WORK/seen43" --base_output_folder "$WORK/train_one_cosine" \
   --epochs 50 --learning_rate 3e-4 --train_fraction 1.0 "${AUTOPET_RECIPE_FLAGS[@]}"
-$PY -m interactive.export --load_model_base "$WORK/train_one_cosine" --model_set_folder "$WORK/sets/one_cosine" \
-  --trained_on "the shipped recipe in one cosine (50 epochs on its 43 synthetic AutoPET phantoms)"
-evaluate_unseen "$WORK/sets/one_cosine" "$WORK/test" "$WORK/eval/one_cosine"
+export_and_evaluate "$WORK/train_one_cosine" "$WORK" one_cosine \
+  "the shipped recipe in one cosine (50 epochs on its 43 synthetic AutoPET phantoms)"

@@ -19,8 +19,7 @@ autopet_phantoms "$WORK/test" 40 600
 for EPOCHS in 30 50; do
   $PY -m interactive.train --base_dataset_folder "$TRAIN" --base_output_folder "$WORK/PT_CT" \
     --input_channels PT,CT --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 0.9 "${AUTOPET_RECIPE_FLAGS[@]}"
-  $PY -m interactive.export --load_model_base "$WORK/PT_CT" --model_set_folder "$WORK/sets/PT_CT_$EPOCHS" \
-    --trained_on "synthetic AutoPET phantoms (seed 400), PET + CT, $EPOCHS epochs"
-  evaluate_unseen "$WORK/sets/PT_CT_$EPOCHS" "$WORK/test" "$WORK/eval/PT_CT_$EPOCHS"
+  export_and_evaluate "$WORK/PT_CT" "$WORK" "PT_CT_$EPOCHS" \
+    "synthetic AutoPET phantoms (seed 400), PET + CT, $EPOCHS epochs"
 done
 evaluate_unseen saved_models/autopet_interactive "$WORK/test" "$WORK/eval/shipped"

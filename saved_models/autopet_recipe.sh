@@ -18,3 +18,10 @@ evaluate_unseen() {
   $PY -m interactive.evaluate --model_set "$1" --dataset_folder "$2" --cases all --clicks 10 --batch_size 4 \
     --lesion_fit --output_folder "$3"
 }
+
+# export_and_evaluate TRAIN WORK NAME TRAINED_ON: exports the run in TRAIN as WORK/sets/NAME and evaluates it on the
+# phantoms of WORK/test into WORK/eval/NAME (evaluate_unseen).
+export_and_evaluate() {
+  $PY -m interactive.export --load_model_base "$1" --model_set_folder "$2/sets/$3" --trained_on "$4"
+  evaluate_unseen "$2/sets/$3" "$2/test" "$2/eval/$3"
+}
