@@ -68,11 +68,11 @@ def main(argv: list[str]) -> None:
     distribution = strategy()
     try:
         config, initial = run_config()
-        autopet_cases(FLAGS.base_dataset_folder, len(config.input_channels))  # the data's layout, before any compute
+        cases = autopet_cases(FLAGS.base_dataset_folder, len(config.input_channels))  # before any compute
     except (FileNotFoundError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     write_run_config(config, FLAGS.base_output_folder, distribution)
-    print_final(train_interactive(config, FLAGS.base_dataset_folder, run, distribution, initial)[1])
+    print_final(train_interactive(config, cases, run, distribution, initial)[1])
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from networks.initial_weights import assign_weights, check_weights, member_weigh
 from networks.losses import dice_ce_loss
 from networks.optimizers import CosineAnnealingPerEpoch
 from networks.train_loop import ForwardFn, Trainer, TrainingSettings, precision
-from preprocessing.cases import Case, autopet_cases, read_label
+from preprocessing.cases import Case, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import StreamShard
 from serving.loading import load_model_set, read_metadata
@@ -202,15 +202,15 @@ def _crops(cases: list[NetworkCase], config: InteractiveConfig, seed: int, shard
         .prefetch(1)
 
 
-def train_interactive(config: InteractiveConfig, dataset_folder: str, run: InteractiveTraining,
+def train_interactive(config: InteractiveConfig, cases: list[Case], run: InteractiveTraining,
                       strategy: tf.distribute.Strategy | None = None,
                       initial: list[np.ndarray] | None = None) -> tuple[Trainer, dict]:
-    """Trains (or resumes) for `config.epochs` epochs on an AutoPET folder; returns the trainer and the last
-    validation metrics. `initial` (an addition, `model_set_start`): the weights the network starts from instead of
-    random ones (fine-tuning a set; a fresh optimizer and schedule); a checkpoint in the output folder (a resumed run)
-    takes precedence."""
+    """Trains (or resumes) for `config.epochs` epochs on the cases of an AutoPET folder
+    (`preprocessing.cases.autopet_cases`); returns the trainer and the last validation metrics. `initial` (an addition,
+    `model_set_start`): the weights the network starts from instead of random ones (fine-tuning a set; a fresh
+    optimizer and schedule); a checkpoint in the output folder (a resumed run) takes precedence."""
     keras.utils.set_random_seed(run.seed)
-    train_cases, validation_cases = split_cases(autopet_cases(dataset_folder, len(config.input_channels)), config)
+    train_cases, validation_cases = split_cases(cases, config)
     os.makedirs(run.output_folder, exist_ok=True)
     with open(os.path.join(run.output_folder, "split.json"), "w") as handle:
         json.dump({"train": [c.case_id for c in train_cases], "validation": [c.case_id for c in validation_cases]},
