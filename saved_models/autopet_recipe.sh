@@ -5,6 +5,8 @@
 AUTOPET_RECIPE_FLAGS=(--train_crop_size 64,64,64 --roi_size 64,64,64 --kernel_sizes 3,3,3,3,3
   --strides 1x1x1,2x2x2,2x2x2,2x2x2,1x2x2 --filters 16,32,64,128,128 --train_clicks 10 --click_probability 0.5
   --validation_clicks 3 --validation_batch 4)
+# The shipped set's schedule: 80 epochs at 3e-4 in one cosine (docs/interactive.md, "Shipped demo set").
+AUTOPET_SCHEDULE_FLAGS=(--epochs 80 --learning_rate 3e-4)
 
 # autopet_phantoms FOLDER CASES SEED: writes that many phantoms of that seed into FOLDER unless it holds them already.
 autopet_phantoms() {
