@@ -4,14 +4,14 @@
 # the per-epoch cosine, no validation; the shipped recipe's flags otherwise) on the 43 phantoms it trained on
 # (15 epochs) or on those and 86 new ones (seed 700; 5 epochs), each evaluated with 0..10 simulated clicks and
 # --lesion_fit on the 40 unseen phantoms of the tables (seed 600; 21 with lesions, 19 lesion-free); then a network
-# trained from scratch on the 129 bodies at the shipped recipe's compute and schedule (10 epochs at 3e-4, resumed to
-# 17: 2193 samples against the shipped 2150, the cosine restarting at about 1.1e-4 as the shipped one's at 1.0e-4);
+# trained from scratch on the 129 bodies at the 2026-12-06 set's compute and schedule (10 epochs at 3e-4, resumed to
+# 17: 2193 samples against its 2150, the cosine restarting at about 1.1e-4 as its did at 1.0e-4);
 # then the shipped recipe on its 43 bodies without that restart (50 epochs in one cosine from 3e-4); last, the same in a
 # longer cosine (80 epochs, the set shipped since 2026-12-07's evening). The continuations were measured from the set
 # shipped 2026-12-06 to 2026-12-07 (30 epochs resumed to 50); run now, they start from the set shipped now.
 # Usage: bash benchmarks/interactive_more_phantoms.sh [WORK]  (a WORK of an earlier run keeps its phantoms and resumes
-# from its checkpoints; about 5 hours on 2 idle CPU cores: 13 minutes of training per continuation, 45 per run of 50
-# epochs from scratch, 76 for the 80 epochs, 20 of evaluation per arm)
+# from its checkpoints; about 5 hours on 2 idle CPU cores: 13 minutes of training per continuation, 45 per run of
+# about 2,150 samples from scratch, 76 for the 80 epochs, 20 of evaluation per arm)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_more_phantoms}
@@ -22,8 +22,11 @@ mkdir -p "$WORK"
 autopet_phantoms "$TRAIN" 48 400
 autopet_phantoms "$WORK/new" 86 700
 autopet_phantoms "$WORK/test" 40 600
-# Links the shipped set's training split of TRAIN into seen43/, and it with the new phantoms into more129/.
+# Links the 43 phantoms of TRAIN the shipped sets trained on (the split of `make demo-models`: the set's split seed,
+# train_fraction 0.9; the one-cosine sets record 1.0, trained on these 43 linked) into seen43/, and them with the new
+# phantoms into more129/.
 $PY - "$TRAIN" "$WORK" "$SHIPPED" <<'EOF'
+import dataclasses
 import glob
 import os
 import sys
@@ -36,6 +39,7 @@ from serving.loading import load_model_set, read_metadata
 
 train, work, shipped = sys.argv[1:]
 config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(shipped)["segmentation"])["config"])
+config = dataclasses.replace(config, train_fraction=0.9)
 seen = [case.case_id for case in split_cases(autopet_cases(train, 1), config)[0]]
 new = [os.path.basename(p)[:-7] for p in glob.glob(os.path.join(work, "new", "labelsTr", "*.nii.gz"))]
 for arm, sources in (("seen43", [(train, seen)]), ("more129", [(train, seen), (os.path.join(work, "new"), new)])):

@@ -74,6 +74,10 @@ def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) ->
     line_chart(lines, list(range(clicks + 1)), [0.0, 0.5, 1.0], "Dice vs clicks (grey: cases, blue: mean)", path)
 
 
+class NoCasesError(ValueError):
+    """`--cases` selects no case of the data folder (checked before any compute)."""
+
+
 def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,
              batch: int, overlap: float | None, output_folder: str, click_effects: bool = False,
              lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
@@ -87,6 +91,10 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
     cases = autopet_cases(dataset_folder, len(config.input_channels))
     training, validation = split_cases(cases, config)
     cases = {"all": cases, "training": training, "validation": validation}[which]
+    if not cases:
+        raise NoCasesError(f"--cases {which} selects none of the cases of {dataset_folder}: the set's split "
+                           f"(train_fraction {config.train_fraction}) holds none out; use --cases all on cases it "
+                           "has not seen")
     predict = window_logits(member.signatures["serving_default"])
     pet_channel = config.input_channels.index("PT") if "PT" in config.input_channels else 0
 
@@ -135,9 +143,12 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
 def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
-    summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule, FLAGS.seed,
-                       FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
-                       FLAGS.bootstrap)
+    try:
+        summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule,
+                           FLAGS.seed, FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
+                           FLAGS.bootstrap)
+    except NoCasesError as error:
+        raise app.UsageError(str(error)) from error
     for line in report_lines(summary, FLAGS.clicks):
         print(line)
     print(f"wrote {output}/dice_vs_clicks.csv, .json" + (", .png" if summary["per_case"] else ""))

@@ -87,3 +87,12 @@ def test_training_and_validation_cases_are_the_sets_split(autopet_folder, intera
         evaluated.append(sorted(list(summary["per_case"]) + [c["case"] for c in summary["lesion_free"]]))
     assert evaluated == [sorted(part) for part in expected]
     assert len(evaluated[0]) == 3 and len(evaluated[1]) == 1
+
+
+def test_a_selection_without_cases_fails_with_one_line_before_any_compute(autopet_folder, tmp_path):
+    """The shipped set trained on every case of its (linked) folder: its split holds none out."""
+    result = run_module("interactive.evaluate", "--model_set", "saved_models/autopet_interactive", "--dataset_folder",
+                        autopet_folder, "--cases", "validation", "--output_folder", str(tmp_path / "eval"))
+    assert result.returncode != 0
+    assert "--cases validation selects none of the cases" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "eval").exists()
