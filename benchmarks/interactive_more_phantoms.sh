@@ -24,9 +24,9 @@ autopet_phantoms "$TRAIN" 48 400
 autopet_phantoms "$WORK/new" 86 700
 autopet_phantoms "$WORK/test" 40 600
 # Links the 43 phantoms of TRAIN the shipped sets trained on (the split of `make demo-models`: the set's split seed,
-# train_fraction 0.9; the one-cosine sets record 1.0, trained on these 43 linked) into seen43/, and them with the new
-# phantoms into more129/.
-$PY - "$TRAIN" "$WORK" "$SHIPPED" <<'EOF'
+# AUTOPET_TRAIN_FRACTION; the one-cosine sets record 1.0, trained on these 43 linked) into seen43/, and them with the
+# new phantoms into more129/.
+$PY - "$TRAIN" "$WORK" "$SHIPPED" "$AUTOPET_TRAIN_FRACTION" <<'EOF'
 import dataclasses
 import glob
 import os
@@ -38,9 +38,9 @@ from networks.config_io import config_from_dict
 from preprocessing.cases import autopet_cases
 from serving.loading import load_model_set, read_metadata
 
-train, work, shipped = sys.argv[1:]
+train, work, shipped, train_fraction = sys.argv[1:]
 config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(shipped)["segmentation"])["config"])
-config = dataclasses.replace(config, train_fraction=0.9)
+config = dataclasses.replace(config, train_fraction=float(train_fraction))
 seen = [case.case_id for case in split_cases(autopet_cases(train, 1), config)[0]]
 new = [os.path.basename(p)[:-7] for p in glob.glob(os.path.join(work, "new", "labelsTr", "*.nii.gz"))]
 for arm, sources in (("seen43", [(train, seen)]), ("more129", [(train, seen), (os.path.join(work, "new"), new)])):
@@ -75,5 +75,4 @@ $PY -m interactive.train --base_dataset_folder "$WORK/seen43" --base_output_fold
   --train_fraction 1.0 "${AUTOPET_SCHEDULE_FLAGS[@]}" "${AUTOPET_RECIPE_FLAGS[@]}"
 export_and_evaluate "$WORK/train_one_cosine80" "$WORK" one_cosine80 \
   "the shipped recipe in one cosine of 80 epochs (its 43 synthetic AutoPET phantoms)"
-$PY -m interactive.evaluate --model_set "$WORK/sets/one_cosine80" --dataset_folder "$WORK/test" --cases all \
-  --clicks 10 --batch_size 4 --lesion_fit --click_rule edt_max --output_folder "$WORK/eval/one_cosine80_edt_max"
+evaluate_unseen "$WORK/sets/one_cosine80" "$WORK/test" "$WORK/eval/one_cosine80_edt_max" --click_rule edt_max

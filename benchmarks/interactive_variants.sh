@@ -19,7 +19,8 @@ autopet_phantoms "$TRAIN" 48 400
 autopet_phantoms "$WORK/test" 40 600
 for EPOCHS in 30 50; do
   $PY -m interactive.train --base_dataset_folder "$TRAIN" --base_output_folder "$WORK/PT_CT" \
-    --input_channels PT,CT --epochs $EPOCHS --learning_rate 3e-4 --train_fraction 0.9 "${AUTOPET_RECIPE_FLAGS[@]}"
+    --input_channels PT,CT --epochs $EPOCHS --learning_rate 3e-4 --train_fraction "$AUTOPET_TRAIN_FRACTION" \
+    "${AUTOPET_RECIPE_FLAGS[@]}"
   export_and_evaluate "$WORK/PT_CT" "$WORK" "PT_CT_$EPOCHS" \
     "synthetic AutoPET phantoms (seed 400), PET + CT, $EPOCHS epochs"
 done

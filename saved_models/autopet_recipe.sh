@@ -7,6 +7,8 @@ AUTOPET_RECIPE_FLAGS=(--train_crop_size 64,64,64 --roi_size 64,64,64 --kernel_si
   --validation_clicks 3 --validation_batch 4)
 # The shipped set's schedule: 80 epochs at 3e-4 in one cosine (docs/interactive.md, "Shipped demo set").
 AUTOPET_SCHEDULE_FLAGS=(--epochs 80 --learning_rate 3e-4)
+# The shipped sets' split of the 48 phantoms of seed 400 (the set's split seed): 43 trained on, 5 validated.
+AUTOPET_TRAIN_FRACTION=0.9
 
 # autopet_phantoms FOLDER CASES SEED: writes that many phantoms of that seed into FOLDER unless it holds them already.
 autopet_phantoms() {
@@ -15,10 +17,11 @@ autopet_phantoms() {
       --seed "$3"
 }
 
-# evaluate_unseen SET FOLDER OUTPUT: Dice after 0..10 uniform clicks (seed 0) and --lesion_fit on every case of FOLDER.
+# evaluate_unseen SET FOLDER OUTPUT [FLAGS...]: Dice after 0..10 clicks (the set's rule, uniform, unless FLAGS say
+# otherwise; seed 0) and --lesion_fit on every case of FOLDER.
 evaluate_unseen() {
   $PY -m interactive.evaluate --model_set "$1" --dataset_folder "$2" --cases all --clicks 10 --batch_size 4 \
-    --lesion_fit --output_folder "$3"
+    --lesion_fit "${@:4}" --output_folder "$3"
 }
 
 # export_and_evaluate TRAIN WORK NAME TRAINED_ON: exports the run in TRAIN as WORK/sets/NAME and evaluates it on the

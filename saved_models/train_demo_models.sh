@@ -47,7 +47,7 @@ autopet_phantoms "$WORK/AutoPET_lesions" 48 400
 # 224^3 crops, 128^3 windows, 10 rounds on every sample), 80 epochs at 3e-4 in one cosine (the sets shipped before
 # trained 30 epochs resumed to 50, restarting the cosine, then 50 in one: docs/interactive.md, "Shipped demo set").
 $PY -m interactive.train --base_dataset_folder "$WORK/AutoPET_lesions" \
-  --base_output_folder "$WORK/interactive_lesions" --train_fraction 0.9 "${AUTOPET_SCHEDULE_FLAGS[@]}" \
+  --base_output_folder "$WORK/interactive_lesions" --train_fraction "$AUTOPET_TRAIN_FRACTION" "${AUTOPET_SCHEDULE_FLAGS[@]}" \
   "${AUTOPET_RECIPE_FLAGS[@]}"
 PET_DATA="synthetic phantoms with AutoPET-sized lesions (preprocessing.synthetic autopet: 48 whole-body PET volumes of 96x96 voxels at half adult size, seed 400, 43 trained on); demo only, never seen a real scan"
 $PY -m interactive.export --load_model_base "$WORK/interactive_lesions" --model_set_folder "$OUT/autopet_interactive" \
