@@ -23,36 +23,9 @@ mkdir -p "$WORK"
 autopet_phantoms "$TRAIN" 48 400
 autopet_phantoms "$WORK/new" 86 700
 autopet_phantoms "$WORK/test" 40 600
-# Links the 43 phantoms of TRAIN the shipped sets trained on (the split of `make demo-models`: the set's split seed,
-# AUTOPET_TRAIN_FRACTION; the one-cosine sets record 1.0, trained on these 43 linked) into seen43/, and them with the
-# new phantoms into more129/.
-$PY - "$TRAIN" "$WORK" "$SHIPPED" "$AUTOPET_TRAIN_FRACTION" <<'EOF'
-import dataclasses
-import glob
-import os
-import sys
-
-from interactive.config import InteractiveConfig
-from interactive.training import split_cases
-from networks.config_io import config_from_dict
-from preprocessing.cases import autopet_cases
-from serving.loading import load_model_set, read_metadata
-
-train, work, shipped, train_fraction = sys.argv[1:]
-config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(shipped)["segmentation"])["config"])
-config = dataclasses.replace(config, train_fraction=float(train_fraction))
-seen = [case.case_id for case in split_cases(autopet_cases(train, 1), config)[0]]
-new = [os.path.basename(p)[:-7] for p in glob.glob(os.path.join(work, "new", "labelsTr", "*.nii.gz"))]
-for arm, sources in (("seen43", [(train, seen)]), ("more129", [(train, seen), (os.path.join(work, "new"), new)])):
-    for source, cases in sources:
-        for sub in ("imagesTr", "labelsTr"):
-            os.makedirs(os.path.join(work, arm, sub), exist_ok=True)
-            for case in cases:
-                for path in glob.glob(os.path.join(source, sub, case + "*.nii.gz")):
-                    link = os.path.join(work, arm, sub, os.path.basename(path))
-                    if not os.path.lexists(link):
-                        os.symlink(os.path.abspath(path), link)
-EOF
+# The 43 phantoms of TRAIN the shipped sets trained on into seen43/, and them with the new phantoms into more129/.
+$PY benchmarks/link_shipped_split.py "$TRAIN" "$SHIPPED" "$AUTOPET_TRAIN_FRACTION" "$WORK/seen43"
+$PY benchmarks/link_shipped_split.py "$TRAIN" "$SHIPPED" "$AUTOPET_TRAIN_FRACTION" "$WORK/more129" "$WORK/new"
 for ARM in seen43:15 more129:5; do
   NAME=${ARM%%:*}
   $PY -m interactive.train --base_dataset_folder "$WORK/$NAME" --base_output_folder "$WORK/train_$NAME" \
