@@ -7,12 +7,13 @@
 # trained from scratch on the 129 bodies at the 2026-12-06 set's compute and schedule (10 epochs at 3e-4, resumed to
 # 17: 2193 samples against its 2150, the cosine restarting at about 1.1e-4 as its did at 1.0e-4);
 # then the shipped recipe on its 43 bodies without that restart (50 epochs in one cosine from 3e-4); last, the same in a
-# longer cosine (80 epochs, the set shipped since 2026-12-07's evening), also evaluated with --click_rule edt_max. The
+# longer cosine (80 epochs, the set shipped since 2026-12-07's evening), also evaluated with --click_rule edt_max; then
+# what the first click alone does with the two one-cosine sets (interactive.click_reach, unseen and seen phantoms). The
 # continuations were measured from the set shipped 2026-12-06 to 2026-12-07 (30 epochs resumed to 50); run now, they
 # start from the set shipped now.
 # Usage: bash benchmarks/interactive_more_phantoms.sh [WORK]  (a WORK of an earlier run keeps its phantoms and resumes
 # from its checkpoints; about 5 hours on 2 idle CPU cores: 13 minutes of training per continuation, 45 per run of
-# about 2,150 samples from scratch, 76 for the 80 epochs, 20 of evaluation per arm and for edt_max)
+# about 2,150 samples from scratch, 76 for the 80 epochs, 20 of evaluation per arm and for edt_max, 4 per click_reach)
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 WORK=${1:-build/interactive_more_phantoms}
@@ -49,3 +50,9 @@ $PY -m interactive.train --base_dataset_folder "$WORK/seen43" --base_output_fold
 export_and_evaluate "$WORK/train_one_cosine80" "$WORK" one_cosine80 \
   "the shipped recipe in one cosine of 80 epochs (its 43 synthetic AutoPET phantoms)"
 evaluate_unseen "$WORK/sets/one_cosine80" "$WORK/test" "$WORK/eval/one_cosine80_edt_max" --click_rule edt_max
+for SET in one_cosine one_cosine80; do
+  for DATA in test seen43; do
+    $PY -m interactive.click_reach --model_set "$WORK/sets/$SET" --dataset_folder "$WORK/$DATA" --batch_size 4 \
+      --output_folder "$WORK/reach/${SET}_$DATA"
+  done
+done

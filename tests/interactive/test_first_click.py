@@ -1,0 +1,86 @@
+"""How far one click's change reaches (`interactive.first_click`, run by `interactive.click_reach`): the voxels it
+added and removed, lesion or not, in bands of distance (mm on an anisotropic grid, band edges counted in the upper
+band), the clicked lesion's found share and the click's depth; the tool's run on a trained set: every case with
+lesions, each first-round click alone against the prediction without clicks that `interactive.evaluate` starts
+from."""
+import json
+
+import pytest
+
+from interactive.first_click import ClickReach, click_reach, reach_lines
+from interactive.config import InteractiveConfig
+from interactive.training import click_curve, load_case
+from interactive.window_logits import window_logits
+from networks.config_io import config_from_dict
+from preprocessing.cases import autopet_cases
+from serving.loading import load_model_set, read_metadata
+from tests.conftest import run_module
+from tests.interactive.masks import cube
+
+SHAPE, SPACING = (10, 10, 10), (2.0, 1.0, 1.0)
+
+
+def test_changes_are_counted_by_distance_band_and_by_lesion():
+    label = cube(SHAPE, (0, 0, 0), (4, 4, 4))
+    before = cube(SHAPE, (0, 0, 0), (4, 4, 3))
+    near_false, far_false = cube(SHAPE, (0, 0, 8), (1, 1, 9)), cube(SHAPE, (9, 0, 3), (10, 1, 4))
+    shell = cube(SHAPE, (4, 3, 0), (5, 4, 1))
+    after = (label | near_false | far_false | shell) & ~cube(SHAPE, (3, 3, 0), (4, 4, 1))
+    reach = click_reach(before, after, label, (0, 0, 3), label & ~before, SPACING)
+    # the missed face x = 3 at sqrt((2 z)^2 + y^2) mm: 12 voxels under 6 mm, the 4 of z = 3 at 6-6.7 mm; the shell
+    # voxel 9.1 mm from the click and 2 mm from the lesion, the far one 18 mm from the click and 12 mm from the lesion
+    assert reach == ClickReach(dice_before=96 / 112, dice_after=126 / 130, clicked_lesion_found=0.75, depth_mm=1.0,
+                               added_lesion=[12, 4, 0, 0, 0], added_other=[1, 1, 1, 0, 0],
+                               added_other_from_lesion=[2, 0, 1, 0, 0], removed_lesion=[0, 1, 0, 0, 0],
+                               removed_other=[0, 0, 0, 0, 0])
+
+
+def test_a_background_click_outside_the_lesions_has_no_clicked_lesion_and_its_depth_in_mm():
+    label = cube(SHAPE, (0, 0, 0), (2, 2, 2))
+    before = label | cube(SHAPE, (4, 4, 4), (9, 9, 9))
+    after = label | cube(SHAPE, (5, 5, 5), (8, 8, 8))
+    reach = click_reach(before, after, label, (6, 6, 6), before & ~label, SPACING)
+    assert reach.clicked_lesion_found is None and reach.added_other_from_lesion is None
+    assert reach.depth_mm == pytest.approx(3.0)
+    assert reach.removed_other == [98, 0, 0, 0, 0] and reach.added_lesion == reach.removed_lesion == [0] * 5
+
+
+def test_report_totals_the_harm_of_each_click_type():
+    lesion = {"dice_before": 0.8, "dice_after": 0.6, "clicked_lesion_found": 0.9, "depth_mm": 2.0,
+              "added_lesion": [1, 0, 0, 0, 0], "added_other": [0, 5, 7, 0, 0],
+              "added_other_from_lesion": [12, 0, 0, 0, 0], "removed_lesion": [0] * 5, "removed_other": [0] * 5}
+    background = {**lesion, "clicked_lesion_found": None, "added_other_from_lesion": None, "dice_after": 0.7,
+                  "removed_lesion": [3, 1, 0, 0, 0]}
+    lines = reach_lines({"PETCT_a": {"lesion": lesion, "background": background}, "PETCT_b": {"lesion": lesion}})
+    assert lines[0] == "bands (mm from the click): 0-6 / 6-12 / 12-20 / 20-40 / >40"
+    assert lines[-3:] == ["total, 2 lesion clicks: added other [0, 10, 14, 0, 0], mean Dice change -0.200",
+                          "total, 1 background clicks: removed lesion [3, 1, 0, 0, 0], mean Dice change -0.100",
+                          "total, lesion clicks in a lesion: added other by distance from that lesion [24, 0, 0, 0, 0]"]
+    assert "clicked lesion found 0.90" in lines[1] and "(from that lesion [12, 0, 0, 0, 0])" in lines[1]
+    assert "clicked lesion found" not in lines[2] and "from that lesion" not in lines[2]
+
+
+def test_each_first_round_click_alone_from_the_evaluations_start(autopet_folder, interactive_model_set, tmp_path):
+    model_set = f"{interactive_model_set}/autopet_interactive"
+    result = run_module("interactive.click_reach", "--model_set", model_set, "--dataset_folder", autopet_folder,
+                        "--output_folder", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.load(open(tmp_path / "click_reach.json"))
+    member = load_model_set(model_set)["segmentation"]
+    config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+    predict = window_logits(member.signatures["serving_default"])
+    cases = {case.case_id: load_case(case, config) for case in autopet_cases(autopet_folder, 1)}
+    with_lesions = [name for name, case in cases.items() if case.label.any()]
+    assert list(summary["cases"]) == with_lesions and len(with_lesions) == 3
+    for name, kinds in summary["cases"].items():
+        assert kinds and set(kinds) <= {"lesion", "background"}
+        start = click_curve(predict, cases[name], config, 0, 0).dice[0]
+        lesion_voxels = int(cases[name].label.sum())
+        for kind, reach in kinds.items():
+            assert reach["dice_before"] == pytest.approx(start)
+            assert reach["depth_mm"] >= min(config.spacing_mm) - 1e-6
+            assert sum(reach["added_lesion"]) + sum(reach["removed_lesion"]) <= lesion_voxels
+            assert (reach["clicked_lesion_found"] is None) == (kind == "background")
+            if kind == "lesion":
+                assert sum(reach["added_other_from_lesion"]) == sum(reach["added_other"])
+    assert f"total, {sum('lesion' in k for k in summary['cases'].values())} lesion clicks" in result.stdout
