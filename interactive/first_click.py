@@ -25,6 +25,8 @@ from interactive.training import NetworkCase, full_volume_logits
 from preprocessing.tf_connected_components import component_labels
 
 REACH_BANDS_MM = (0.0, 6.0, 12.0, 20.0, 40.0, math.inf)
+FOUND_SHARE = 0.9
+DICE_STEP = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +35,13 @@ class ClickReach:
     from the click, lower bound included).
 
     Attributes:
+        click: the click's array index (z, y, x).
         dice_before: lesion Dice of the prediction without the click.
         dice_after: lesion Dice with it.
         clicked_lesion_found: share of the clicked lesion (the 6-connected lesion component holding the click)
             predicted before the click; None for a click outside the lesions.
-        depth_mm: the click's distance to the border of its error region (mm; one voxel's depth at least).
+        depth_mm: the click's distance to the nearest voxel outside its error region (mm): one in-plane voxel for
+            a click on the region's surface, which on a lesion is also the lesion's surface.
         added_lesion: lesion voxels that became predicted, per band.
         added_other: voxels outside the lesions that became predicted, per band.
         added_other_from_lesion: the same voxels per band of distance from the clicked lesion (its nearest voxel)
@@ -47,6 +51,7 @@ class ClickReach:
         removed_other: voxels outside the lesions that stopped being predicted, per band.
     """
 
+    click: list[int]
     dice_before: float
     dice_after: float
     clicked_lesion_found: float | None
@@ -58,12 +63,12 @@ class ClickReach:
     removed_other: list[int]
 
 
-def _banded(mask: np.ndarray, distance_mm: np.ndarray, bands: Sequence[float]) -> list[int]:
-    return np.histogram(distance_mm[mask], np.asarray(bands, np.float64))[0].astype(int).tolist()
+def _banded(mask: np.ndarray, distance_mm: np.ndarray) -> list[int]:
+    return np.histogram(distance_mm[mask], np.asarray(REACH_BANDS_MM, np.float64))[0].astype(int).tolist()
 
 
 def click_reach(before: np.ndarray, after: np.ndarray, label: np.ndarray, click: Sequence[int],
-                error: np.ndarray, spacing_mm: Sequence[float], bands: Sequence[float] = REACH_BANDS_MM) -> ClickReach:
+                error: np.ndarray, spacing_mm: Sequence[float]) -> ClickReach:
     """The change from prediction `before` to `after` (bool [z, y, x]) against the lesion mask `label`, made by one
     click at array index `click` (z, y, x) drawn from the error region `error` (bool [z, y, x]); `spacing_mm` (z, y,
     x) gives the distances."""
@@ -78,11 +83,11 @@ def click_reach(before: np.ndarray, after: np.ndarray, label: np.ndarray, click:
         clicked = components == components[click]
         found = float((clicked & before).sum() / clicked.sum())
         lesion_distance = distance_transform_edt(tf.constant(~clicked), list(spacing_mm)).numpy()
-        from_lesion = _banded(added & ~label, lesion_distance, bands)
+        from_lesion = _banded(added & ~label, lesion_distance)
     depth = float(distance_transform_edt(tf.constant(error), list(spacing_mm)).numpy()[click])
-    return ClickReach(dice(before, label), dice(after, label), found, depth,
-                      _banded(added & label, distance, bands), _banded(added & ~label, distance, bands), from_lesion,
-                      _banded(removed & label, distance, bands), _banded(removed & ~label, distance, bands))
+    return ClickReach(list(click), dice(before, label), dice(after, label), found, depth,
+                      _banded(added & label, distance), _banded(added & ~label, distance), from_lesion,
+                      _banded(removed & label, distance), _banded(removed & ~label, distance))
 
 
 def first_click_reach(predict, case: NetworkCase, config: InteractiveConfig, seed: int, batch: int = 1
@@ -110,35 +115,54 @@ def first_click_reach(predict, case: NetworkCase, config: InteractiveConfig, see
     return reaches
 
 
+def click_groups(reaches: dict[str, dict[str, dict]]) -> dict[str, list[dict]]:
+    """The clicks of `reaches` (per case, per click type, `ClickReach` as a dict) in three groups: lesion clicks on a
+    lesion found to FOUND_SHARE or more before the click, the other lesion clicks, background clicks."""
+    groups = {"lesion clicks, lesion found": [], "lesion clicks, lesion found less": [], "background clicks": []}
+    for kinds in reaches.values():
+        for kind, reach in kinds.items():
+            if kind == "background":
+                groups["background clicks"].append(reach)
+            elif reach["clicked_lesion_found"] >= FOUND_SHARE:
+                groups["lesion clicks, lesion found"].append(reach)
+            else:
+                groups["lesion clicks, lesion found less"].append(reach)
+    return groups
+
+
+def group_lines(name: str, group: list[dict]) -> list[str]:
+    """A group's clicks: the mean Dice change and its standard error, the clicks that lost or gained DICE_STEP, and
+    the voxel counts summed over the clicks (per band; the harm first: for lesion clicks the non-lesion voxels added,
+    from the click and from the clicked lesion, for background clicks the lesion voxels removed)."""
+    changes = np.array([reach["dice_after"] - reach["dice_before"] for reach in group])
+    error = f" (standard error {changes.std(ddof=1) / np.sqrt(len(changes)):.3f})" if len(changes) > 1 else ""
+    lines = [f"{name}: {len(group)}; Dice change {changes.mean():+.3f}{error}; worse by {DICE_STEP}: "
+             f"{int((changes < -DICE_STEP).sum())}, better by {DICE_STEP}: {int((changes > DICE_STEP).sum())}"]
+    fields = ("removed_lesion", "removed_other") if name.startswith("background") else (
+        "added_other", "added_other_from_lesion", "added_lesion")
+    for field in fields:
+        total = np.sum([reach[field] for reach in group], axis=0).astype(int)
+        lines.append(f"  {field.replace('_', ' ')}: {' / '.join(map(str, total))} (sum {total.sum()})")
+    return lines
+
+
 def reach_lines(reaches: dict[str, dict[str, dict]]) -> list[str]:
-    """The printed report: per case and click type the Dice change and the voxels changed per distance band, then
-    the totals over cases (for lesion clicks the non-lesion voxels added, also by distance from the clicked lesion,
-    for background clicks the lesion voxels removed: the harm each can do)."""
+    """The printed report: per case and click type the click, the Dice change and the voxels changed per distance
+    band, then each group of `click_groups` (`group_lines`)."""
     bands = [f"{low:g}-{high:g}" if math.isfinite(high) else f">{low:g}"
              for low, high in zip(REACH_BANDS_MM, REACH_BANDS_MM[1:])]
-    lines = [f"bands (mm from the click): {' / '.join(bands)}"]
-    totals = {"lesion": np.zeros(len(bands), int), "background": np.zeros(len(bands), int)}
-    harm = {"lesion": "added_other", "background": "removed_lesion"}
-    changes = {"lesion": [], "background": []}
-    from_lesion = np.zeros(len(bands), int)
+    lines = [f"bands (mm): {' / '.join(bands)}"]
     for name, kinds in reaches.items():
         for kind, reach in kinds.items():
-            totals[kind] += reach[harm[kind]]
-            changes[kind].append(reach["dice_after"] - reach["dice_before"])
             found, shell = "", ""
             if reach["clicked_lesion_found"] is not None:
-                from_lesion += reach["added_other_from_lesion"]
                 found = f", clicked lesion found {reach['clicked_lesion_found']:.2f}"
                 shell = f" (from that lesion {reach['added_other_from_lesion']})"
-            lines.append(f"{name:<24} {kind:<10} Dice {reach['dice_before']:.3f} -> {reach['dice_after']:.3f}, "
-                         f"depth {reach['depth_mm']:.1f} mm{found}; added lesion {reach['added_lesion']}, added "
-                         f"other {reach['added_other']}{shell}, removed lesion {reach['removed_lesion']}, removed "
-                         f"other {reach['removed_other']}")
-    for kind, total in totals.items():
-        if changes[kind]:
-            lines.append(f"total, {len(changes[kind])} {kind} clicks: {harm[kind].replace('_', ' ')} {total.tolist()}, "
-                         f"mean Dice change {np.mean(changes[kind]):+.3f}")
-    if changes["lesion"]:
-        lines.append("total, lesion clicks in a lesion: added other by distance from that lesion "
-                     f"{from_lesion.tolist()}")
+            lines.append(f"{name:<24} {kind:<10} at {reach['click']}: Dice {reach['dice_before']:.3f} -> "
+                         f"{reach['dice_after']:.3f}, depth {reach['depth_mm']:.1f} mm{found}; added lesion "
+                         f"{reach['added_lesion']}, added other {reach['added_other']}{shell}, removed lesion "
+                         f"{reach['removed_lesion']}, removed other {reach['removed_other']}")
+    for name, group in click_groups(reaches).items():
+        if group:
+            lines += group_lines(name, group)
     return lines
