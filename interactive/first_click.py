@@ -20,8 +20,7 @@ from evaluation.metrics import dice
 from interactive.clicks import corrective_clicks
 from interactive.config import InteractiveConfig
 from interactive.distance_transform import distance_transform_edt
-from interactive.interaction import with_guidance
-from interactive.training import NetworkCase, full_volume_logits
+from interactive.training import NetworkCase, clicked_prediction
 from preprocessing.tf_connected_components import component_labels
 
 REACH_BANDS_MM = (0.0, 6.0, 12.0, 20.0, 40.0, math.inf)
@@ -95,12 +94,11 @@ def first_click_reach(predict, case: NetworkCase, config: InteractiveConfig, see
     """{'lesion': ..., 'background': ...}: each click of the first simulated round on `case` (the round of
     `interactive.training.click_curve` with this `seed`) alone against the prediction without clicks; a click type
     the round has none of is absent. `predict` maps window batches to per-class scores."""
-    image, target = tf.constant(case.image[None]), case.label > 0
+    image, target = case.image[None], case.label > 0
     none = np.zeros((0, 3), np.int32)
 
     def prediction(lesion: np.ndarray, background: np.ndarray) -> np.ndarray:
-        volume = with_guidance(image, lesion, background, config)[0].numpy()
-        return np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
+        return clicked_prediction(predict, image, lesion, background, config, batch)
 
     before = prediction(none, none)
     lesion, lesion_found, background, background_found = (

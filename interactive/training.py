@@ -137,6 +137,14 @@ def full_volume_logits(predict, volume: np.ndarray, config: InteractiveConfig, b
     return sliding_window_inference(volume, config.roi_size, predict, 2, overlap=config.overlap, batch_size=batch)
 
 
+def clicked_prediction(predict, image: np.ndarray, lesion: np.ndarray, background: np.ndarray,
+                       config: InteractiveConfig, batch: int = 1) -> np.ndarray:
+    """The lesion prediction, bool [z, y, x], of a network-grid image [1, z, y, x, channels] with the guidance of
+    the lesion and background clicks (array indices [n, 3], int32)."""
+    volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
+    return np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
+
+
 @dataclasses.dataclass(frozen=True)
 class ClickCurve:
     """One case clicked by the simulation, the full-volume prediction after 0, 1, ..., N rounds of clicks.
@@ -164,8 +172,7 @@ def click_curve(predict, case: NetworkCase, config: InteractiveConfig, clicks: i
     lesion, background = np.zeros((0, 3), np.int32), np.zeros((0, 3), np.int32)
     scores, voxels, predictions, effects, new_clicks = [], [], [], [], (None, None)
     for round_ in range(clicks + 1):
-        volume = with_guidance(tf.constant(image), lesion, background, config)[0].numpy()
-        prediction = np.argmax(full_volume_logits(predict, volume, config, batch), axis=-1) == 1
+        prediction = clicked_prediction(predict, image, lesion, background, config, batch)
         if trace_effects and predictions:
             effects.append(click_effect(predictions[-1], prediction, target, *new_clicks))
         predictions = predictions[:1] + [prediction]
