@@ -27,7 +27,7 @@ from interactive.window_logits import window_logits
 from networks.config_io import config_from_dict
 from preprocessing.atomic import atomic_path
 from preprocessing.cases import autopet_cases
-from serving.loading import load_model_set, read_metadata
+from serving.loading import ModelError, load_model_set, read_metadata
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set folder.")
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
@@ -41,10 +41,13 @@ FLAGS = flags.FLAGS
 
 def main(argv: list[str]) -> None:
     del argv
-    member = load_model_set(FLAGS.model_set)["segmentation"]
-    config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+    try:
+        member = load_model_set(FLAGS.model_set)["segmentation"]
+        config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+        cases = autopet_cases(FLAGS.dataset_folder, len(config.input_channels))
+    except (FileNotFoundError, ModelError) as error:
+        raise app.UsageError(str(error)) from error
     config = dataclasses.replace(config, click_rule=FLAGS.click_rule or config.click_rule)
-    cases = autopet_cases(FLAGS.dataset_folder, len(config.input_channels))
     predict = window_logits(member.signatures["serving_default"])
     reaches = {}
     for case in tqdm(cases, desc="cases"):

@@ -99,3 +99,10 @@ def test_each_first_round_click_alone_from_the_evaluations_start(autopet_folder,
     groups = click_groups(summary["cases"])
     assert sum(map(len, groups.values())) == sum(map(len, summary["cases"].values()))
     assert all(f"{name}: {len(group)};" in result.stdout for name, group in groups.items() if group)
+
+
+def test_a_missing_data_folder_fails_with_one_line(tmp_path):
+    result = run_module("interactive.click_reach", "--dataset_folder", str(tmp_path / "missing"), "--output_folder",
+                        str(tmp_path / "reach"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert str(tmp_path / "missing") in result.stderr and not (tmp_path / "reach").exists()
