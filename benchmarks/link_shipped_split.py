@@ -16,11 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import preprocessing.quiet_startup  # noqa: E402, F401 - first: hides TensorFlow's C++ start-up lines
 
-from interactive.config import InteractiveConfig  # noqa: E402
+from interactive.model_set import interactive_member  # noqa: E402
 from interactive.training import split_cases  # noqa: E402
-from networks.config_io import config_from_dict  # noqa: E402
 from preprocessing.cases import autopet_cases  # noqa: E402
-from serving.loading import load_model_set, read_metadata  # noqa: E402
 
 
 def link_cases(source: str, cases: list[str], destination: str) -> None:
@@ -35,8 +33,7 @@ def link_cases(source: str, cases: list[str], destination: str) -> None:
 
 
 def main(train: str, shipped: str, train_fraction: str, destination: str, *extra: str) -> None:
-    config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(shipped)["segmentation"])["config"])
-    config = dataclasses.replace(config, train_fraction=float(train_fraction))
+    config = dataclasses.replace(interactive_member(shipped)[1], train_fraction=float(train_fraction))
     link_cases(train, [case.case_id for case in split_cases(autopet_cases(train, 1), config)[0]], destination)
     for folder in extra:
         link_cases(folder, [os.path.basename(p)[:-7] for p in glob.glob(os.path.join(folder, "labelsTr", "*.nii.gz"))],

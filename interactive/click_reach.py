@@ -20,14 +20,14 @@ import os
 from absl import app, flags
 from tqdm import tqdm
 
-from interactive.config import CLICK_RULES, InteractiveConfig
+from interactive.config import CLICK_RULES
 from interactive.first_click import REACH_BANDS_MM, first_click_reach, reach_lines
+from interactive.model_set import interactive_member
 from interactive.training import load_case
 from interactive.window_logits import window_logits
-from networks.config_io import config_from_dict
 from preprocessing.atomic import atomic_path
 from preprocessing.cases import autopet_cases
-from serving.loading import ModelError, load_model_set, read_metadata
+from serving.loading import ModelError
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set folder.")
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
@@ -42,10 +42,9 @@ FLAGS = flags.FLAGS
 def main(argv: list[str]) -> None:
     del argv
     try:
-        member = load_model_set(FLAGS.model_set)["segmentation"]
-        config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+        member, config = interactive_member(FLAGS.model_set)
         cases = autopet_cases(FLAGS.dataset_folder, len(config.input_channels))
-    except (FileNotFoundError, ModelError) as error:
+    except (FileNotFoundError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     config = dataclasses.replace(config, click_rule=FLAGS.click_rule or config.click_rule)
     predict = window_logits(member.signatures["serving_default"])

@@ -39,12 +39,12 @@ from evaluation.plots import Line, line_chart
 from interactive.config import CLICK_RULES, InteractiveConfig
 from interactive.evaluation_report import report_lines
 from interactive.lesion_fit import case_fit, threshold_ceiling
+from interactive.model_set import interactive_member
 from interactive.window_logits import window_logits
 from interactive.training import click_curve, load_case, split_cases
-from networks.config_io import config_from_dict
 from preprocessing.atomic import atomic_path
-from preprocessing.cases import autopet_cases
-from serving.loading import load_model_set, read_metadata
+from preprocessing.cases import Case, autopet_cases
+from serving.loading import ModelError
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set folder.")
 flags.DEFINE_string("dataset_folder", None, "AutoPET folder (imagesTr/ + labelsTr/, or FDG-PET-CT-Lesions/).")
@@ -74,32 +74,55 @@ def plot_curves(curves: dict[str, list[float]], mean: list[float], path: str) ->
     line_chart(lines, list(range(clicks + 1)), [0.0, 0.5, 1.0], "Dice vs clicks (grey: cases, blue: mean)", path)
 
 
-class NoCasesError(ValueError):
-    """`--cases` selects no case of the data folder (checked before any compute)."""
+@dataclasses.dataclass(frozen=True)
+class EvaluationInput:
+    """What an evaluation runs on, set up before any compute.
+
+    Attributes:
+        model_set: the set's folder.
+        member: its loaded segmentation SavedModel.
+        config: its training config with the evaluation's click rule and overlap.
+        dataset_folder: the AutoPET folder.
+        which: the `--cases` selection.
+        cases: the selected cases (at least one).
+    """
+
+    model_set: str
+    member: object
+    config: InteractiveConfig
+    dataset_folder: str
+    which: str
+    cases: list[Case]
 
 
-def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click_rule: str | None, seed: int,
-             batch: int, overlap: float | None, output_folder: str, click_effects: bool = False,
-             lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
-    """Runs the evaluation and writes its files; returns the JSON summary ("mean_interval": per click count the
-    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0 or with fewer
-    than two cases with lesions)."""
-    member = load_model_set(model_set)["segmentation"]
-    config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+def evaluation_input(model_set: str, dataset_folder: str, which: str, click_rule: str | None,
+                     overlap: float | None) -> EvaluationInput:
+    """Loads the set and lists the selected cases; raises ModelError, ManifestError, FileNotFoundError or ValueError
+    (a set that is not click-guided, a selection without cases) with one line naming what is wrong."""
+    member, config = interactive_member(model_set)
     config = dataclasses.replace(config, click_rule=click_rule or config.click_rule,
                                  overlap=config.overlap if overlap is None else overlap)
     cases = autopet_cases(dataset_folder, len(config.input_channels))
     training, validation = split_cases(cases, config)
     cases = {"all": cases, "training": training, "validation": validation}[which]
     if not cases:
-        raise NoCasesError(f"--cases {which} selects none of the cases of {dataset_folder}: the set's split "
-                           f"(train_fraction {config.train_fraction}) holds none out; use --cases all on cases it "
-                           "has not seen")
-    predict = window_logits(member.signatures["serving_default"])
+        raise ValueError(f"--cases {which} selects none of the cases of {dataset_folder}: the set's split "
+                         f"(train_fraction {config.train_fraction}) holds none out; use --cases all on cases it "
+                         "has not seen")
+    return EvaluationInput(model_set, member, config, dataset_folder, which, cases)
+
+
+def evaluate(given: EvaluationInput, clicks: int, seed: int, batch: int, output_folder: str,
+             click_effects: bool = False, lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
+    """Runs the evaluation and writes its files; returns the JSON summary ("mean_interval": per click count the
+    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0 or with fewer
+    than two cases with lesions)."""
+    config = given.config
+    predict = window_logits(given.member.signatures["serving_default"])
     pet_channel = config.input_channels.index("PT") if "PT" in config.input_channels else 0
 
     curves, lesion_free, metrics, effects, fits = {}, [], {}, {}, {}
-    for case in tqdm(cases, desc="cases"):
+    for case in tqdm(given.cases, desc="cases"):
         loaded = load_case(case, config)
         curve = click_curve(predict, loaded, config, clicks, seed, batch, click_effects)
         if click_effects:
@@ -124,7 +147,7 @@ def evaluate(model_set: str, dataset_folder: str, which: str, clicks: int, click
             writer.writerow([name] + [f"{v:.4f}" for v in scores])
         if curves:
             writer.writerow(["mean"] + [f"{v:.4f}" for v in mean])
-    summary = {"model_set": model_set, "dataset_folder": dataset_folder, "cases": which,
+    summary = {"model_set": given.model_set, "dataset_folder": given.dataset_folder, "cases": given.which,
                "click_rule": config.click_rule, "seed": seed, "mean": mean, "per_case": curves, "metrics": metrics,
                "lesion_free": lesion_free}
     if len(curves) > 1 and bootstrap:
@@ -144,11 +167,11 @@ def main(argv: list[str]) -> None:
     del argv
     output = FLAGS.output_folder
     try:
-        summary = evaluate(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.clicks, FLAGS.click_rule,
-                           FLAGS.seed, FLAGS.batch_size, FLAGS.overlap, output, FLAGS.click_effects, FLAGS.lesion_fit,
-                           FLAGS.bootstrap)
-    except NoCasesError as error:
+        given = evaluation_input(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.click_rule, FLAGS.overlap)
+    except (FileNotFoundError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
+    summary = evaluate(given, FLAGS.clicks, FLAGS.seed, FLAGS.batch_size, output, FLAGS.click_effects,
+                       FLAGS.lesion_fit, FLAGS.bootstrap)
     for line in report_lines(summary, FLAGS.clicks):
         print(line)
     print(f"wrote {output}/dice_vs_clicks.csv, .json" + (", .png" if summary["per_case"] else ""))

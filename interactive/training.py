@@ -20,10 +20,10 @@ from interactive.click_effects import ClickEffect, click_effect
 from interactive.clicks import corrective_clicks
 from interactive.config import InteractiveConfig
 from interactive.interaction import click_rounds, simulate_clicks, with_guidance
+from interactive.model_set import interactive_member
 from interactive.preprocess import network_input, network_label
 from interactive.sampling import training_crop
 from interactive.window_forward import windowed_logits
-from networks.config_io import config_from_dict
 from networks.dynunet import dynunet
 from networks.initial_weights import assign_weights, check_weights, member_weights
 from networks.losses import dice_ce_loss
@@ -32,8 +32,6 @@ from networks.train_loop import ForwardFn, Trainer, TrainingSettings, precision
 from preprocessing.cases import Case, read_label
 from preprocessing.image_io import read_image
 from preprocessing.pipeline import StreamShard
-from serving.loading import load_model_set, read_metadata
-from serving.manifest import read_manifest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,18 +93,8 @@ def started_model(config: InteractiveConfig, weights: list[np.ndarray] | None) -
 
 def model_set_start(model_set: str) -> tuple[InteractiveConfig, list[np.ndarray]]:
     """The config the click-guided `model_set` was trained with and its segmentation weights (ModelError or
-    ValueError naming the set when it is damaged or another system's)."""
-    pipeline = read_manifest(model_set)["pipeline"]
-    if pipeline != "interactive":
-        raise ValueError(f"{model_set}: a '{pipeline}' model set, not a click-guided one")
-    member = load_model_set(model_set)["segmentation"]
-    trained = read_metadata(member).get("config")
-    if not isinstance(trained, dict):
-        raise ValueError(f"{model_set}: no training config in its metadata")
-    try:
-        set_config = config_from_dict(InteractiveConfig, trained)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{model_set}: its training config does not fit this version ({error})") from error
+    ValueError naming the set when it is damaged or another system's: `interactive_member`)."""
+    member, set_config = interactive_member(model_set)
     return set_config, member_weights(member)
 
 

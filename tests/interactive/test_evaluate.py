@@ -2,18 +2,18 @@
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart with their false voxels per click round, the
 PNG plot; with --click_effects what each click round changed, per case; with --lesion_fit how the predictions fit
 each lesion; the mean curve's bootstrap interval; a folder of lesion-free cases only prints no Dice rows; the
-training split's cases and its held-out ones."""
+training split's cases and its held-out ones; a missing data folder or another system's set fails with one line
+before any compute."""
 import csv
 import json
 
 import cv2
+import pytest
 
-from interactive.config import InteractiveConfig
 from interactive.evaluation_report import report_lines
+from interactive.model_set import interactive_member
 from interactive.training import split_cases
-from networks.config_io import config_from_dict
 from preprocessing.cases import autopet_cases
-from serving.loading import load_model_set, read_metadata
 from tests.conftest import run_module
 
 
@@ -74,7 +74,7 @@ def test_report_of_lesion_free_cases_only():
 
 def test_training_and_validation_cases_are_the_sets_split(autopet_folder, interactive_model_set, tmp_path):
     model_set = f"{interactive_model_set}/autopet_interactive"
-    config = config_from_dict(InteractiveConfig, read_metadata(load_model_set(model_set)["segmentation"])["config"])
+    config = interactive_member(model_set)[1]
     expected = [[c.case_id for c in part] for part in split_cases(autopet_cases(autopet_folder, 1), config)]
     evaluated = []
     for which in ("training", "validation"):
@@ -95,4 +95,16 @@ def test_a_selection_without_cases_fails_with_one_line_before_any_compute(autope
                         autopet_folder, "--cases", "validation", "--output_folder", str(tmp_path / "eval"))
     assert result.returncode != 0
     assert "--cases validation selects none of the cases" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "eval").exists()
+
+
+@pytest.mark.parametrize("model_set, dataset", [("saved_models/autopet_interactive", "missing"),
+                                                ("saved_models/cxr_lungs", "autopet")])
+def test_a_missing_data_folder_or_another_systems_set_fails_with_one_line(model_set, dataset, autopet_folder,
+                                                                          tmp_path):
+    folder = str(tmp_path / "missing") if dataset == "missing" else autopet_folder
+    result = run_module("interactive.evaluate", "--model_set", model_set, "--dataset_folder", folder,
+                        "--output_folder", str(tmp_path / "eval"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert (folder if dataset == "missing" else "not a click-guided one") in result.stderr
     assert not (tmp_path / "eval").exists()

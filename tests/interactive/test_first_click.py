@@ -8,13 +8,11 @@ import json
 import pytest
 
 from interactive.clicks import corrective_clicks
-from interactive.config import InteractiveConfig
 from interactive.first_click import ClickReach, click_groups, click_reach, reach_lines
+from interactive.model_set import interactive_member
 from interactive.training import click_curve, load_case
 from interactive.window_logits import window_logits
-from networks.config_io import config_from_dict
 from preprocessing.cases import autopet_cases
-from serving.loading import load_model_set, read_metadata
 from tests.conftest import run_module
 from tests.interactive.masks import cube
 
@@ -78,8 +76,7 @@ def test_each_first_round_click_alone_from_the_evaluations_start(autopet_folder,
                         "--output_folder", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.load(open(tmp_path / "click_reach.json"))
-    member = load_model_set(model_set)["segmentation"]
-    config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+    member, config = interactive_member(model_set)
     predict = window_logits(member.signatures["serving_default"])
     cases = {case.case_id: load_case(case, config) for case in autopet_cases(autopet_folder, 1)}
     with_lesions = [name for name, case in cases.items() if case.label.any()]

@@ -9,14 +9,15 @@ import pytest
 import tensorflow as tf
 
 from interactive.config import MODEL_SET_FIELDS, InteractiveConfig, model_set_fields
+from interactive.model_set import interactive_member
 from interactive.training import build_model, check_start, model_set_start, started_model
-from networks.config_io import config_from_dict, read_config
-from serving.loading import load_model_set, read_metadata
+from networks.config_io import read_config
+from serving.loading import load_model_set
 from tests.conftest import INTERACTIVE_TINY_FLAGS, REPO, run_module
 
 
 def _set_config(model_set: str) -> InteractiveConfig:
-    return config_from_dict(InteractiveConfig, read_metadata(load_model_set(model_set)["segmentation"])["config"])
+    return interactive_member(model_set)[1]
 
 
 def _initial_weights(model_set: str, config: InteractiveConfig) -> list[np.ndarray]:
