@@ -44,7 +44,7 @@ def main(argv: list[str]) -> None:
     try:
         member, config = interactive_member(FLAGS.model_set)
         cases = autopet_cases(FLAGS.dataset_folder, len(config.input_channels))
-    except (FileNotFoundError, ModelError, ValueError) as error:
+    except (OSError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     config = dataclasses.replace(config, click_rule=FLAGS.click_rule or config.click_rule)
     predict = window_logits(member.signatures["serving_default"])

@@ -80,7 +80,7 @@ class EvaluationInput:
 
     Attributes:
         model_set: the set's folder.
-        member: its loaded segmentation SavedModel.
+        member: its loaded segmentation SavedModel (`tf.saved_model.load`'s object).
         config: its training config with the evaluation's click rule and overlap.
         dataset_folder: the AutoPET folder.
         which: the `--cases` selection.
@@ -92,13 +92,14 @@ class EvaluationInput:
     config: InteractiveConfig
     dataset_folder: str
     which: str
-    cases: list[Case]
+    cases: tuple[Case, ...]
 
 
 def evaluation_input(model_set: str, dataset_folder: str, which: str, click_rule: str | None,
                      overlap: float | None) -> EvaluationInput:
-    """Loads the set and lists the selected cases; raises ModelError, ManifestError, FileNotFoundError or ValueError
-    (a set that is not click-guided, a selection without cases) with one line naming what is wrong."""
+    """Loads the set and lists the selected cases; raises ModelError, ManifestError, OSError (a missing or unreadable
+    data folder) or ValueError (a set that is not click-guided, a selection without cases) with one line naming what
+    is wrong."""
     member, config = interactive_member(model_set)
     config = dataclasses.replace(config, click_rule=click_rule or config.click_rule,
                                  overlap=config.overlap if overlap is None else overlap)
@@ -109,14 +110,14 @@ def evaluation_input(model_set: str, dataset_folder: str, which: str, click_rule
         raise ValueError(f"--cases {which} selects none of the cases of {dataset_folder}: the set's split "
                          f"(train_fraction {config.train_fraction}) holds none out; use --cases all on cases it "
                          "has not seen")
-    return EvaluationInput(model_set, member, config, dataset_folder, which, cases)
+    return EvaluationInput(model_set, member, config, dataset_folder, which, tuple(cases))
 
 
 def evaluate(given: EvaluationInput, clicks: int, seed: int, batch: int, output_folder: str,
              click_effects: bool = False, lesion_fit: bool = False, bootstrap: int = 1000) -> dict:
-    """Runs the evaluation and writes its files; returns the JSON summary ("mean_interval": per click count the
-    bootstrap's (mean, lower, upper) of the mean Dice over cases, `bootstrap` samples; absent when 0 or with fewer
-    than two cases with lesions)."""
+    """Runs the evaluation of `given` (`evaluation_input`) and writes its files into `output_folder`; returns the JSON
+    summary ("mean_interval": per click count the bootstrap's (mean, lower, upper) of the mean Dice over cases,
+    `bootstrap` samples; absent when 0 or with fewer than two cases with lesions)."""
     config = given.config
     predict = window_logits(given.member.signatures["serving_default"])
     pet_channel = config.input_channels.index("PT") if "PT" in config.input_channels else 0
@@ -168,7 +169,7 @@ def main(argv: list[str]) -> None:
     output = FLAGS.output_folder
     try:
         given = evaluation_input(FLAGS.model_set, FLAGS.dataset_folder, FLAGS.cases, FLAGS.click_rule, FLAGS.overlap)
-    except (FileNotFoundError, ModelError, ValueError) as error:
+    except (OSError, ModelError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     summary = evaluate(given, FLAGS.clicks, FLAGS.seed, FLAGS.batch_size, output, FLAGS.click_effects,
                        FLAGS.lesion_fit, FLAGS.bootstrap)

@@ -1,21 +1,25 @@
 """The click-guided segmentation member of an interactive model set and the config it was trained with: the one
-loader of the tools that read a set (evaluation, click reach, sessions, fine-tuning)."""
+loader of the tools that read a set by its folder (evaluation, click reach, fine-tuning)."""
 from __future__ import annotations
+
+import os
 
 from interactive.config import InteractiveConfig
 from networks.config_io import config_from_dict
-from serving.loading import load_model_set, read_metadata
+from serving.loading import load_member, read_metadata
 from serving.manifest import read_manifest
 
 
 def interactive_member(model_set: str) -> tuple[object, InteractiveConfig]:
     """(the loaded `segmentation` SavedModel, the `InteractiveConfig` it was trained with) of the set in the folder
     `model_set`. Raises ModelError or ManifestError (missing, damaged) or ValueError naming the set (another
-    system's set, no training config, or one this version cannot read)."""
-    pipeline = read_manifest(model_set)["pipeline"]
-    if pipeline != "interactive":
-        raise ValueError(f"{model_set}: a '{pipeline}' model set, not a click-guided one")
-    member = load_model_set(model_set)["segmentation"]
+    system's set, no segmentation member or training config, or a config this version cannot read)."""
+    manifest = read_manifest(model_set)
+    if manifest["pipeline"] != "interactive":
+        raise ValueError(f"{model_set}: a '{manifest['pipeline']}' model set, not a click-guided one")
+    if "segmentation" not in manifest["members"]:
+        raise ValueError(f"{model_set}: its manifest lists no 'segmentation' member")
+    member = load_member(os.path.join(model_set, manifest["members"]["segmentation"]), "interactive", "segmentation")
     trained = read_metadata(member).get("config")
     if not isinstance(trained, dict):
         raise ValueError(f"{model_set}: no training config in its metadata")

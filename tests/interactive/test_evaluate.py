@@ -2,8 +2,8 @@
 with the shared metrics at 0 and N clicks, lesion-free cases listed apart with their false voxels per click round, the
 PNG plot; with --click_effects what each click round changed, per case; with --lesion_fit how the predictions fit
 each lesion; the mean curve's bootstrap interval; a folder of lesion-free cases only prints no Dice rows; the
-training split's cases and its held-out ones; a missing data folder or another system's set fails with one line
-before any compute."""
+training split's cases and its held-out ones; a missing data folder or set, or another system's set, fails with one
+line before any compute."""
 import csv
 import json
 
@@ -98,13 +98,16 @@ def test_a_selection_without_cases_fails_with_one_line_before_any_compute(autope
     assert not (tmp_path / "eval").exists()
 
 
-@pytest.mark.parametrize("model_set, dataset", [("saved_models/autopet_interactive", "missing"),
-                                                ("saved_models/cxr_lungs", "autopet")])
-def test_a_missing_data_folder_or_another_systems_set_fails_with_one_line(model_set, dataset, autopet_folder,
-                                                                          tmp_path):
-    folder = str(tmp_path / "missing") if dataset == "missing" else autopet_folder
-    result = run_module("interactive.evaluate", "--model_set", model_set, "--dataset_folder", folder,
+@pytest.mark.parametrize("model_set, data, message", [
+    ("saved_models/autopet_interactive", "{tmp}/missing", "{tmp}/missing"),
+    ("{tmp}/no_set", "{data}", "{tmp}/no_set: no manifest.json"),
+    ("saved_models/cxr_lungs", "{data}", "a 'cfcm' model set, not a click-guided one")])
+def test_a_missing_data_folder_or_set_or_another_systems_set_fails_with_one_line(model_set, data, message,
+                                                                                 autopet_folder, tmp_path):
+    def fill(text: str) -> str:
+        return text.format(tmp=tmp_path, data=autopet_folder)
+
+    result = run_module("interactive.evaluate", "--model_set", fill(model_set), "--dataset_folder", fill(data),
                         "--output_folder", str(tmp_path / "eval"))
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert (folder if dataset == "missing" else "not a click-guided one") in result.stderr
-    assert not (tmp_path / "eval").exists()
+    assert fill(message) in result.stderr and not (tmp_path / "eval").exists()
