@@ -1,5 +1,5 @@
 """The click-guided segmentation member of an interactive model set and the config it was trained with: the one
-loader of the tools that read a set by its folder (evaluation, click reach, fine-tuning)."""
+loader of the tools that read a set (evaluation, click reach, fine-tuning, sessions)."""
 from __future__ import annotations
 
 import os
@@ -20,10 +20,16 @@ def interactive_member(model_set: str) -> tuple[object, InteractiveConfig]:
     if "segmentation" not in manifest["members"]:
         raise ValueError(f"{model_set}: its manifest lists no 'segmentation' member")
     member = load_member(os.path.join(model_set, manifest["members"]["segmentation"]), "interactive", "segmentation")
+    return member, member_config(member, model_set)
+
+
+def member_config(member, where: str) -> InteractiveConfig:
+    """The `InteractiveConfig` a loaded segmentation SavedModel was trained with (its metadata's); ValueError naming
+    `where` when it has none or one this version cannot read."""
     trained = read_metadata(member).get("config")
     if not isinstance(trained, dict):
-        raise ValueError(f"{model_set}: no training config in its metadata")
+        raise ValueError(f"{where}: no training config in its metadata")
     try:
-        return member, config_from_dict(InteractiveConfig, trained)
+        return config_from_dict(InteractiveConfig, trained)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{model_set}: its training config does not fit this version ({error})") from error
+        raise ValueError(f"{where}: its training config does not fit this version ({error})") from error

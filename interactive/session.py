@@ -20,15 +20,13 @@ import itertools
 import numpy as np
 
 from inference.sliding_window import gaussian_weights, window_starts
-from interactive.config import InteractiveConfig
 from interactive.guidance import click_indices
 from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste, relative
+from interactive.model_set import interactive_member, member_config
 from interactive.preprocess import network_input
 from interactive.window_logits import window_logits
-from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
 from preprocessing.image_geometry import ImageGeometry
-from serving.loading import load_model_set, read_metadata
 
 
 class Session:
@@ -44,8 +42,10 @@ class Session:
 
     def __init__(self, model_set, channels: list[np.ndarray], geometry: ImageGeometry,
                  overlap: float | None = None, batch_size: int = 1):
-        member = load_model_set(model_set)["segmentation"] if isinstance(model_set, str) else model_set
-        self.config = config_from_dict(InteractiveConfig, read_metadata(member)["config"])
+        if isinstance(model_set, str):
+            member, self.config = interactive_member(model_set)
+        else:
+            member, self.config = model_set, member_config(model_set, "the segmentation member given")
         self.logits = window_logits(member.signatures["serving_default"])
         self.geometry = geometry
         self.image, self.grid = network_input(list(channels), geometry, self.config)
