@@ -20,13 +20,13 @@ def interactive_member(model_set: str) -> tuple[object, InteractiveConfig]:
     if "segmentation" not in manifest["members"]:
         raise ValueError(f"{model_set}: its manifest lists no 'segmentation' member")
     member = load_member(os.path.join(model_set, manifest["members"]["segmentation"]), "interactive", "segmentation")
-    return member, member_config(member, model_set)
+    return member, trained_config(read_metadata(member), model_set)
 
 
-def member_config(member, where: str) -> InteractiveConfig:
-    """The `InteractiveConfig` a loaded segmentation SavedModel was trained with (its metadata's); ValueError naming
-    `where` when it has none or one this version cannot read."""
-    trained = read_metadata(member).get("config")
+def trained_config(metadata: dict, where: str) -> InteractiveConfig:
+    """The `InteractiveConfig` a segmentation member was trained with, from its metadata (`read_metadata`);
+    ValueError naming `where` when it has none or one this version cannot read."""
+    trained = metadata.get("config")
     if not isinstance(trained, dict):
         raise ValueError(f"{where}: no training config in its metadata")
     try:

@@ -20,14 +20,14 @@ from inference.inputs import CaseImages, CaseInput
 from inference.pipeline import Pipeline
 from inference.results import LabelMap
 from inference.sliding_window import sliding_window_inference
-from interactive.config import InteractiveConfig
+from interactive.model_set import trained_config
 from interactive.preprocess import network_input
 from interactive.session import Session
 from interactive.window_logits import window_logits
-from networks.config_io import config_from_dict
 from preprocessing.geometry import resample
 from preprocessing.points import point_array
 from preprocessing.image_geometry import ImageGeometry
+from serving.loading import ModelError
 
 CLICK_KINDS = ("foreground", "background")
 
@@ -63,8 +63,10 @@ class InteractivePipeline(Pipeline):
 
     def __init__(self, model_set, options):
         super().__init__(model_set, options)
-        metadata = self.metadata["segmentation"]
-        self.config = config_from_dict(InteractiveConfig, metadata["config"])
+        try:
+            self.config = trained_config(self.metadata["segmentation"], model_set.folder)
+        except ValueError as error:
+            raise ModelError(str(error)) from error
         self.default_overlap = self.config.overlap  # the set's own: SW-FastEdit validates with 0.25
         member = self.members["segmentation"]
         self.logits = window_logits(member.signatures["serving_default"])

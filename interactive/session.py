@@ -22,11 +22,12 @@ import numpy as np
 from inference.sliding_window import gaussian_weights, window_starts
 from interactive.guidance import click_indices
 from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste, relative
-from interactive.model_set import interactive_member, member_config
+from interactive.model_set import interactive_member, trained_config
 from interactive.preprocess import network_input
 from interactive.window_logits import window_logits
 from preprocessing.geometry import resample
 from preprocessing.image_geometry import ImageGeometry
+from serving.loading import read_metadata
 
 
 class Session:
@@ -45,7 +46,7 @@ class Session:
         if isinstance(model_set, str):
             member, self.config = interactive_member(model_set)
         else:
-            member, self.config = model_set, member_config(model_set, "the segmentation member given")
+            member, self.config = model_set, trained_config(read_metadata(model_set), "the segmentation member given")
         self.logits = window_logits(member.signatures["serving_default"])
         self.geometry = geometry
         self.image, self.grid = network_input(list(channels), geometry, self.config)
