@@ -26,9 +26,11 @@ from absl import app, flags  # noqa: E402
 
 from benchmarks.common import matmul_gflops, model_gflop  # noqa: E402
 from inference.batch import peak_rss_mb  # noqa: E402
+from interactive.model_set import interactive_member  # noqa: E402
 from interactive.session import Session  # noqa: E402
 from interactive.training import build_model  # noqa: E402
 from preprocessing.synthetic import autopet  # noqa: E402
+from serving.loading import ModelError  # noqa: E402
 
 flags.DEFINE_string("model_set", "saved_models/autopet_interactive", "Interactive model set.")
 flags.DEFINE_list("size", ["400", "400", "600"], "Volume size in voxels, x, y, z.")
@@ -49,6 +51,10 @@ def volume(size: tuple[int, int, int]):
 
 def main(argv: list[str]) -> None:
     del argv
+    try:
+        member, config = interactive_member(FLAGS.model_set)
+    except (OSError, ModelError, ValueError) as error:
+        raise app.UsageError(str(error)) from error
     peak_matmul = matmul_gflops()
     print(f"machine float32 matmul: {peak_matmul:.1f} GFLOP/s (tf.matmul 2048x2048, same process)")
     pet, label, geometry = volume(tuple(int(v) for v in FLAGS.size))
@@ -56,7 +62,7 @@ def main(argv: list[str]) -> None:
           f"{' x '.join(f'{s:.2f}' for s in geometry.spacing)} mm, {int(label.sum())} lesion voxels; "
           f"peak RSS {peak_rss_mb():.0f} MB after generating it")
     start = time.perf_counter()
-    session = Session(FLAGS.model_set, [pet], geometry, batch_size=FLAGS.batch_size)
+    session = Session(member, [pet], geometry, batch_size=FLAGS.batch_size, config=config)
     first = time.perf_counter() - start
     windows = len(session.boxes)
     voxels = int(np.prod(session.image.shape[:3]))

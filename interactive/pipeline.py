@@ -95,7 +95,7 @@ class InteractivePipeline(Pipeline):
         """A click session on one case's channels (what a server keeps per image: only the windows a click changes
         run again)."""
         return Session(self.members["segmentation"], list(images.channels), images.geometry, self.overlap,
-                       self.options.batch_size)
+                       self.options.batch_size, self.config)
 
     def predict(self, images: CaseImages, side_inputs: dict[str, str]) -> LabelMap:
         """Lesion labels (uint8) on the input's grid, with the clicks of the case's side input."""

@@ -20,6 +20,7 @@ import itertools
 import numpy as np
 
 from inference.sliding_window import gaussian_weights, window_starts
+from interactive.config import InteractiveConfig
 from interactive.guidance import click_indices
 from interactive.guidance_pieces import Piece, guidance_pieces, intersection, paste, relative
 from interactive.model_set import interactive_member, trained_config
@@ -39,14 +40,17 @@ class Session:
         geometry: their grid.
         overlap: sliding-window overlap (default: the set's).
         batch_size: windows per network call.
+        config: the member's training config when the caller holds it already (a loaded member only; read from the
+            member's metadata otherwise).
     """
 
     def __init__(self, model_set, channels: list[np.ndarray], geometry: ImageGeometry,
-                 overlap: float | None = None, batch_size: int = 1):
+                 overlap: float | None = None, batch_size: int = 1, config: InteractiveConfig | None = None):
         if isinstance(model_set, str):
             member, self.config = interactive_member(model_set)
         else:
-            member, self.config = model_set, trained_config(read_metadata(model_set), "the segmentation member given")
+            member = model_set
+            self.config = config or trained_config(read_metadata(member), "the segmentation member given")
         self.logits = window_logits(member.signatures["serving_default"])
         self.geometry = geometry
         self.image, self.grid = network_input(list(channels), geometry, self.config)
